@@ -1,0 +1,1 @@
+//! conferbot-bff (being built).

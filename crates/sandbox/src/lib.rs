@@ -1,0 +1,1 @@
+//! conferbot-sandbox (being built).

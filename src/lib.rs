@@ -1,0 +1,43 @@
+//! Typed core of the Conferbot External REST API client.
+//!
+//! Everything here is pure Rust that compiles and is tested natively, and is
+//! shared by the three parts of the project: the wasm client (this crate on
+//! `wasm32`), the backend-for-frontend (`crates/bff`) and the sandbox
+//! (`crates/sandbox`). One fact lives in one place: the endpoint table, the wire
+//! types and the pagination rules are defined here and nowhere else.
+//!
+//! # Layout
+//! - [`types`]: wire types (`Chatbot`, `Usage`, `Plan`, `Webhook`, `Page<T>`, …),
+//!   forward compatible with values the server adds later.
+//! - [`id`]: [`ObjectId`], the validated 24-hex-digit id that can never change a path.
+//! - [`pagination`]: [`PageRequest`] bounds, page math and the [`Paginator`] state machine.
+//! - [`endpoint`]: the endpoint table ([`Operation`]), URL building and route matching.
+//! - [`error`]: one [`Error`] with an [`ErrorKind`], the status and the upstream's words.
+//! - [`retry`]: the pure [`RetryPolicy`]: what to retry, and how long to wait.
+//! - [`rate`]: [`RateSpec`] (`60/60s`), the rate syntax the BFF and the sandbox share.
+//! - [`signature`]: webhook HMAC-SHA256 signing and constant-time verification.
+//! - `wasm` (wasm32 only): the fetch transport and the `#[wasm_bindgen]` JS surface.
+
+pub mod endpoint;
+pub mod error;
+pub mod id;
+pub mod pagination;
+pub mod rate;
+pub mod retry;
+pub mod signature;
+pub mod types;
+
+#[cfg(target_arch = "wasm32")]
+pub mod wasm;
+
+pub use endpoint::{Method, Operation, RouteMatch, API_PREFIX, DEFAULT_BASE_URL, EXTERNAL_PREFIX};
+pub use error::{ApiErrorBody, Error, ErrorKind};
+pub use id::ObjectId;
+pub use pagination::{PageRequest, Paginator, DEFAULT_LIMIT, MAX_LIMIT};
+pub use rate::RateSpec;
+pub use retry::{RetryDecision, RetryPolicy};
+pub use signature::{sign_webhook_body, verify_webhook_signature};
+pub use types::{
+    Chatbot, ChatbotResponse, DataEnvelope, DeletedWebhook, Limit, NewWebhook, Page, Plan, Usage,
+    Webhook, WebhookEvent,
+};

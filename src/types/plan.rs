@@ -1,0 +1,128 @@
+//! Plans and what each one allows, as the upstream guide documents them.
+
+use super::open_enum::open_enum_serde;
+use super::usage::Limit;
+
+/// A Conferbot plan. Names decode case-insensitively; unknown plans are kept.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Plan {
+    /// No API access.
+    Free,
+    /// 10,000 calls a month, 5 webhooks.
+    Starter,
+    /// 50,000 calls a month, 15 webhooks.
+    Pro,
+    /// 200,000 calls a month, 50 webhooks.
+    Business,
+    /// Unlimited calls, 999 webhooks.
+    Enterprise,
+    /// A plan this version does not know, as the server named it.
+    Other(String),
+}
+
+impl Plan {
+    /// The documented plans, cheapest first.
+    pub const KNOWN: [Plan; 5] = [
+        Plan::Free,
+        Plan::Starter,
+        Plan::Pro,
+        Plan::Business,
+        Plan::Enterprise,
+    ];
+
+    /// The plan's name as the server writes it (`"Starter"`).
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Free => "Free",
+            Self::Starter => "Starter",
+            Self::Pro => "Pro",
+            Self::Business => "Business",
+            Self::Enterprise => "Enterprise",
+            Self::Other(raw) => raw,
+        }
+    }
+
+    /// The plan named `raw` (any case); unknown names are kept as `Other`.
+    pub fn from_name(raw: &str) -> Self {
+        Self::KNOWN
+            .into_iter()
+            .find(|plan| plan.as_str().eq_ignore_ascii_case(raw))
+            .unwrap_or_else(|| Self::Other(raw.to_owned()))
+    }
+
+    /// Whether the plan may call the API at all (Free may not: `403`).
+    pub fn has_api_access(&self) -> bool {
+        !matches!(self, Self::Free)
+    }
+
+    /// Monthly API calls allowed; `None` for a plan this version does not know.
+    pub fn monthly_calls(&self) -> Option<Limit> {
+        match self {
+            Self::Free => Some(Limit::Calls(0)),
+            Self::Starter => Some(Limit::Calls(10_000)),
+            Self::Pro => Some(Limit::Calls(50_000)),
+            Self::Business => Some(Limit::Calls(200_000)),
+            Self::Enterprise => Some(Limit::Unlimited),
+            Self::Other(_) => None,
+        }
+    }
+
+    /// Webhooks allowed; `None` for a plan this version does not know.
+    pub fn webhook_limit(&self) -> Option<u32> {
+        match self {
+            Self::Free => Some(0),
+            Self::Starter => Some(5),
+            Self::Pro => Some(15),
+            Self::Business => Some(50),
+            Self::Enterprise => Some(999),
+            Self::Other(_) => None,
+        }
+    }
+}
+
+open_enum_serde!(Plan);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn documented_limits() {
+        let table: Vec<(Plan, Option<Limit>, Option<u32>)> = Plan::KNOWN
+            .into_iter()
+            .map(|p| (p.clone(), p.monthly_calls(), p.webhook_limit()))
+            .collect();
+        assert_eq!(
+            table,
+            vec![
+                (Plan::Free, Some(Limit::Calls(0)), Some(0)),
+                (Plan::Starter, Some(Limit::Calls(10_000)), Some(5)),
+                (Plan::Pro, Some(Limit::Calls(50_000)), Some(15)),
+                (Plan::Business, Some(Limit::Calls(200_000)), Some(50)),
+                (Plan::Enterprise, Some(Limit::Unlimited), Some(999)),
+            ]
+        );
+        assert!(!Plan::Free.has_api_access());
+        assert!(Plan::Starter.has_api_access());
+    }
+
+    #[test]
+    fn decodes_any_case_and_keeps_unknown_plans() {
+        let plans: Vec<Plan> =
+            serde_json::from_str(r#"["Starter","pro","ENTERPRISE","Growth"]"#).unwrap();
+        assert_eq!(
+            plans,
+            vec![
+                Plan::Starter,
+                Plan::Pro,
+                Plan::Enterprise,
+                Plan::Other("Growth".into())
+            ]
+        );
+        assert_eq!(
+            serde_json::to_string(&plans).unwrap(),
+            r#"["Starter","Pro","Enterprise","Growth"]"#
+        );
+        assert_eq!(Plan::Other("Growth".into()).monthly_calls(), None);
+    }
+}
