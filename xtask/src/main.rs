@@ -1,1 +1,57 @@
-fn main() {}
+//! Build, package, demo, test and bench automation: `cargo xtask <command>`.
+//!
+//! Every command installs what it needs (the wasm32 target, the wasm-bindgen
+//! CLI matching the crate's pinned version, Chromium from Debian's packages,
+//! npm dependencies from the lockfile) and says what it is doing.
+//!
+//! # Layout
+//! - `process`: running a step, loudly, and failing with its command line.
+//! - `tools`: finding or installing each tool the other commands need.
+//! - `dist`: the wasm build and the npm package in `pkg/`, with its sizes.
+//! - `test`: every test of the project, in order of cost.
+//! - `demo`: the dashboard on the BFF with the embedded sandbox.
+
+mod demo;
+mod dist;
+mod process;
+mod test;
+mod tools;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+const USAGE: &str = "usage: cargo xtask <command>
+
+commands:
+  demo                 build the package and run the dashboard on the BFF with the embedded sandbox
+  test                 run every test (native, wasm in Node and Chromium, the npm package, the servers)
+  dist                 build the npm package into pkg/ and print its sizes
+       --compare-opt-levels   also build with opt-level \"s\" and print both sizes
+";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("demo") => demo::run(&workspace_root(), &args[1..]),
+        Some("test") => test::run(&workspace_root(), &args[1..]),
+        Some("dist") => dist::run(&workspace_root(), &args[1..]).map(|_| ()),
+        Some("help" | "--help" | "-h") | None => {
+            print!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Some(other) => Err(anyhow::anyhow!("unknown command {other:?}\n\n{USAGE}")),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("xtask: error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The workspace root: xtask lives one level below it.
+fn workspace_root() -> PathBuf {
+    let manifest_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    manifest_dir.parent().map(PathBuf::from).unwrap_or(manifest_dir)
+}
