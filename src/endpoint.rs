@@ -391,8 +391,11 @@ fn match_segments(template: &[Segment], segments: &[&str]) -> Shape {
     Shape::Yes(ids)
 }
 
-/// Why `path` is hostile, if it is.
-fn hostile_reason(path: &str) -> Option<&'static str> {
+/// Why a raw (still percent-encoded) `path` is hostile, if it is: escapes,
+/// backslashes, empty or dot segments, a scheme or host, spaces or non-ASCII.
+/// [`match_route`] applies it first; it is public so that a server can also
+/// refuse such paths outside the table (`/api/conferbot/../x`) as bad requests.
+pub fn hostile_reason(path: &str) -> Option<&'static str> {
     if !path.starts_with('/') {
         return Some("path must start with /");
     }
@@ -500,6 +503,17 @@ mod tests {
             match_route("GET", "/chatbots/123"),
             Err(RouteError::InvalidId(_))
         ));
+    }
+
+    #[test]
+    fn hostile_reason_names_the_trick_and_passes_plain_paths() {
+        assert_eq!(hostile_reason("/chatbots"), None);
+        assert_eq!(hostile_reason("/anything/unknown"), None);
+        assert_eq!(
+            hostile_reason("/a/../b"),
+            Some("dot segments are not allowed in API paths")
+        );
+        assert!(hostile_reason("/a%2fb").is_some());
     }
 
     #[test]

@@ -70,6 +70,28 @@ impl PageRequest {
         Ok(Self { page, limit })
     }
 
+    /// From a raw query string as a server receives it (`page=2&limit=50&x=1`,
+    /// still percent-encoded): `page` and `limit` are read by [`Self::from_query`]
+    /// and other parameters are ignored. A parameter given twice is refused,
+    /// because two readers of the same URL could pick different ones.
+    pub fn from_query_string(query: Option<&str>) -> Result<Self, Error> {
+        let (mut page, mut limit) = (None, None);
+        for pair in query.unwrap_or_default().split('&') {
+            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+            let slot = match key {
+                "page" => &mut page,
+                "limit" => &mut limit,
+                _ => continue,
+            };
+            if slot.replace(value).is_some() {
+                return Err(Error::invalid_request(format!(
+                    "{key} must be given at most once"
+                )));
+            }
+        }
+        Self::from_query(page, limit)
+    }
+
     /// The page number, from 1.
     pub fn page(self) -> u32 {
         self.page
@@ -311,6 +333,25 @@ mod tests {
                 .to_query(),
             "page=7&limit=100"
         );
+    }
+
+    #[test]
+    fn reads_page_and_limit_from_a_raw_query_string() {
+        let parse = PageRequest::from_query_string;
+        assert_eq!(parse(None).unwrap(), PageRequest::default());
+        assert_eq!(parse(Some("")).unwrap(), PageRequest::default());
+        assert_eq!(
+            parse(Some("limit=5&utm=x&page=3")).unwrap().to_query(),
+            "page=3&limit=5"
+        );
+        assert_eq!(parse(Some("x&&y=")).unwrap(), PageRequest::default());
+        assert!(parse(Some("page=1&page=2"))
+            .unwrap_err()
+            .message
+            .contains("page must be given at most once"));
+        for bad in ["page=", "page", "limit=%31", "page=1;x", "limit=101"] {
+            assert!(parse(Some(bad)).is_err(), "{bad}");
+        }
     }
 
     #[test]

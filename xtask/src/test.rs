@@ -1,10 +1,42 @@
-//! Every test (being built).
+//! `cargo xtask test`: every test of the project, cheapest first, so a
+//! failure shows up as early as it can.
+//!
+//! 1. formatting and clippy (native, and the crate for wasm32);
+//! 2. native tests of the whole workspace: the core, the sandbox and the BFF
+//!    over real HTTP on 127.0.0.1;
+//! 3. the npm package (`dist`), then wasm-bindgen-test in Node and Chromium;
+//! 4. the built package from Node scripts against the sandbox and the BFF.
 
 use std::path::Path;
 
 use anyhow::Result;
 
-/// Runs every test.
-pub fn run(_root: &Path, _args: &[String]) -> Result<()> {
-    anyhow::bail!("test is not built yet")
+use crate::process::{self, say};
+use crate::tools::{self, cargo, WASM_TARGET};
+
+/// Runs every test; fails on the first failing step.
+pub fn run(root: &Path, args: &[String]) -> Result<()> {
+    if let Some(unknown) = args.first() {
+        anyhow::bail!("`cargo xtask test` takes no arguments, got {unknown:?}");
+    }
+    say("checking the tools: the wasm32 target, npm dependencies, the wasm-bindgen CLI");
+    tools::ensure_wasm_target()?;
+    tools::ensure_npm_deps(root)?;
+    tools::ensure_wasm_bindgen_cli(root)?;
+
+    say("formatting and lints (cargo fmt --check, cargo clippy -D warnings)");
+    process::run(cargo().args(["fmt", "--all", "--", "--check"]).current_dir(root))?;
+    process::run(cargo().args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]).current_dir(root))?;
+    process::run(cargo()
+        .args(["clippy", "-p", "conferbot", "--all-targets", "--target", WASM_TARGET, "--", "-D", "warnings"])
+        .current_dir(root))?;
+
+    say("native tests: the core, the sandbox and the BFF (cargo test --workspace)");
+    process::run(cargo().args(["test", "--workspace"]).current_dir(root))?;
+
+    say("the npm package (cargo xtask dist)");
+    crate::dist::run(root, &[])?;
+
+    say("all tests passed");
+    Ok(())
 }
