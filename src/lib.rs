@@ -16,6 +16,7 @@
 //! - [`retry`]: the pure [`RetryPolicy`]: what to retry, and how long to wait.
 //! - [`rate`]: [`RateSpec`] (`60/60s`), the rate syntax the BFF and the sandbox share.
 //! - [`signature`]: webhook HMAC-SHA256 signing and constant-time verification.
+//! - [`timestamp`]: ISO 8601 formatting and the two `x-webhook-timestamp` styles.
 //! - `wasm` (wasm32 only): the fetch transport and the `#[wasm_bindgen]` JS surface.
 
 pub mod endpoint;
@@ -25,6 +26,7 @@ pub mod pagination;
 pub mod rate;
 pub mod retry;
 pub mod signature;
+pub mod timestamp;
 pub mod types;
 
 #[cfg(target_arch = "wasm32")]
@@ -39,5 +41,5 @@ pub use retry::{RetryDecision, RetryPolicy};
 pub use signature::{sign_webhook_body, verify_webhook_signature};
 pub use types::{
     Chatbot, ChatbotResponse, DataEnvelope, DeletedWebhook, Limit, NewWebhook, Page, Plan, Usage,
-    Webhook, WebhookEvent,
+    Webhook, WebhookDelivery, WebhookEvent,
 };

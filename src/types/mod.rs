@@ -5,6 +5,7 @@
 //! field does not break clients already deployed.
 
 mod chatbot;
+mod delivery;
 mod envelope;
 mod open_enum;
 mod plan;
@@ -13,6 +14,7 @@ mod usage;
 mod webhook;
 
 pub use chatbot::Chatbot;
+pub use delivery::WebhookDelivery;
 pub use envelope::{DataEnvelope, Page};
 pub use plan::Plan;
 pub use response::ChatbotResponse;
