@@ -18,6 +18,14 @@ pub const DEFAULT_BASE_URL: &str = "https://api-v2.conferbot.com/api/v1";
 pub const API_PREFIX: &str = "/api/v1";
 /// Where the external endpoints live under the base URL.
 pub const EXTERNAL_PREFIX: &str = "/external/v1";
+/// Where the BFF serves the API to pages (same origin): the browser client's
+/// default base URL, and the BFF's mount point.
+pub const BFF_MOUNT: &str = "/api/conferbot";
+/// The header that carries the API key (direct mode, and the BFF upstream).
+pub const API_KEY_HEADER: &str = "x-api-key";
+/// The header every write (POST, DELETE) sends so that the BFF can tell its own
+/// pages from cross-site forms, which cannot set custom headers; value `1`.
+pub const CSRF_HEADER: &str = "x-conferbot-csrf";
 
 /// HTTP methods the API uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -467,6 +475,14 @@ mod tests {
             "/chatbots/{id}/responses"
         );
         assert_eq!(Operation::CreateWebhook.endpoint().success_status, 201);
+    }
+
+    #[test]
+    fn the_bff_mount_is_a_base_like_any_other() {
+        assert_eq!(
+            Operation::GetUsage.url(BFF_MOUNT, &[], None).unwrap(),
+            "/api/conferbot/external/v1/usage"
+        );
     }
 
     #[test]

@@ -32,7 +32,10 @@ pub mod types;
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;
 
-pub use endpoint::{Method, Operation, RouteMatch, API_PREFIX, DEFAULT_BASE_URL, EXTERNAL_PREFIX};
+pub use endpoint::{
+    Method, Operation, RouteMatch, API_KEY_HEADER, API_PREFIX, BFF_MOUNT, CSRF_HEADER,
+    DEFAULT_BASE_URL, EXTERNAL_PREFIX,
+};
 pub use error::{ApiErrorBody, Error, ErrorKind};
 pub use id::ObjectId;
 pub use pagination::{PageRequest, Paginator, DEFAULT_LIMIT, MAX_LIMIT};

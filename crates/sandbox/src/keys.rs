@@ -104,10 +104,7 @@ mod tests {
 
     #[test]
     fn built_ins_then_extras() {
-        let table = KeyTable::new(&[
-            ("mine".into(), Plan::Pro),
-            (FREE.into(), Plan::Business),
-        ]);
+        let table = KeyTable::new(&[("mine".into(), Plan::Pro), (FREE.into(), Plan::Business)]);
         assert_eq!(table.workspace_of(STARTER), Some(1));
         assert_eq!(table.workspace_of("mine"), Some(5));
         assert_eq!(table.entry(0).map(|e| e.plan.clone()), Some(Plan::Business));
@@ -116,12 +113,11 @@ mod tests {
 
     #[test]
     fn parses_key_flags() {
-        assert_eq!(
-            parse_key_flag("k1=pro"),
-            Ok(("k1".to_owned(), Plan::Pro))
-        );
+        assert_eq!(parse_key_flag("k1=pro"), Ok(("k1".to_owned(), Plan::Pro)));
         assert!(parse_key_flag("k1").is_err());
         assert!(parse_key_flag("=Pro").is_err());
-        assert!(parse_key_flag("k1=Growth").unwrap_err().contains("unknown plan"));
+        assert!(parse_key_flag("k1=Growth")
+            .unwrap_err()
+            .contains("unknown plan"));
     }
 }

@@ -1,0 +1,132 @@
+//! `conferbot-sandbox`: parses flags into a [`SandboxConfig`] and serves it.
+//!
+//! The first line on stdout is `listening on http://ADDR` with the bound
+//! address, so a harness can start it with `--listen 127.0.0.1:0` and read
+//! the port; logs go to stderr.
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::{Parser, ValueEnum};
+use conferbot::{Plan, RateSpec};
+use conferbot_sandbox::{keys, FaultSpec, RunningSandbox, SandboxConfig};
+
+/// A local imitation of the Conferbot External API, under /api/v1/external/v1.
+#[derive(Debug, Parser)]
+#[command(
+    name = "conferbot-sandbox",
+    version,
+    after_help = "\
+Built-in API keys (send as x-api-key), one workspace each:
+  sandbox-free-key        Free        (403: no API access)
+  sandbox-starter-key     Starter     (10,000 calls/month, 5 webhooks)
+  sandbox-pro-key         Pro         (50,000 calls/month, 15 webhooks)
+  sandbox-business-key    Business    (200,000 calls/month, 50 webhooks)
+  sandbox-enterprise-key  Enterprise  (unlimited calls, 999 webhooks)
+
+Admin routes (no key): POST /sandbox/responses, GET /sandbox/deliveries,
+GET|POST|DELETE /sandbox/faults, POST /sandbox/usage, GET /sandbox/stats,
+POST /sandbox/reset, GET /sandbox/keys. See crates/sandbox/README.md."
+)]
+struct Args {
+    /// Address to listen on; port 0 picks a free port (printed on the first line).
+    #[arg(long, default_value = "127.0.0.1:8788")]
+    listen: SocketAddr,
+    /// Seed of all generated data, ids and secrets.
+    #[arg(long, default_value_t = conferbot_sandbox::config::DEFAULT_SEED)]
+    seed: u64,
+    /// Chatbots in each workspace.
+    #[arg(long, default_value_t = conferbot_sandbox::config::DEFAULT_CHATBOTS)]
+    chatbots: usize,
+    /// Per-key sliding-window limit, requests/window.
+    #[arg(long, default_value = "60/60s")]
+    rate: RateSpec,
+    /// Another key and its workspace's plan, KEY=PLAN (repeatable).
+    #[arg(long = "key", value_name = "KEY=PLAN", value_parser = keys::parse_key_flag)]
+    keys: Vec<(String, Plan)>,
+    /// Signing secret of every webhook created (default: a generated whsec_… per webhook).
+    #[arg(long, value_name = "SECRET")]
+    webhook_secret: Option<String>,
+    /// Format of the x-webhook-timestamp header.
+    #[arg(long, value_enum, default_value_t = Timestamp::Unix)]
+    webhook_timestamp: Timestamp,
+    /// First wait before retrying a failed webhook delivery (doubles each retry).
+    #[arg(long, default_value = "1s", value_parser = conferbot::rate::parse_duration)]
+    delivery_backoff: Duration,
+    /// Fault for the first API calls, KIND[:COUNT[:ARG]] (status500, nonJson,
+    /// truncated, delay, drop; ARG = status or delay ms). Repeatable.
+    #[arg(long = "fault", value_name = "KIND:COUNT")]
+    faults: Vec<FaultSpec>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Timestamp {
+    /// Unix seconds.
+    Unix,
+    /// ISO 8601.
+    Iso,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let config = SandboxConfig {
+        seed: args.seed,
+        chatbots_per_workspace: args.chatbots,
+        rate: args.rate,
+        extra_keys: args.keys,
+        webhook_secret: args.webhook_secret,
+        webhook_timestamp_iso: args.webhook_timestamp == Timestamp::Iso,
+        delivery_backoff: args.delivery_backoff,
+        faults: args.faults,
+    };
+    let sandbox = RunningSandbox::start(config, args.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    // The first line is the contract with harnesses: print it before any log.
+    let mut stdout = std::io::stdout();
+    writeln!(stdout, "listening on http://{}", sandbox.addr())?;
+    stdout.flush()?;
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .init();
+    tracing::info!(base = %sandbox.base_url(), admin = %sandbox.admin_url(), "ready");
+    shutdown_signal().await;
+    tracing::info!("shutting down");
+    sandbox.shutdown().await;
+    Ok(())
+}
+
+/// Resolves on SIGINT (Ctrl-C) or, on Unix, SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(err) = tokio::signal::ctrl_c().await {
+            tracing::warn!(%err, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(err) => {
+                tracing::warn!(%err, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}
