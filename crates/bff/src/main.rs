@@ -1,1 +1,43 @@
-fn main() {}
+//! `conferbot-bff`: parses the flags and serves. Everything else is in the library.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::Parser;
+use conferbot_bff::{logging, serve, shutdown, Cli};
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    logging::init(cli.log_format);
+    match run(cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("conferbot-bff: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let launch = cli.launch().await?;
+    let listener = tokio::net::TcpListener::bind(launch.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", launch.listen))?;
+    let addr = listener.local_addr()?;
+    // Harnesses parse these lines: first the BFF, then the sandbox's root.
+    let mut stdout = std::io::stdout().lock();
+    writeln!(stdout, "listening on http://{addr}")?;
+    if let Some(sandbox) = &launch.sandbox {
+        writeln!(stdout, "sandbox on http://{}", sandbox.addr())?;
+    }
+    stdout.flush()?;
+    drop(stdout);
+    tracing::info!(%addr, upstream = %launch.config.upstream, "conferbot-bff serving");
+    serve(launch.config, listener, shutdown::signal()).await?;
+    if let Some(sandbox) = launch.sandbox {
+        sandbox.shutdown().await;
+    }
+    Ok(())
+}

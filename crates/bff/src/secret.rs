@@ -2,7 +2,7 @@
 //!
 //! `Debug` and `Display` print `[redacted]`, so the key cannot reach a log
 //! line, an error message or a panic message through formatting. The only way
-//! to the text is [`ApiKey::header_value`], which the upstream client uses to
+//! to the text is `ApiKey::header_value` (crate-private), which the upstream client uses to
 //! build the `x-api-key` header (marked sensitive, so HTTP tooling skips it too).
 
 use std::fmt;

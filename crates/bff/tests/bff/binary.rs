@@ -1,0 +1,107 @@
+//! The `conferbot-bff` binary, run as a user runs it.
+
+use std::io::{BufRead, BufReader, Read};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+fn spawn(args: &[&str]) -> (std::process::Child, String, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_conferbot-bff"))
+        .args(args)
+        .env_remove("CONFERBOT_API_KEY")
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    stdout.read_line(&mut first).unwrap();
+    let mut second = String::new();
+    stdout.read_line(&mut second).unwrap();
+    (child, first, second)
+}
+
+fn url_of(line: &str, prefix: &str) -> String {
+    line.trim()
+        .strip_prefix(prefix)
+        .unwrap_or_else(|| panic!("expected {prefix:?}, got {line:?}"))
+        .to_owned()
+}
+
+#[tokio::test]
+async fn the_binary_serves_the_embedded_sandbox() {
+    let (mut child, first, second) = spawn(&["--sandbox", "--listen", "127.0.0.1:0"]);
+    let bff = url_of(&first, "listening on ");
+    let sandbox = url_of(&second, "sandbox on ");
+
+    let list = reqwest::get(format!("{bff}/api/conferbot/external/v1/chatbots"))
+        .await
+        .unwrap();
+    assert_eq!(list.status(), 200);
+    let body: serde_json::Value = serde_json::from_str(&list.text().await.unwrap()).unwrap();
+    assert_eq!(body["data"].as_array().unwrap().len(), 20);
+    assert_eq!(body["total"], 137);
+    assert_eq!(
+        reqwest::get(format!("{bff}/healthz"))
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    let stats = reqwest::get(format!("{sandbox}/sandbox/stats"))
+        .await
+        .unwrap();
+    assert_eq!(stats.status(), 200);
+
+    // SIGTERM: a graceful exit with status 0.
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let status = wait_for(&mut child);
+    assert!(status.success(), "{status:?}");
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    assert!(stderr.contains("EMBEDDED SANDBOX"), "{stderr}");
+}
+
+#[tokio::test]
+async fn without_a_key_the_binary_says_loudly_it_uses_the_sandbox() {
+    let (mut child, first, second) = spawn(&["--listen", "127.0.0.1:0", "--log-format", "json"]);
+    assert!(
+        first.starts_with("listening on http://127.0.0.1:"),
+        "{first}"
+    );
+    assert!(
+        second.starts_with("sandbox on http://127.0.0.1:"),
+        "{second}"
+    );
+    child.kill().unwrap();
+    let _ = child.wait();
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    assert!(stderr.contains("no API key configured"), "{stderr}");
+    assert!(stderr.contains("NOT the real Conferbot API"), "{stderr}");
+}
+
+fn wait_for(child: &mut std::process::Child) -> std::process::ExitStatus {
+    for _ in 0..500 {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    child.kill().unwrap();
+    panic!("the BFF did not exit after SIGTERM");
+}

@@ -1,0 +1,15 @@
+//! The BFF over real HTTP on 127.0.0.1, against the real sandbox started
+//! in-process by each test (one test binary, so it links once).
+
+mod support;
+
+mod binary;
+mod cache;
+mod csrf;
+mod endpoints;
+mod hostile_paths;
+mod limits;
+mod secrecy;
+mod shaping;
+mod shutdown;
+mod static_files;
