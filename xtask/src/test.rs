@@ -5,7 +5,8 @@
 //! 2. native tests of the whole workspace: the core, the sandbox and the BFF
 //!    over real HTTP on 127.0.0.1;
 //! 3. the npm package (`dist`), then wasm-bindgen-test in Node and Chromium;
-//! 4. the built package from Node scripts against the sandbox and the BFF.
+//! 4. the built package from Node scripts against the sandbox and the BFF;
+//! 5. the dashboard in headless Chromium, with the key-leak audit.
 
 use std::path::Path;
 
@@ -23,6 +24,7 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
     tools::ensure_wasm_target()?;
     tools::ensure_npm_deps(root)?;
     tools::ensure_wasm_bindgen_cli(root)?;
+    tools::ensure_redis()?;
 
     say("formatting and lints (cargo fmt --check, cargo clippy -D warnings)");
     process::run(cargo().args(["fmt", "--all", "--", "--check"]).current_dir(root))?;
@@ -36,6 +38,14 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
 
     say("the npm package (cargo xtask dist)");
     crate::dist::run(root, &[])?;
+
+    say("wasm-bindgen tests in Node and in headless Chromium");
+    crate::wasm_tests::run(root)?;
+
+    say("building the sandbox and the BFF for the package and browser tests");
+    process::run(cargo().args(["build", "-p", "conferbot-sandbox", "-p", "conferbot-bff"]).current_dir(root))?;
+    crate::node_tests::run(root)?;
+    crate::e2e_tests::run(root)?;
 
     say("all tests passed");
     Ok(())

@@ -64,11 +64,24 @@ pub fn ensure_wasm_bindgen_cli(root: &Path) -> Result<PathBuf> {
         "installing wasm-bindgen-cli {version} (matches the crate's pinned wasm-bindgen; cargo install, a few minutes, once) into {}",
         install_root.display()
     ));
-    run(cargo()
-        .args(["install", "--locked", "--force", "wasm-bindgen-cli", "--version"])
-        .arg(format!("={version}"))
-        .arg("--root")
-        .arg(&install_root))?;
+    let install = |locked: bool| {
+        let mut cmd = cargo();
+        cmd.arg("install");
+        if locked {
+            cmd.arg("--locked");
+        }
+        cmd.args(["--force", "wasm-bindgen-cli", "--version"])
+            .arg(format!("={version}"))
+            .arg("--root")
+            .arg(&install_root);
+        run(&mut cmd)
+    };
+    // The CLI's own lockfile can pin a crate version the registry no longer
+    // serves (webpki-roots 1.0.11 for 0.2.130); then resolve afresh.
+    if install(true).is_err() {
+        say("`cargo install --locked` failed; retrying without the CLI's lockfile");
+        install(false)?;
+    }
     Ok(bin)
 }
 
@@ -77,7 +90,7 @@ fn tools_home() -> PathBuf {
     let base = env::var_os("XDG_CACHE_HOME")
         .map(PathBuf::from)
         .or_else(|| env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")))
-        .unwrap_or_else(|| env::temp_dir());
+        .unwrap_or_else(env::temp_dir);
     base.join("conferbot-wasm").join("tools")
 }
 
@@ -132,4 +145,16 @@ pub fn apt_install(packages: &[&str], why: &str) -> Result<()> {
     let mut install = apt(&["install", "-y", "-q", "--no-install-recommends"]);
     install.args(packages);
     run(&mut install)
+}
+
+/// Debian's `redis-server`, which the BFF's scale-out tests start on a free port.
+pub fn ensure_redis() -> Result<PathBuf> {
+    let server = PathBuf::from("/usr/bin/redis-server");
+    if !server.exists() {
+        apt_install(&["redis-server"], "Redis for the BFF's scale-out tests")?;
+    }
+    if !server.exists() {
+        bail!("apt-get installed redis-server, but /usr/bin/redis-server is missing");
+    }
+    Ok(server)
 }

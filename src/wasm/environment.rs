@@ -1,0 +1,16 @@
+//! Whether the code runs in a browser, where an API key would be visible to
+//! every visitor of the page.
+
+use js_sys::Reflect;
+use wasm_bindgen::JsValue;
+
+/// Globals only pages and workers have; Node and other servers have none.
+const BROWSER_GLOBALS: [&str; 3] = ["window", "document", "WorkerGlobalScope"];
+
+/// True when a `window`, `document` or `WorkerGlobalScope` global exists.
+pub(crate) fn is_browser() -> bool {
+    let global = js_sys::global();
+    BROWSER_GLOBALS.iter().any(|name| {
+        Reflect::get(&global, &JsValue::from_str(name)).is_ok_and(|v| !v.is_undefined())
+    })
+}

@@ -1,0 +1,61 @@
+// Timers and abort signals for the Rust retry loop. Every timer set here is
+// cleared on every path, so a finished call leaves nothing that keeps Node's
+// event loop alive.
+
+/**
+ * The abort signal of one HTTP attempt: it fires when the caller's signal
+ * fires, or when `timeoutMs` is up. `dispose()` must be called when the
+ * attempt is over (the Rust side always does).
+ */
+export class Attempt {
+  constructor(callerSignal, timeoutMs) {
+    this.controller = new AbortController();
+    this.callerSignal = callerSignal ?? null;
+    this.timedOut = false;
+    this.forward = () => this.controller.abort();
+    this.timer = setTimeout(() => {
+      this.timedOut = true;
+      this.controller.abort();
+    }, timeoutMs);
+    if (this.callerSignal?.aborted) {
+      this.controller.abort();
+    } else {
+      this.callerSignal?.addEventListener("abort", this.forward, { once: true });
+    }
+  }
+
+  get signal() {
+    return this.controller.signal;
+  }
+
+  get callerAborted() {
+    return this.callerSignal?.aborted === true;
+  }
+
+  dispose() {
+    clearTimeout(this.timer);
+    this.callerSignal?.removeEventListener("abort", this.forward);
+  }
+}
+
+/**
+ * Waits `ms` milliseconds; resolves `true` when the time is up and `false` as
+ * soon as `signal` aborts (never rejects, so Rust decides what that means).
+ */
+export function sleep(ms, signal) {
+  return new Promise((resolve) => {
+    if (signal?.aborted) {
+      resolve(false);
+      return;
+    }
+    const onAbort = () => {
+      clearTimeout(timer);
+      resolve(false);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve(true);
+    }, ms);
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}

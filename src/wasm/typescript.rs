@@ -1,0 +1,14 @@
+//! The TypeScript interfaces of the package, appended to the generated
+//! `.d.ts` so that every public signature is precise (no `any`).
+//!
+//! The exported methods point at these names with `unchecked_return_type` and
+//! `unchecked_param_type`; a wasm test checks that the unions list exactly the
+//! core's error kinds, plans and webhook events.
+
+use wasm_bindgen::prelude::*;
+
+/// The text of `types.d.ts`.
+pub const TYPESCRIPT: &str = include_str!("types.d.ts");
+
+#[wasm_bindgen(typescript_custom_section)]
+const TYPESCRIPT_SECTION: &str = TYPESCRIPT;

@@ -1,0 +1,99 @@
+// The built package against the real sandbox (direct mode, with a key) and
+// the real BFF (proxy mode, no key): lists, pagination, reads and webhooks.
+import assert from "node:assert/strict";
+import { createHmac } from "node:crypto";
+import { after, before, describe, test } from "node:test";
+
+import { MODES, pkg } from "./servers.js";
+
+const { ConferbotClient, ConferbotError } = pkg;
+
+for (const [mode, start] of Object.entries(MODES)) {
+  describe(`${mode} mode`, () => {
+    let env;
+    let client;
+    before(async () => {
+      env = await start();
+      client = new ConferbotClient(env.options);
+    });
+    after(() => env?.stop());
+
+    test("listChatbots answers a page with totals", async () => {
+      const page = await client.listChatbots({ page: 2, limit: 25 });
+      assert.equal(page.total, 137);
+      assert.equal(page.page, 2);
+      assert.equal(page.totalPages, 6);
+      assert.equal(page.data.length, 25);
+      assert.equal(page.hasNextPage(), true);
+      const bot = page.data[0];
+      assert.match(bot.id, /^[0-9a-f]{24}$/);
+      assert.equal(typeof bot.name, "string");
+      assert.equal(typeof bot.responseCount, "number");
+      const last = await client.listChatbots({ page: 6, limit: 25 });
+      assert.equal(last.data.length, 12);
+      assert.equal(last.hasNextPage(), false);
+      const next = await page.getNextPage();
+      assert.equal(next.page, 3);
+      assert.notEqual(next.data[0].id, bot.id);
+    });
+
+    test("for await over chatbots({limit: 25}) yields all 137, distinct, in order", async () => {
+      const expected = [];
+      for (const n of [1, 2]) expected.push(...(await client.listChatbots({ page: n, limit: 100 })).data.map((b) => b.id));
+      const seen = [];
+      for await (const bot of client.chatbots({ limit: 25 })) seen.push(bot.id);
+      assert.equal(seen.length, 137);
+      assert.equal(new Set(seen).size, 137);
+      assert.deepEqual(seen, expected);
+    });
+
+    test("responses() walks every response of a chatbot", async () => {
+      const [bot] = (await client.listChatbots({ limit: 1 })).data;
+      const first = await client.listResponses(bot.id, { limit: 5 });
+      let count = 0;
+      for await (const response of client.responses(bot.id, { limit: 7 })) {
+        assert.equal(response.chatbotId, bot.id);
+        assert.equal(typeof response.answers, "object");
+        count += 1;
+      }
+      assert.equal(count, first.total);
+    });
+
+    test("getChatbot and getUsage", async () => {
+      const [bot] = (await client.listChatbots({ limit: 1 })).data;
+      assert.deepEqual(await client.getChatbot(bot.id), bot);
+      const usage = await client.getUsage();
+      assert.equal(usage.plan, "Starter");
+      assert.equal(usage.limit, 10000);
+      assert.equal(typeof usage.used, "number");
+      assert.equal(usage.remaining, usage.limit - usage.used);
+      assert.match(usage.month, /^\d{4}-\d{2}$/);
+    });
+
+    test("webhooks: create, list, delete", async () => {
+      const created = await client.createWebhook({
+        url: "https://hooks.example.com/conferbot",
+        events: ["response.created", "conversation.completed"],
+      });
+      assert.match(created.id, /^[0-9a-f]{24}$/);
+      assert.equal(typeof created.secret, "string");
+      assert.deepEqual(created.events, ["response.created", "conversation.completed"]);
+      const listed = await client.listWebhooks();
+      assert.ok(listed.some((hook) => hook.id === created.id));
+      assert.equal(await client.deleteWebhook(created.id), undefined);
+      assert.ok(!(await client.listWebhooks()).some((hook) => hook.id === created.id));
+      const gone = await client.deleteWebhook(created.id).catch((e) => e);
+      assert.ok(gone instanceof ConferbotError);
+      assert.equal(gone.kind, "not_found");
+    });
+
+    test("verifyWebhookSignature checks HMAC-SHA256 of the raw body", () => {
+      const body = JSON.stringify({ event: "response.created", data: { id: "x" } });
+      const signature = createHmac("sha256", "whsec_test").update(body).digest("hex");
+      assert.equal(pkg.verifyWebhookSignature(body, signature, "whsec_test"), true);
+      assert.equal(pkg.verifyWebhookSignature(new TextEncoder().encode(body), signature, "whsec_test"), true);
+      assert.equal(pkg.verifyWebhookSignature(body, signature, "whsec_other"), false);
+      assert.equal(pkg.verifyWebhookSignature(`${body} `, signature, "whsec_test"), false);
+    });
+  });
+}
