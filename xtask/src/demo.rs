@@ -23,7 +23,11 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
     crate::dist::run(root, &[])?;
 
     say("building the BFF (conferbot-bff)");
-    process::run(cargo().args(["build", "-p", "conferbot-bff"]).current_dir(root))?;
+    process::run(
+        cargo()
+            .args(["build", "-p", "conferbot-bff"])
+            .current_dir(root),
+    )?;
 
     let listen = args
         .windows(2)
@@ -34,7 +38,10 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
     ));
     let bff = root.join("target").join("debug").join("conferbot-bff");
     let mut cmd = std::process::Command::new(bff);
-    cmd.args(["--sandbox", "--www"]).arg(root.join("www")).arg("--pkg").arg(root.join("pkg"));
+    cmd.args(["--sandbox", "--www"])
+        .arg(root.join("www"))
+        .arg("--pkg")
+        .arg(root.join("pkg"));
     if !args.iter().any(|a| a == "--listen") {
         cmd.args(["--listen", DEFAULT_LISTEN]);
     }

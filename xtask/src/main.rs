@@ -10,12 +10,18 @@
 //! - `dist`: the wasm build and the npm package in `pkg/`, with its sizes.
 //! - `test`: every test of the project, in order of cost.
 //! - `demo`: the dashboard on the BFF with the embedded sandbox.
+//! - `bench`: every benchmark, against peers measured in the same run, into `BENCHMARKS.md`.
+//! - `e2e_tests`: the dashboard in headless Chromium against the real servers.
 
+mod bench;
 mod demo;
 mod dist;
+mod e2e_tests;
+mod node_tests;
 mod process;
 mod test;
 mod tools;
+mod wasm_tests;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -23,6 +29,8 @@ use std::process::ExitCode;
 const USAGE: &str = "usage: cargo xtask <command>
 
 commands:
+  bench                run the benchmarks and write BENCHMARKS.md and target/bench/results.json
+       --quick              fewer samples and shorter load runs (under 2 minutes once built)
   demo                 build the package and run the dashboard on the BFF with the embedded sandbox
   test                 run every test (native, wasm in Node and Chromium, the npm package, the servers)
   dist                 build the npm package into pkg/ and print its sizes
@@ -32,6 +40,7 @@ commands:
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
+        Some("bench") => bench::run(&workspace_root(), &args[1..]),
         Some("demo") => demo::run(&workspace_root(), &args[1..]),
         Some("test") => test::run(&workspace_root(), &args[1..]),
         Some("dist") => dist::run(&workspace_root(), &args[1..]).map(|_| ()),
@@ -53,5 +62,8 @@ fn main() -> ExitCode {
 /// The workspace root: xtask lives one level below it.
 fn workspace_root() -> PathBuf {
     let manifest_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    manifest_dir.parent().map(PathBuf::from).unwrap_or(manifest_dir)
+    manifest_dir
+        .parent()
+        .map(PathBuf::from)
+        .unwrap_or(manifest_dir)
 }

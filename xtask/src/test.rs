@@ -27,11 +27,38 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
     tools::ensure_redis()?;
 
     say("formatting and lints (cargo fmt --check, cargo clippy -D warnings)");
-    process::run(cargo().args(["fmt", "--all", "--", "--check"]).current_dir(root))?;
-    process::run(cargo().args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]).current_dir(root))?;
-    process::run(cargo()
-        .args(["clippy", "-p", "conferbot", "--all-targets", "--target", WASM_TARGET, "--", "-D", "warnings"])
-        .current_dir(root))?;
+    process::run(
+        cargo()
+            .args(["fmt", "--all", "--", "--check"])
+            .current_dir(root),
+    )?;
+    process::run(
+        cargo()
+            .args([
+                "clippy",
+                "--workspace",
+                "--all-targets",
+                "--",
+                "-D",
+                "warnings",
+            ])
+            .current_dir(root),
+    )?;
+    process::run(
+        cargo()
+            .args([
+                "clippy",
+                "-p",
+                "conferbot",
+                "--all-targets",
+                "--target",
+                WASM_TARGET,
+                "--",
+                "-D",
+                "warnings",
+            ])
+            .current_dir(root),
+    )?;
 
     say("native tests: the core, the sandbox and the BFF (cargo test --workspace)");
     process::run(cargo().args(["test", "--workspace"]).current_dir(root))?;
@@ -43,7 +70,11 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
     crate::wasm_tests::run(root)?;
 
     say("building the sandbox and the BFF for the package and browser tests");
-    process::run(cargo().args(["build", "-p", "conferbot-sandbox", "-p", "conferbot-bff"]).current_dir(root))?;
+    process::run(
+        cargo()
+            .args(["build", "-p", "conferbot-sandbox", "-p", "conferbot-bff"])
+            .current_dir(root),
+    )?;
     crate::node_tests::run(root)?;
     crate::e2e_tests::run(root)?;
 

@@ -28,11 +28,14 @@ pub fn cargo() -> Command {
 
 /// Installs the wasm32 target if rustup does not list it.
 pub fn ensure_wasm_target() -> Result<()> {
-    let installed = output(Command::new("rustup").args(["target", "list", "--installed"])).unwrap_or_default();
+    let installed =
+        output(Command::new("rustup").args(["target", "list", "--installed"])).unwrap_or_default();
     if installed.lines().any(|l| l.trim() == WASM_TARGET) {
         return Ok(());
     }
-    say(&format!("installing the Rust target {WASM_TARGET} (rustup)"));
+    say(&format!(
+        "installing the Rust target {WASM_TARGET} (rustup)"
+    ));
     run(Command::new("rustup").args(["target", "add", WASM_TARGET]))
 }
 
@@ -42,7 +45,10 @@ pub fn wasm_bindgen_version(root: &Path) -> Result<String> {
     let mut lines = lock.lines();
     while let Some(line) = lines.next() {
         if line.trim() == "name = \"wasm-bindgen\"" {
-            if let Some(version) = lines.next().and_then(|l| l.trim().strip_prefix("version = \"")) {
+            if let Some(version) = lines
+                .next()
+                .and_then(|l| l.trim().strip_prefix("version = \""))
+            {
                 return Ok(version.trim_end_matches('"').to_owned());
             }
         }
@@ -56,7 +62,8 @@ pub fn ensure_wasm_bindgen_cli(root: &Path) -> Result<PathBuf> {
     let version = wasm_bindgen_version(root)?;
     let install_root = tools_home().join(format!("wasm-bindgen-{version}"));
     let bin = install_root.join("bin");
-    let reported = output(Command::new(bin.join("wasm-bindgen")).arg("--version")).unwrap_or_default();
+    let reported =
+        output(Command::new(bin.join("wasm-bindgen")).arg("--version")).unwrap_or_default();
     if reported.split_whitespace().nth(1) == Some(version.as_str()) {
         return Ok(bin);
     }
@@ -99,7 +106,10 @@ fn tools_home() -> PathBuf {
 pub fn ensure_npm_deps(root: &Path) -> Result<()> {
     let lock = root.join("package-lock.json");
     let installed = root.join("node_modules").join(".package-lock.json");
-    let fresh = match (fs::metadata(&lock).and_then(|m| m.modified()), fs::metadata(&installed).and_then(|m| m.modified())) {
+    let fresh = match (
+        fs::metadata(&lock).and_then(|m| m.modified()),
+        fs::metadata(&installed).and_then(|m| m.modified()),
+    ) {
         (Ok(lock_time), Ok(installed_time)) => installed_time >= lock_time,
         _ => false,
     };
@@ -107,7 +117,9 @@ pub fn ensure_npm_deps(root: &Path) -> Result<()> {
         return Ok(());
     }
     say("installing npm dependencies from package-lock.json (npm ci)");
-    run(Command::new("npm").args(["ci", "--no-audit", "--no-fund"]).current_dir(root))
+    run(Command::new("npm")
+        .args(["ci", "--no-audit", "--no-fund"])
+        .current_dir(root))
 }
 
 /// `wasm-opt` from the npm package `binaryen` (after [`ensure_npm_deps`]).
@@ -121,7 +133,10 @@ pub fn ensure_chromium() -> Result<(PathBuf, PathBuf)> {
     let chromium = PathBuf::from("/usr/bin/chromium");
     let driver = PathBuf::from("/usr/bin/chromedriver");
     if !(chromium.exists() && driver.exists()) {
-        apt_install(&["chromium", "chromium-driver"], "Chromium and ChromeDriver for the browser tests")?;
+        apt_install(
+            &["chromium", "chromium-driver"],
+            "Chromium and ChromeDriver for the browser tests",
+        )?;
     }
     if !(chromium.exists() && driver.exists()) {
         bail!("apt-get installed chromium and chromium-driver, but /usr/bin/chromium or /usr/bin/chromedriver is missing");
@@ -131,10 +146,17 @@ pub fn ensure_chromium() -> Result<(PathBuf, PathBuf)> {
 
 /// Installs Debian packages, with `sudo` when not root.
 pub fn apt_install(packages: &[&str], why: &str) -> Result<()> {
-    say(&format!("installing {} from Debian's packages: {why} (apt-get)", packages.join(", ")));
+    say(&format!(
+        "installing {} from Debian's packages: {why} (apt-get)",
+        packages.join(", ")
+    ));
     let as_root = output(Command::new("id").arg("-u")).is_some_and(|uid| uid.trim() == "0");
     let apt = |args: &[&str]| -> Command {
-        let mut cmd = if as_root { Command::new("apt-get") } else { Command::new("sudo") };
+        let mut cmd = if as_root {
+            Command::new("apt-get")
+        } else {
+            Command::new("sudo")
+        };
         if !as_root {
             cmd.arg("apt-get");
         }
