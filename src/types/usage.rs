@@ -25,6 +25,25 @@ impl Limit {
             Self::Unlimited => None,
         }
     }
+
+    /// A limit written as a number: finite and not negative is that many
+    /// calls (a fraction is cut off); negative or not finite is unlimited.
+    pub fn from_number(n: f64) -> Self {
+        if n.is_finite() && n >= 0.0 {
+            Self::Calls(n as u64)
+        } else {
+            Self::Unlimited
+        }
+    }
+
+    /// A limit written as text: `"unlimited"` (any case) or decimal digits;
+    /// `None` for anything else.
+    pub fn from_text(raw: &str) -> Option<Self> {
+        if raw.eq_ignore_ascii_case("unlimited") {
+            return Some(Self::Unlimited);
+        }
+        raw.trim().parse::<u64>().ok().map(Self::Calls)
+    }
 }
 
 impl Serialize for Limit {
@@ -51,10 +70,8 @@ impl<'de> Deserialize<'de> for Limit {
             None | Some(Raw::Null(())) => Ok(Self::Unlimited),
             Some(Raw::Unsigned(n)) => Ok(Self::Calls(n)),
             Some(Raw::Signed(n)) => Ok(u64::try_from(n).map_or(Self::Unlimited, Self::Calls)),
-            Some(Raw::Float(f)) if f.is_finite() && f >= 0.0 => Ok(Self::Calls(f as u64)),
-            Some(Raw::Float(_)) => Ok(Self::Unlimited),
-            Some(Raw::Text(t)) if t.eq_ignore_ascii_case("unlimited") => Ok(Self::Unlimited),
-            Some(Raw::Text(t)) => t.trim().parse::<u64>().map(Self::Calls).map_err(|_| {
+            Some(Raw::Float(f)) => Ok(Self::from_number(f)),
+            Some(Raw::Text(t)) => Self::from_text(&t).ok_or_else(|| {
                 serde::de::Error::custom(format!(
                     "limit must be a number or \"unlimited\", got {t:?}"
                 ))

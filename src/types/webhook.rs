@@ -3,7 +3,9 @@
 use serde::{Deserialize, Serialize};
 
 use super::open_enum::open_enum_serde;
+use crate::endpoint::Operation;
 use crate::error::Error;
+use crate::text;
 
 /// Longest webhook URL accepted.
 pub const MAX_WEBHOOK_URL_LEN: usize = 2048;
@@ -61,19 +63,40 @@ impl WebhookEvent {
     pub fn parse_known(raw: &str) -> Result<Self, Error> {
         match Self::from_name(raw) {
             Self::Other(_) => Err(Error::invalid_request(format!(
-                "unknown webhook event {raw:?}; allowed: {}",
+                "unknown webhook event {}; allowed: {}",
+                text::quote(raw),
                 Self::known_names()
             ))),
             known => Ok(known),
         }
     }
 
+    /// The reads a delivery of this event makes stale: a new or changed
+    /// response changes its chatbot's `responseCount`/`updatedAt` (every
+    /// `listChatbots` page and that chatbot's `getChatbot`) and its
+    /// `listResponses` pages. Conversations are not exposed by any read.
+    /// Reads with a chatbot id are stale only for the chatbot the delivery
+    /// names ([`crate::WebhookDelivery::chatbot_id`]), when it names one.
+    pub fn invalidates(&self) -> &'static [Operation] {
+        match self {
+            Self::ResponseCreated | Self::ResponseUpdated => &[
+                Operation::ListChatbots,
+                Operation::GetChatbot,
+                Operation::ListResponses,
+            ],
+            Self::ConversationStarted | Self::ConversationCompleted | Self::Other(_) => &[],
+        }
+    }
+
     fn known_names() -> String {
-        Self::KNOWN
-            .iter()
-            .map(Self::as_str)
-            .collect::<Vec<_>>()
-            .join(", ")
+        let mut names = String::new();
+        for event in &Self::KNOWN {
+            if !names.is_empty() {
+                names.push_str(", ");
+            }
+            names.push_str(event.as_str());
+        }
+        names
     }
 }
 
@@ -128,8 +151,8 @@ impl NewWebhook {
             WebhookEvent::parse_known(event.as_str())?;
             if self.events[..i].contains(event) {
                 return Err(Error::invalid_request(format!(
-                    "event {:?} is listed twice",
-                    event.as_str()
+                    "event {} is listed twice",
+                    text::quote(event.as_str())
                 )));
             }
         }
@@ -150,7 +173,10 @@ fn validate_webhook_url(url: &str) -> Result<(), Error> {
     if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return invalid("must not contain spaces or control characters");
     }
-    let rest = match url.split_once("://") {
+    // Byte searches rather than `split_once("://")` / `contains("..")`: the
+    // same result without the substring searcher in the wasm module.
+    let scheme_end = url.as_bytes().windows(3).position(|w| w == b"://");
+    let rest = match scheme_end.and_then(|at| Some((url.get(..at)?, url.get(at + 3..)?))) {
         Some((scheme, rest))
             if scheme.eq_ignore_ascii_case("https") || scheme.eq_ignore_ascii_case("http") =>
         {
@@ -171,7 +197,7 @@ fn validate_webhook_url(url: &str) -> Result<(), Error> {
                 authority
             }
         });
-    if host.is_empty() || host.starts_with('.') || host.contains("..") {
+    if host.is_empty() || host.starts_with('.') || host.as_bytes().windows(2).any(|w| w == b"..") {
         return invalid("must name a host");
     }
     Ok(())
@@ -242,6 +268,19 @@ mod tests {
         }
         let long = format!("https://x.com/{}", "a".repeat(MAX_WEBHOOK_URL_LEN));
         assert!(new(&long, &["response.created"]).validate().is_err());
+    }
+
+    #[test]
+    fn response_events_make_chatbot_and_response_reads_stale() {
+        for event in [WebhookEvent::ResponseCreated, WebhookEvent::ResponseUpdated] {
+            let stale = event.invalidates();
+            assert!(stale.contains(&Operation::ListChatbots), "{event:?}");
+            assert!(stale.contains(&Operation::GetChatbot), "{event:?}");
+            assert!(stale.contains(&Operation::ListResponses), "{event:?}");
+            assert!(!stale.contains(&Operation::GetUsage), "{event:?}");
+        }
+        assert!(WebhookEvent::ConversationStarted.invalidates().is_empty());
+        assert!(WebhookEvent::Other("x".into()).invalidates().is_empty());
     }
 
     #[test]

@@ -2,25 +2,37 @@
 
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 
+use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue, Method};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
-use axum::{middleware, Json, Router};
+use axum::{middleware, Router};
 use tokio::net::TcpListener;
+use tokio::sync::watch;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
 use crate::cache::ReadCache;
+use crate::cache_store::CacheStore;
 use crate::config::{BffConfig, ConfigError};
 use crate::csrf::CSRF_HEADER;
 use crate::error::BffError;
+use crate::events::sse::{self, SseSettings};
+use crate::events::EventBus;
 use crate::forward::Forwarder;
 use crate::headers::{retain_allowed, X_CACHE};
 use crate::limiter::SlidingWindow;
 use crate::metrics::Metrics;
 use crate::proxy::proxy;
-use crate::static_files;
+use crate::redis_state::cache::RedisCache;
+use crate::redis_state::events::RedisLog;
+use crate::redis_state::window::RedisWindow;
+use crate::redis_state::RedisState;
+use crate::secret::WebhookSecret;
 use crate::upstream::Upstream;
+use crate::window_store::WindowStore;
+use crate::{health, static_files, webhook};
 
 /// What every request handler shares.
 #[derive(Debug)]
@@ -30,11 +42,24 @@ pub struct AppState {
     /// Origins allowed to write, lower case.
     pub(crate) allowed_origins: Vec<String>,
     /// GET cache and coalescing.
-    pub(crate) cache: Arc<ReadCache>,
+    pub(crate) cache: CacheStore,
     /// The upstream behind the rate window.
     pub(crate) forwarder: Arc<Forwarder>,
     /// Counters for `/metrics`.
     pub(crate) metrics: Arc<Metrics>,
+    /// The event log and its fan-out to SSE streams.
+    pub(crate) events: Arc<EventBus>,
+    /// What webhook deliveries are verified with; `None`: refused.
+    pub(crate) webhook_secret: Option<WebhookSecret>,
+    /// How old a delivery may be.
+    pub(crate) webhook_tolerance: Duration,
+    /// SSE heartbeat and retry hint.
+    pub(crate) sse: SseSettings,
+    /// Becomes `true` when shutdown begins: SSE streams end, so that
+    /// graceful shutdown does not wait for them forever.
+    pub(crate) closing: watch::Sender<bool>,
+    /// The shared state, with `--redis`.
+    pub(crate) redis: Option<Arc<RedisState>>,
 }
 
 /// A configured BFF, ready to give its [`Router`].
@@ -46,7 +71,8 @@ pub struct Bff {
 
 impl Bff {
     /// Validates `config` and builds the shared state (upstream client, rate
-    /// window, cache, metrics).
+    /// window, cache, event log, metrics): in this process, or in Redis with
+    /// `config.redis` (which needs a tokio runtime to start its connection).
     pub fn new(config: BffConfig) -> Result<Self, ConfigError> {
         config.validate()?;
         let metrics = Arc::new(Metrics::default());
@@ -56,20 +82,57 @@ impl Bff {
             config.upstream_timeout,
         )
         .map_err(|err| ConfigError(err.to_string()))?;
-        let forwarder = Forwarder::new(
-            upstream,
-            SlidingWindow::new(config.rate),
-            config.queue_wait,
-            Arc::clone(&metrics),
-        );
+        let redis = match &config.redis {
+            Some(url) => Some(
+                RedisState::connect(url, &config.api_key, Arc::clone(&metrics))
+                    .map_err(ConfigError)?,
+            ),
+            None => None,
+        };
+        let (window, cache, events) = match &redis {
+            None => (
+                WindowStore::Local(SlidingWindow::new(config.rate)),
+                CacheStore::Local(ReadCache::new(config.cache_ttl)),
+                EventBus::local(config.event_replay),
+            ),
+            Some(redis) => {
+                // A leader may queue for its turn, then wait for the upstream.
+                let lock_ttl = config.queue_wait + config.upstream_timeout + Duration::from_secs(5);
+                let shared = RedisCache::new(Arc::clone(redis), config.cache_ttl, lock_ttl);
+                (
+                    WindowStore::Redis(RedisWindow::new(Arc::clone(redis), config.rate)),
+                    CacheStore::Redis {
+                        joined: ReadCache::new(Duration::ZERO),
+                        shared: Arc::new(shared),
+                    },
+                    EventBus::redis(RedisLog::new(Arc::clone(redis), config.event_replay)),
+                )
+            }
+        };
+        let forwarder = Forwarder::new(upstream, window, config.queue_wait, Arc::clone(&metrics));
         let state = Arc::new(AppState {
             mount: config.mount.clone(),
             allowed_origins: config.normalized_origins(),
-            cache: ReadCache::new(config.cache_ttl),
+            cache,
             forwarder: Arc::new(forwarder),
             metrics,
+            events: Arc::new(events),
+            webhook_secret: config.webhook_secret.clone(),
+            webhook_tolerance: config.webhook_tolerance,
+            sse: SseSettings {
+                heartbeat: config.sse_heartbeat,
+                retry: config.sse_retry,
+            },
+            closing: watch::Sender::new(false),
+            redis,
         });
         Ok(Self { config, state })
+    }
+
+    /// Ends every SSE stream (and refuses new ones): call it when shutdown
+    /// begins, or graceful shutdown waits for the streams forever.
+    pub fn close_streams(&self) {
+        self.state.closing.send_replace(true);
     }
 
     /// The whole app: the API under the mount, `/healthz`, `/metrics`, and
@@ -77,6 +140,7 @@ impl Bff {
     pub fn router(&self) -> Router {
         let mount = &self.config.mount;
         let mut api = Router::new()
+            .route(&self.config.events_path(), any(events_route))
             .route(mount, any(proxy))
             .route(&format!("{mount}/"), any(proxy))
             .route(&format!("{mount}/{{*rest}}"), any(proxy))
@@ -86,12 +150,14 @@ impl Bff {
         }
         let metrics = Arc::clone(&self.state.metrics);
         let app = Router::new()
-            .route("/healthz", get(healthz))
+            .route("/healthz", get(health::healthz))
+            .route(&self.config.webhook_path(), any(webhook_route))
             .route(
                 "/metrics",
                 get(move || async move { metrics_text(&metrics) }),
             )
-            .merge(api.with_state(Arc::clone(&self.state)));
+            .merge(api)
+            .with_state(Arc::clone(&self.state));
         static_files::attach(app, self.config.www.as_deref(), self.config.pkg.as_deref())
     }
 }
@@ -103,9 +169,13 @@ pub async fn serve(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
-    let app = Bff::new(config).map_err(ServeError::Config)?.router();
+    let bff = Bff::new(config).map_err(ServeError::Config)?;
+    let app = bff.router();
     axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            bff.close_streams();
+        })
         .await
         .map_err(ServeError::Io)
 }
@@ -130,8 +200,20 @@ impl std::fmt::Display for ServeError {
 
 impl std::error::Error for ServeError {}
 
-async fn healthz() -> Json<serde_json::Value> {
-    Json(serde_json::json!({ "status": "ok" }))
+/// `GET {mount}/events`; other methods `405` in the API's format.
+async fn events_route(state: State<Arc<AppState>>, request: Request) -> Response {
+    if request.method() != Method::GET {
+        return BffError::MethodNotAllowed(vec![conferbot::Method::Get]).into_response();
+    }
+    sse::events(state, request.headers().clone()).await
+}
+
+/// `POST` on the webhook path; other methods `405` in the API's format.
+async fn webhook_route(state: State<Arc<AppState>>, request: Request) -> Response {
+    if request.method() != Method::POST {
+        return BffError::MethodNotAllowed(vec![conferbot::Method::Post]).into_response();
+    }
+    webhook::receive(state, request).await
 }
 
 fn metrics_text(metrics: &Metrics) -> Response {
@@ -192,6 +274,14 @@ mod tests {
         let dump = format!("{:?}", bff());
         assert!(!dump.contains("sk-debug-canary"), "{dump}");
         assert!(dump.contains("[redacted]"), "{dump}");
+    }
+
+    #[test]
+    fn redis_outside_a_runtime_is_refused_not_a_panic() {
+        let mut config = BffConfig::new(ApiKey::new("k").unwrap());
+        config.redis = Some(crate::RedisUrl::new("redis://127.0.0.1:1").unwrap());
+        let err = Bff::new(config).unwrap_err();
+        assert!(err.0.contains("tokio runtime"), "{err}");
     }
 
     #[tokio::test]

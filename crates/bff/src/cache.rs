@@ -6,8 +6,12 @@
 //! browser that disconnects does not cancel it for the others) and everyone
 //! who asks for the same key meanwhile awaits that task. Successful answers
 //! are kept for the TTL; errors are shared with the waiters but not kept.
-//! A write drops the reads it makes stale ([`Operation::invalidates`]),
+//! A write or a webhook drops the reads it makes stale ([`Invalidation`]),
 //! including calls still in flight, whose answers are then not stored.
+//!
+//! This is the in-process cache. With `--redis` it runs with a zero TTL in
+//! front of the shared one (`crate::cache_store`), joining identical reads of
+//! this replica before they reach Redis.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -15,11 +19,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use conferbot::Operation;
 use futures_util::future::{BoxFuture, FutureExt, Shared};
 use tokio::time::Instant;
 
 use crate::error::BffError;
+use crate::invalidation::Invalidation;
 use crate::metrics::CacheStatus;
 use crate::routing::Target;
 use crate::upstream::UpstreamAnswer;
@@ -27,8 +31,11 @@ use crate::upstream::UpstreamAnswer;
 /// Above this many entries, expired ones are swept on insert.
 const SWEEP_ABOVE: usize = 256;
 
-type Outcome = Result<Arc<UpstreamAnswer>, BffError>;
-type InFlight = Shared<BoxFuture<'static, Outcome>>;
+/// An answer (shared by everyone who asked), or why there is none.
+pub type Outcome = Result<Arc<UpstreamAnswer>, BffError>;
+/// What a fetch came to: the answer and how the fetcher got it.
+pub type Fetched = (Result<UpstreamAnswer, BffError>, CacheStatus);
+type InFlight = Shared<BoxFuture<'static, (Outcome, CacheStatus)>>;
 
 enum Slot {
     Fresh {
@@ -75,7 +82,26 @@ impl ReadCache {
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<UpstreamAnswer, BffError>> + Send + 'static,
     {
-        let (shared, status) = {
+        self.get_or_join(key, move || {
+            let call = fetch();
+            async move { (call.await, CacheStatus::Miss) }
+        })
+        .await
+    }
+
+    /// Like [`ReadCache::get_or_fetch`], for a fetch that says how it got its
+    /// answer (a shared cache may have had it): the caller that started the
+    /// fetch gets that status, those who joined it get `Coalesced`.
+    pub async fn get_or_join<F, Fut>(
+        self: &Arc<Self>,
+        key: Target,
+        fetch: F,
+    ) -> (Outcome, CacheStatus)
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Fetched> + Send + 'static,
+    {
+        let (shared, joined) = {
             let Ok(mut slots) = self.slots.lock() else {
                 return (Err(BffError::Internal), CacheStatus::Miss);
             };
@@ -84,7 +110,7 @@ impl ReadCache {
                 Some(Slot::Fresh { answer, until }) if now < *until => {
                     return (Ok(Arc::clone(answer)), CacheStatus::Hit);
                 }
-                Some(Slot::Pending { shared, .. }) => (shared.clone(), CacheStatus::Coalesced),
+                Some(Slot::Pending { shared, .. }) => (shared.clone(), true),
                 _ => {
                     if slots.len() > SWEEP_ABOVE {
                         slots.retain(|_, slot| match slot {
@@ -101,20 +127,28 @@ impl ReadCache {
                             shared: shared.clone(),
                         },
                     );
-                    (shared, CacheStatus::Miss)
+                    (shared, false)
                 }
             }
         };
-        (shared.await, status)
+        let (outcome, status) = shared.await;
+        (
+            outcome,
+            if joined {
+                CacheStatus::Coalesced
+            } else {
+                status
+            },
+        )
     }
 
-    /// Drops every cached or in-flight read of `operations`.
-    pub fn invalidate(&self, operations: &[Operation]) {
-        if operations.is_empty() {
+    /// Drops every cached or in-flight read that `stale` names.
+    pub fn invalidate(&self, stale: &Invalidation) {
+        if stale.is_empty() {
             return;
         }
         if let Ok(mut slots) = self.slots.lock() {
-            slots.retain(|key, _| !operations.contains(&key.operation));
+            slots.retain(|key, _| !stale.matches(key));
         }
     }
 
@@ -122,17 +156,21 @@ impl ReadCache {
     /// shared handle everyone awaits.
     fn spawn<Fut>(self: &Arc<Self>, key: Target, call: u64, fetch: Fut) -> InFlight
     where
-        Fut: Future<Output = Result<UpstreamAnswer, BffError>> + Send + 'static,
+        Fut: Future<Output = Fetched> + Send + 'static,
     {
         let cache = Arc::clone(self);
         let task = tokio::spawn(async move {
-            let outcome = fetch.await.map(Arc::new);
+            let (result, status) = fetch.await;
+            let outcome = result.map(Arc::new);
             cache.settle(key, call, &outcome);
-            outcome
+            (outcome, status)
         });
-        async move { task.await.unwrap_or(Err(BffError::Internal)) }
-            .boxed()
-            .shared()
+        async move {
+            task.await
+                .unwrap_or((Err(BffError::Internal), CacheStatus::Miss))
+        }
+        .boxed()
+        .shared()
     }
 
     /// Replaces the pending slot of `call` by the answer (kept for the TTL if
@@ -170,7 +208,7 @@ mod tests {
 
     use axum::http::StatusCode;
     use bytes::Bytes;
-    use conferbot::PageRequest;
+    use conferbot::{Operation, PageRequest};
 
     use super::*;
 
@@ -308,14 +346,14 @@ mod tests {
             let cache = Arc::clone(&cache);
             let fetch = fetcher(&calls, 200, Duration::from_millis(100));
             tokio::spawn(async move {
-                cache.invalidate(Operation::CreateWebhook.invalidates());
+                cache.invalidate(&Invalidation::of_write(Operation::CreateWebhook));
                 cache
                     .get_or_fetch(key(Operation::ListWebhooks), fetch)
                     .await
             })
         };
         tokio::time::advance(Duration::from_millis(10)).await;
-        cache.invalidate(Operation::CreateWebhook.invalidates());
+        cache.invalidate(&Invalidation::of_write(Operation::CreateWebhook));
         in_flight.await.unwrap().0.unwrap();
 
         let (_, status) = cache

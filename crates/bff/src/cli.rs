@@ -10,16 +10,47 @@ use conferbot::rate::parse_duration;
 use conferbot::{RateSpec, DEFAULT_BASE_URL};
 use conferbot_sandbox::{RunningSandbox, SandboxConfig};
 
-use crate::config::{BffConfig, ConfigError, DEFAULT_MOUNT};
+use crate::config::{BffConfig, ConfigError, DEFAULT_MOUNT, DEFAULT_REPLAY};
 use crate::logging::LogFormat;
-use crate::secret::ApiKey;
+use crate::redis_state::RedisUrl;
+use crate::secret::{ApiKey, WebhookSecret};
+
+/// What `--help` tells after the flags: the live events and scale-out.
+const AFTER_HELP: &str = "\
+LIVE EVENTS
+  Webhooks in: POST {mount}/webhooks/incoming (--webhook-path) takes Conferbot's signed
+  deliveries. x-webhook-signature must be the HMAC-SHA256 of the body under the webhook
+  secret (CONFERBOT_WEBHOOK_SECRET or --webhook-secret-file; without one every delivery
+  is refused with 503), x-webhook-timestamp (Unix seconds or ISO 8601) must match the
+  body's and be within --webhook-tolerance. 401 bad signature or stale, 400 unknown
+  event, 413 over 64 KiB. Accepted deliveries drop the cached reads they change and are
+  answered 200 at once; a retry of one already accepted is not sent twice.
+  Events out: GET {mount}/events is a Server-Sent Events stream: `event:` the webhook
+  event, `data:` the delivery body {\"event\",\"timestamp\",\"data\"}, `id:` increasing
+  by one. Reconnecting with Last-Event-ID replays what was missed (the last
+  --event-replay events are kept); `event: resync` means some are gone: reload.
+  `: keepalive` every --sse-heartbeat.
+  With --sandbox the embedded sandbox signs with a generated secret and delivers to this
+  BFF (a webhook for all four events is registered at start); --sandbox-activity 3s
+  adds a response to a chatbot of the first page every 3 s, for a live demo.
+
+SCALE-OUT
+  --redis redis://host:6379/0 shares, between every replica with the same API key, the
+  rate window and its FIFO queue, the upstream's Retry-After pause, the GET cache and
+  coalescing (one upstream call for identical reads in flight anywhere), and the event
+  log and fan-out (a webhook received by one replica reaches browsers on all). Without
+  it, all state is in this process. While Redis is unreachable, /healthz says
+  {\"status\":\"degraded\",\"redis\":\"unreachable\"} (still 200), conferbot_bff_redis_up is
+  0, and requests that need the Conferbot API get 503 with Retry-After (never unshaped
+  traffic); it recovers by itself when Redis is back.";
 
 /// `conferbot-bff`: holds the Conferbot API key and forwards only the
 /// operations of the External API, shaped to its rate limit, with a short
-/// cache. Without a key it runs against an embedded sandbox.
+/// cache; receives webhooks and streams them to browsers (SSE). Without a key
+/// it runs against an embedded sandbox.
 // No `Debug`: even redacted, the key has no business in a dump of the flags.
 #[derive(Parser)]
-#[command(name = "conferbot-bff", version, about, long_about = None)]
+#[command(name = "conferbot-bff", version, about, long_about = None, after_help = AFTER_HELP)]
 pub struct Cli {
     /// The Conferbot API key. Prefer the environment variable or
     /// --api-key-file: a flag is visible to other users in `ps`.
@@ -75,10 +106,54 @@ pub struct Cli {
     /// Log format on stderr.
     #[arg(long, value_enum, default_value_t = LogFormat::Pretty)]
     pub log_format: LogFormat,
+    /// The secret webhook deliveries are signed with. Prefer the environment
+    /// variable or --webhook-secret-file (a flag shows in `ps`).
+    #[arg(
+        long = "webhook-secret",
+        env = "CONFERBOT_WEBHOOK_SECRET",
+        hide_env_values = true,
+        value_name = "SECRET",
+        value_parser = parse_webhook_secret
+    )]
+    pub webhook_secret: Option<WebhookSecret>,
+    /// Read the webhook secret from this file; it wins over CONFERBOT_WEBHOOK_SECRET.
+    #[arg(long, value_name = "PATH")]
+    pub webhook_secret_file: Option<PathBuf>,
+    /// Where webhook deliveries are received [default: {mount}/webhooks/incoming].
+    #[arg(long, value_name = "PATH")]
+    pub webhook_path: Option<String>,
+    /// Deliveries whose signed timestamp is further from now are refused (replays).
+    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_duration)]
+    pub webhook_tolerance: Duration,
+    /// Interval of `: keepalive` comments on idle event streams.
+    #[arg(long, value_name = "DURATION", default_value = "15s", value_parser = parse_duration)]
+    pub sse_heartbeat: Duration,
+    /// The `retry:` reconnection hint sent to browsers.
+    #[arg(long, value_name = "DURATION", default_value = "3s", value_parser = parse_duration)]
+    pub sse_retry: Duration,
+    /// Events kept for Last-Event-ID replay.
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_REPLAY)]
+    pub event_replay: usize,
+    /// With the embedded sandbox: add a response to a chatbot of the first
+    /// page this often (off by default; the demo uses 3s).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub sandbox_activity: Option<Duration>,
+    /// Share the limiter, cache, coalescing and events with other replicas
+    /// through this Redis (default: in-process state).
+    #[arg(long, env = "CONFERBOT_REDIS_URL", value_name = "URL", value_parser = parse_redis)]
+    pub redis: Option<RedisUrl>,
 }
 
 fn parse_key(raw: &str) -> Result<ApiKey, String> {
     ApiKey::new(raw).ok_or_else(|| "the API key is empty".to_owned())
+}
+
+fn parse_webhook_secret(raw: &str) -> Result<WebhookSecret, String> {
+    WebhookSecret::new(raw).ok_or_else(|| "the webhook secret is empty".to_owned())
+}
+
+fn parse_redis(raw: &str) -> Result<RedisUrl, String> {
+    RedisUrl::new(raw)
 }
 
 /// A configuration ready to serve, with the embedded sandbox if one was started.
@@ -90,6 +165,8 @@ pub struct Launch {
     pub listen: SocketAddr,
     /// The embedded sandbox, when it is the upstream.
     pub sandbox: Option<RunningSandbox>,
+    /// `--sandbox-activity`, when the sandbox is embedded.
+    pub activity: Option<Duration>,
 }
 
 /// Why the BFF could not start.
@@ -97,6 +174,8 @@ pub struct Launch {
 pub enum LaunchError {
     /// The key file could not be read, or is empty.
     KeyFile(PathBuf, String),
+    /// The webhook secret file could not be read, or is empty.
+    SecretFile(PathBuf, String),
     /// The embedded sandbox could not start.
     Sandbox(std::io::Error),
     /// The configuration was refused.
@@ -107,6 +186,9 @@ impl std::fmt::Display for LaunchError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Self::KeyFile(path, why) => write!(f, "--api-key-file {}: {why}", path.display()),
+            Self::SecretFile(path, why) => {
+                write!(f, "--webhook-secret-file {}: {why}", path.display())
+            }
             Self::Sandbox(err) => write!(f, "embedded sandbox: {err}"),
             Self::Config(err) => write!(f, "{err}"),
         }
@@ -123,7 +205,16 @@ impl Cli {
             (Some(path), _) => Some(read_key_file(path)?),
             (None, key) => key.clone(),
         };
+        let webhook_secret = match (&self.webhook_secret_file, &self.webhook_secret) {
+            (Some(path), _) => Some(read_secret_file(path)?),
+            (None, secret) => secret.clone(),
+        };
         let use_sandbox = self.sandbox || key.is_none();
+        // The embedded sandbox signs with ours; one is made up if none is set.
+        let webhook_secret = match webhook_secret {
+            None if use_sandbox => Some(WebhookSecret::generate()),
+            secret => secret,
+        };
         let sandbox_key = ApiKey::new(conferbot_sandbox::keys::STARTER)
             .ok_or(LaunchError::Sandbox(std::io::ErrorKind::InvalidData.into()))?;
         let mut config = BffConfig {
@@ -140,20 +231,33 @@ impl Cli {
             queue_wait: self.queue_wait,
             cache_ttl: self.cache_ttl,
             upstream_timeout: self.upstream_timeout,
+            webhook_secret,
+            webhook_path: self.webhook_path,
+            webhook_tolerance: self.webhook_tolerance,
+            sse_heartbeat: self.sse_heartbeat,
+            sse_retry: self.sse_retry,
+            event_replay: self.event_replay,
+            redis: self.redis,
         };
         config.validate().map_err(LaunchError::Config)?;
         let sandbox = if use_sandbox {
             announce_sandbox(key.is_some(), self.sandbox);
-            let sandbox = start_sandbox(self.sandbox_rate).await?;
+            let secret = config
+                .webhook_secret
+                .as_ref()
+                .map(|s| s.expose().to_owned());
+            let sandbox = start_sandbox(self.sandbox_rate, secret).await?;
             config.upstream = sandbox.base_url();
             Some(sandbox)
         } else {
             None
         };
+        let activity = self.sandbox_activity.filter(|_| sandbox.is_some());
         Ok(Launch {
             config,
             listen: self.listen,
             sandbox,
+            activity,
         })
     }
 }
@@ -164,10 +268,22 @@ fn read_key_file(path: &PathBuf) -> Result<ApiKey, LaunchError> {
     ApiKey::new(raw).ok_or_else(|| LaunchError::KeyFile(path.clone(), "the file is empty".into()))
 }
 
-/// Starts the sandbox in this process on a free loopback port.
-async fn start_sandbox(rate: RateSpec) -> Result<RunningSandbox, LaunchError> {
+fn read_secret_file(path: &PathBuf) -> Result<WebhookSecret, LaunchError> {
+    let raw = std::fs::read_to_string(path)
+        .map_err(|err| LaunchError::SecretFile(path.clone(), err.to_string()))?;
+    WebhookSecret::new(raw)
+        .ok_or_else(|| LaunchError::SecretFile(path.clone(), "the file is empty".into()))
+}
+
+/// Starts the sandbox in this process on a free loopback port, signing
+/// deliveries with `webhook_secret`.
+async fn start_sandbox(
+    rate: RateSpec,
+    webhook_secret: Option<String>,
+) -> Result<RunningSandbox, LaunchError> {
     let config = SandboxConfig {
         rate,
+        webhook_secret,
         ..SandboxConfig::default()
     };
     RunningSandbox::start(config, SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))

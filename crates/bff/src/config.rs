@@ -8,10 +8,17 @@ use axum::http::HeaderValue;
 use conferbot::endpoint::hostile_reason;
 use conferbot::{RateSpec, DEFAULT_BASE_URL};
 
-use crate::secret::ApiKey;
+use crate::redis_state::RedisUrl;
+use crate::secret::{ApiKey, WebhookSecret};
 
 /// Where the API is mounted by default: `/api/conferbot/external/v1/...`.
 pub const DEFAULT_MOUNT: &str = "/api/conferbot";
+/// Where webhook deliveries are received by default, under the mount.
+pub const DEFAULT_WEBHOOK_PATH: &str = "/webhooks/incoming";
+/// Where browsers subscribe to live events, under the mount.
+pub const EVENTS_PATH: &str = "/events";
+/// Most events kept for `Last-Event-ID` replay by default.
+pub const DEFAULT_REPLAY: usize = 1000;
 /// Longest cache TTL allowed: dashboards must not show minutes-old data.
 pub const MAX_CACHE_TTL: Duration = Duration::from_secs(5);
 
@@ -39,6 +46,23 @@ pub struct BffConfig {
     pub cache_ttl: Duration,
     /// Longest an upstream call may take before a `504`.
     pub upstream_timeout: Duration,
+    /// The secret deliveries are signed with; without one the receiver
+    /// refuses every delivery (`503`), it never accepts unsigned ones.
+    pub webhook_secret: Option<WebhookSecret>,
+    /// Absolute path of the webhook receiver; `None`: `{mount}/webhooks/incoming`.
+    pub webhook_path: Option<String>,
+    /// How far a delivery's signed timestamp may be from now (replays older
+    /// than this are refused).
+    pub webhook_tolerance: Duration,
+    /// How often an idle `{mount}/events` stream gets a `: keepalive` comment.
+    pub sse_heartbeat: Duration,
+    /// The `retry:` reconnection hint sent to browsers.
+    pub sse_retry: Duration,
+    /// Events kept for `Last-Event-ID` replay.
+    pub event_replay: usize,
+    /// Share the limiter, cache, coalescing and events with other replicas
+    /// through this Redis; `None`: in-process state.
+    pub redis: Option<RedisUrl>,
 }
 
 impl BffConfig {
@@ -55,24 +79,64 @@ impl BffConfig {
             queue_wait: Duration::from_secs(10),
             cache_ttl: Duration::from_secs(2),
             upstream_timeout: Duration::from_secs(10),
+            webhook_secret: None,
+            webhook_path: None,
+            webhook_tolerance: Duration::from_secs(300),
+            sse_heartbeat: Duration::from_secs(15),
+            sse_retry: Duration::from_secs(3),
+            event_replay: DEFAULT_REPLAY,
+            redis: None,
         }
+    }
+
+    /// The receiver's path: `--webhook-path`, or `{mount}/webhooks/incoming`.
+    pub fn webhook_path(&self) -> String {
+        self.webhook_path
+            .clone()
+            .unwrap_or_else(|| format!("{}{DEFAULT_WEBHOOK_PATH}", self.mount))
+    }
+
+    /// The live events' path: `{mount}/events`.
+    pub fn events_path(&self) -> String {
+        format!("{}{EVENTS_PATH}", self.mount)
     }
 
     /// Checks what the types cannot: the mount, the upstream URL, the origins
     /// and the TTL bound.
     pub fn validate(&self) -> Result<(), ConfigError> {
         let mount = &self.mount;
-        let plain = mount
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"/-_.".contains(&b));
-        if mount.len() < 2
-            || !mount.starts_with('/')
-            || mount.ends_with('/')
-            || !plain
-            || hostile_reason(mount).is_some()
-        {
+        if !plain_path(mount) {
             return Err(ConfigError(format!(
                 "--mount must be a plain path like /api/conferbot (letters, digits, - _ . /), got {mount:?}"
+            )));
+        }
+        let hook = self.webhook_path();
+        let api = format!("{mount}{}", conferbot::EXTERNAL_PREFIX);
+        if !plain_path(&hook)
+            || hook == self.events_path()
+            || hook == *mount
+            || hook.starts_with(&format!("{api}/"))
+            || hook == api
+            || matches!(hook.as_str(), "/healthz" | "/metrics")
+        {
+            return Err(ConfigError(format!(
+                "--webhook-path must be a plain path like {mount}{DEFAULT_WEBHOOK_PATH}, outside {api}/ and other than {}, got {hook:?}",
+                self.events_path()
+            )));
+        }
+        for (flag, value) in [
+            ("--webhook-tolerance", self.webhook_tolerance),
+            ("--sse-heartbeat", self.sse_heartbeat),
+            ("--sse-retry", self.sse_retry),
+        ] {
+            if value.is_zero() {
+                return Err(ConfigError(format!("{flag} must be longer than 0")));
+            }
+        }
+        if !(1..=100_000).contains(&self.event_replay) {
+            return Err(ConfigError(format!(
+                "--event-replay must be between 1 and 100000, got {}",
+                self.event_replay
             )));
         }
         let upstream = reqwest::Url::parse(&self.upstream)
@@ -118,6 +182,19 @@ impl BffConfig {
             .map(|o| o.to_ascii_lowercase())
             .collect()
     }
+}
+
+/// An absolute path of letters, digits, `- _ . /`, without tricks or a
+/// trailing slash.
+fn plain_path(path: &str) -> bool {
+    let plain = path
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"/-_.".contains(&b));
+    path.len() >= 2
+        && path.starts_with('/')
+        && !path.ends_with('/')
+        && plain
+        && hostile_reason(path).is_none()
 }
 
 /// A configuration the BFF refuses to start with, and why.
@@ -176,5 +253,40 @@ mod tests {
             ..config()
         };
         assert!(c.validate().unwrap_err().0.contains("at most 5 s"));
+    }
+
+    #[test]
+    fn the_webhook_path_defaults_under_the_mount_and_stays_off_the_api() {
+        assert_eq!(config().webhook_path(), "/api/conferbot/webhooks/incoming");
+        assert_eq!(config().events_path(), "/api/conferbot/events");
+        for path in [
+            "/api/conferbot/external/v1/hook",
+            "/api/conferbot/events",
+            "/api/conferbot",
+            "/healthz",
+            "hooks",
+            "/hooks/",
+        ] {
+            let c = BffConfig {
+                webhook_path: Some(path.into()),
+                ..config()
+            };
+            assert!(c.validate().is_err(), "{path}");
+        }
+        let c = BffConfig {
+            webhook_path: Some("/hooks/conferbot".into()),
+            ..config()
+        };
+        assert_eq!(c.validate(), Ok(()));
+        let c = BffConfig {
+            webhook_tolerance: Duration::ZERO,
+            ..config()
+        };
+        assert!(c.validate().unwrap_err().0.contains("--webhook-tolerance"));
+        let c = BffConfig {
+            event_replay: 0,
+            ..config()
+        };
+        assert!(c.validate().is_err());
     }
 }

@@ -38,9 +38,19 @@ pub enum BffError {
     UpstreamUnreachable,
     /// The upstream answered something the BFF will not pass on (502).
     BadUpstreamAnswer(&'static str),
+    /// Redis, which replicas share their limiter and cache through, is
+    /// unreachable: nothing is sent upstream unshaped (503, `Retry-After`).
+    SharedStateUnavailable,
+    /// A webhook delivery without a valid signature or a fresh timestamp (401).
+    WebhookUnauthorized(&'static str),
+    /// No webhook secret is configured, so no delivery can be verified (503).
+    WebhooksDisabled,
     /// A bug or a lost task inside the BFF (500).
     Internal,
 }
+
+/// `Retry-After` of a `503` for unreachable shared state.
+const SHARED_STATE_RETRY: Duration = Duration::from_secs(2);
 
 impl BffError {
     /// The HTTP status this error is answered with.
@@ -56,7 +66,31 @@ impl BffError {
             Self::QueueTimeout { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::UpstreamTimeout => StatusCode::GATEWAY_TIMEOUT,
             Self::UpstreamUnreachable | Self::BadUpstreamAnswer(_) => StatusCode::BAD_GATEWAY,
+            Self::SharedStateUnavailable | Self::WebhooksDisabled => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
+            Self::WebhookUnauthorized(_) => StatusCode::UNAUTHORIZED,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// `Retry-After` for this error, when it has one.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Self::QueueTimeout { retry_after } => Some(*retry_after),
+            Self::SharedStateUnavailable => Some(SHARED_STATE_RETRY),
+            _ => None,
+        }
+    }
+
+    /// This error as an answer, for followers on other replicas that shared
+    /// the call which failed: the same status, body and `Retry-After`.
+    pub(crate) fn as_answer(&self) -> crate::upstream::UpstreamAnswer {
+        let body = serde_json::to_vec(&self.body()).unwrap_or_else(|_| b"{}".to_vec());
+        crate::upstream::UpstreamAnswer {
+            status: self.status(),
+            body: bytes::Bytes::from(body),
+            retry_after: self.retry_after().map(retry_after_secs),
         }
     }
 
@@ -96,6 +130,17 @@ impl BffError {
                 ApiErrorBody::with_message("Bad gateway", "the Conferbot API could not be reached")
             }
             Self::BadUpstreamAnswer(why) => ApiErrorBody::with_message("Bad gateway", *why),
+            Self::SharedStateUnavailable => ApiErrorBody::with_message(
+                "Service unavailable",
+                "the BFF's shared state (Redis) is unreachable; calls to the Conferbot API are refused until it returns",
+            ),
+            Self::WebhookUnauthorized(why) => {
+                ApiErrorBody::with_message("Invalid webhook signature", *why)
+            }
+            Self::WebhooksDisabled => ApiErrorBody::with_message(
+                "Webhook receiver not configured",
+                "set CONFERBOT_WEBHOOK_SECRET or --webhook-secret-file to receive signed deliveries",
+            ),
             Self::Internal => ApiErrorBody::new("Internal error"),
         }
     }
@@ -117,19 +162,16 @@ impl IntoResponse for BffError {
     fn into_response(self) -> Response {
         let mut response = json_response(self.status(), &self.body());
         let headers = response.headers_mut();
-        match &self {
-            Self::MethodNotAllowed(allowed) => {
-                if let Ok(value) = HeaderValue::from_str(&allow_list(allowed)) {
-                    headers.insert(header::ALLOW, value);
-                }
+        if let Self::MethodNotAllowed(allowed) = &self {
+            if let Ok(value) = HeaderValue::from_str(&allow_list(allowed)) {
+                headers.insert(header::ALLOW, value);
             }
-            Self::QueueTimeout { retry_after } => {
-                headers.insert(
-                    header::RETRY_AFTER,
-                    HeaderValue::from(retry_after_secs(*retry_after)),
-                );
-            }
-            _ => {}
+        }
+        if let Some(wait) = self.retry_after() {
+            headers.insert(
+                header::RETRY_AFTER,
+                HeaderValue::from(retry_after_secs(wait)),
+            );
         }
         response
     }
@@ -203,6 +245,11 @@ mod tests {
         assert_eq!(BffError::PayloadTooLarge(1).status(), 413);
         assert_eq!(BffError::UpstreamTimeout.status(), 504);
         assert_eq!(BffError::UpstreamUnreachable.status(), 502);
+        assert_eq!(BffError::SharedStateUnavailable.status(), 503);
+        assert_eq!(BffError::WebhookUnauthorized("x").status(), 401);
+        assert_eq!(BffError::WebhooksDisabled.status(), 503);
+        let answer = BffError::SharedStateUnavailable.as_answer();
+        assert_eq!((answer.status.as_u16(), answer.retry_after), (503, Some(2)));
         assert_eq!(retry_after_secs(Duration::ZERO), 1);
         assert_eq!(retry_after_secs(Duration::from_secs(3)), 3);
     }

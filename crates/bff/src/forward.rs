@@ -1,11 +1,13 @@
 //! Forwarding through the rate window: queue, call, and honour upstream 429s.
 //!
-//! Every upstream call takes a turn in the [`SlidingWindow`] first, within the
+//! Every upstream call takes a turn in the [`WindowStore`] first, within the
 //! `--queue-wait` budget. If the upstream still answers `429` (another client
 //! shares the key, or its clock runs differently), the window is paused for
 //! its `Retry-After` and the call is repeated once the pause ends, if that is
 //! within the budget: a `429` means the upstream did not act, so repeating is
 //! safe for writes too. Otherwise the `429` goes back with its `Retry-After`.
+//! When the window is shared and Redis is unreachable, nothing is sent: the
+//! request is answered `503` (fail closed).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,10 +16,10 @@ use bytes::Bytes;
 use tokio::time::Instant;
 
 use crate::error::BffError;
-use crate::limiter::SlidingWindow;
 use crate::metrics::Metrics;
 use crate::routing::Target;
 use crate::upstream::{Upstream, UpstreamAnswer};
+use crate::window_store::{WindowRefusal, WindowStore};
 
 /// Upstream calls per request at most (the first and two after 429s).
 const MAX_ATTEMPTS: u32 = 3;
@@ -31,7 +33,7 @@ const DEFAULT_PAUSE: Duration = Duration::from_secs(1);
 #[derive(Debug)]
 pub struct Forwarder {
     upstream: Upstream,
-    window: SlidingWindow,
+    window: WindowStore,
     queue_wait: Duration,
     metrics: Arc<Metrics>,
 }
@@ -40,7 +42,7 @@ impl Forwarder {
     /// Calls through `window`, waiting at most `queue_wait` per request.
     pub fn new(
         upstream: Upstream,
-        window: SlidingWindow,
+        window: WindowStore,
         queue_wait: Duration,
         metrics: Arc<Metrics>,
     ) -> Self {
@@ -66,11 +68,15 @@ impl Forwarder {
             let budget = deadline.saturating_duration_since(Instant::now());
             match self.window.acquire(budget).await {
                 Ok(waited) => self.metrics.queue_wait(waited),
-                Err(refused) => {
+                Err(WindowRefusal::Full(refused)) => {
                     self.metrics.queue_refused();
                     return Err(BffError::QueueTimeout {
                         retry_after: refused.retry_after,
                     });
+                }
+                Err(WindowRefusal::Unavailable) => {
+                    self.metrics.shared_state_refused();
+                    return Err(BffError::SharedStateUnavailable);
                 }
             }
             let (result, latency) = self.upstream.send(target, body).await;
@@ -84,7 +90,7 @@ impl Forwarder {
                 .retry_after
                 .map_or(DEFAULT_PAUSE, Duration::from_secs)
                 .min(MAX_PAUSE);
-            self.window.pause(pause);
+            self.window.pause(pause).await;
             tracing::warn!(
                 route,
                 pause_ms = u64::try_from(pause.as_millis()).unwrap_or(u64::MAX),

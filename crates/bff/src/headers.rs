@@ -19,7 +19,7 @@ pub const X_CACHE: &str = "x-cache";
 
 /// Response headers that may reach the browser from under the mount. CORS
 /// headers are added outside this filter, by the CORS layer.
-const ALLOWED: [&str; 7] = [
+const ALLOWED: [&str; 8] = [
     "content-type",
     "content-length",
     "retry-after",
@@ -27,6 +27,8 @@ const ALLOWED: [&str; 7] = [
     X_CACHE,
     "x-content-type-options",
     "cache-control",
+    // SSE: tells buffering proxies (nginx) to pass events on at once.
+    "x-accel-buffering",
 ];
 
 /// The browser's response for an upstream answer.

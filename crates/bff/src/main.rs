@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Parser;
-use conferbot_bff::{logging, serve, shutdown, Cli};
+use conferbot_bff::{live_sandbox, logging, serve, shutdown, Cli};
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -35,7 +35,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     stdout.flush()?;
     drop(stdout);
     tracing::info!(%addr, upstream = %launch.config.upstream, "conferbot-bff serving");
+    let live = launch.sandbox.as_ref().map(|sandbox| {
+        live_sandbox::start(addr, &launch.config, sandbox.admin_url(), launch.activity)
+    });
     serve(launch.config, listener, shutdown::signal()).await?;
+    if let Some(live) = live {
+        live.abort();
+    }
     if let Some(sandbox) = launch.sandbox {
         sandbox.shutdown().await;
     }

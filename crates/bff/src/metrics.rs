@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, AtomicU8, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -85,6 +85,15 @@ pub struct Metrics {
     queue_refused: AtomicU64,
     queue_wait: Histogram,
     upstream_latency: Histogram,
+    shared_state_refused: AtomicU64,
+    webhooks_received: AtomicU64,
+    webhooks_accepted: Mutex<BTreeMap<String, u64>>,
+    webhooks_rejected: Mutex<BTreeMap<&'static str, u64>>,
+    webhooks_duplicate: AtomicU64,
+    sse_clients: AtomicI64,
+    sse_events_sent: AtomicU64,
+    /// 0: no Redis configured; 1: down; 2: up.
+    redis_up: AtomicU8,
 }
 
 impl Metrics {
@@ -112,6 +121,49 @@ impl Metrics {
     /// A request the queue refused (answered 429 by the BFF).
     pub fn queue_refused(&self) {
         self.queue_refused.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A request refused because the shared state (Redis) was unreachable.
+    pub fn shared_state_refused(&self) {
+        self.shared_state_refused.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A webhook delivery arrived.
+    pub fn webhook_received(&self) {
+        self.webhooks_received.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A delivery of `event` (a documented event name) was accepted.
+    pub fn webhook_accepted(&self, event: &str) {
+        if let Ok(mut map) = self.webhooks_accepted.lock() {
+            *map.entry(event.to_owned()).or_insert(0) += 1;
+        }
+    }
+
+    /// A delivery was refused, for `reason`.
+    pub fn webhook_rejected(&self, reason: &'static str) {
+        bump(&self.webhooks_rejected, reason);
+    }
+
+    /// A delivery was a retry of one already accepted.
+    pub fn webhook_duplicate(&self) {
+        self.webhooks_duplicate.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// An SSE stream opened (`+1`) or closed (`-1`).
+    pub fn sse_clients(&self, delta: i64) {
+        self.sse_clients.fetch_add(delta, Ordering::Relaxed);
+    }
+
+    /// An event was sent on an SSE stream.
+    pub fn sse_event_sent(&self) {
+        self.sse_events_sent.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Whether Redis answers (only shown once Redis is configured).
+    pub fn set_redis_up(&self, up: bool) {
+        self.redis_up
+            .store(if up { 2 } else { 1 }, Ordering::Relaxed);
     }
 
     /// The text exposition.
@@ -153,7 +205,76 @@ impl Metrics {
             "conferbot_bff_upstream_latency_seconds",
             "Latency of upstream calls.",
         );
+        self.render_live(&mut out);
         out
+    }
+
+    /// Webhooks, SSE and Redis.
+    fn render_live(&self, out: &mut String) {
+        let load = |n: &AtomicU64| n.load(Ordering::Relaxed);
+        let _ = writeln!(
+            out,
+            "# HELP conferbot_bff_webhooks_received_total Webhook deliveries received.\n# TYPE conferbot_bff_webhooks_received_total counter\nconferbot_bff_webhooks_received_total {}",
+            load(&self.webhooks_received)
+        );
+        let _ = writeln!(
+            out,
+            "# HELP conferbot_bff_webhooks_accepted_total Webhook deliveries accepted, by event.\n# TYPE conferbot_bff_webhooks_accepted_total counter"
+        );
+        let accepted = self
+            .webhooks_accepted
+            .lock()
+            .map(|m| m.clone())
+            .unwrap_or_default();
+        for (event, n) in accepted {
+            let _ = writeln!(
+                out,
+                "conferbot_bff_webhooks_accepted_total{{event=\"{event}\"}} {n}"
+            );
+        }
+        let _ = writeln!(
+            out,
+            "# HELP conferbot_bff_webhooks_rejected_total Webhook deliveries refused, by reason.\n# TYPE conferbot_bff_webhooks_rejected_total counter"
+        );
+        let rejected = self
+            .webhooks_rejected
+            .lock()
+            .map(|m| m.clone())
+            .unwrap_or_default();
+        for (reason, n) in rejected {
+            let _ = writeln!(
+                out,
+                "conferbot_bff_webhooks_rejected_total{{reason=\"{reason}\"}} {n}"
+            );
+        }
+        let _ = writeln!(
+            out,
+            "# HELP conferbot_bff_webhooks_duplicate_total Webhook retries of deliveries already accepted (answered 200, not re-sent).\n# TYPE conferbot_bff_webhooks_duplicate_total counter\nconferbot_bff_webhooks_duplicate_total {}",
+            load(&self.webhooks_duplicate)
+        );
+        let _ = writeln!(
+            out,
+            "# HELP conferbot_bff_sse_clients SSE streams open.\n# TYPE conferbot_bff_sse_clients gauge\nconferbot_bff_sse_clients {}",
+            self.sse_clients.load(Ordering::Relaxed).max(0)
+        );
+        let _ = writeln!(
+            out,
+            "# HELP conferbot_bff_sse_events_sent_total Events sent on SSE streams.\n# TYPE conferbot_bff_sse_events_sent_total counter\nconferbot_bff_sse_events_sent_total {}",
+            load(&self.sse_events_sent)
+        );
+        let _ = writeln!(
+            out,
+            "# HELP conferbot_bff_shared_state_refused_total Requests refused because Redis was unreachable.\n# TYPE conferbot_bff_shared_state_refused_total counter\nconferbot_bff_shared_state_refused_total {}",
+            load(&self.shared_state_refused)
+        );
+        let redis = self.redis_up.load(Ordering::Relaxed);
+        if redis > 0 {
+            let _ = writeln!(
+                out,
+                "# HELP conferbot_bff_redis_up Whether the shared state (Redis) answers.\n# TYPE conferbot_bff_redis_up gauge\nconferbot_bff_redis_up {}",
+                u8::from(redis == 2)
+            );
+        }
     }
 }
 
@@ -202,6 +323,26 @@ mod tests {
             "conferbot_bff_queue_wait_seconds_count 1",
             "conferbot_bff_upstream_latency_seconds_bucket{le=\"0.05\"} 1",
             "conferbot_bff_upstream_latency_seconds_sum 0.03",
+            "conferbot_bff_webhooks_received_total 0",
+            "conferbot_bff_sse_clients 0",
+        ] {
+            assert!(text.lines().any(|l| l == line), "{line} missing in\n{text}");
+        }
+        assert!(!text.contains("conferbot_bff_redis_up"), "{text}");
+        m.webhook_received();
+        m.webhook_accepted("response.created");
+        m.webhook_rejected("signature");
+        m.sse_clients(1);
+        m.sse_event_sent();
+        m.set_redis_up(false);
+        let text = m.render();
+        for line in [
+            "conferbot_bff_webhooks_received_total 1",
+            "conferbot_bff_webhooks_accepted_total{event=\"response.created\"} 1",
+            "conferbot_bff_webhooks_rejected_total{reason=\"signature\"} 1",
+            "conferbot_bff_sse_clients 1",
+            "conferbot_bff_sse_events_sent_total 1",
+            "conferbot_bff_redis_up 0",
         ] {
             assert!(text.lines().any(|l| l == line), "{line} missing in\n{text}");
         }

@@ -23,6 +23,7 @@ use tokio::time::Instant;
 
 use crate::app::AppState;
 use crate::error::BffError;
+use crate::invalidation::Invalidation;
 use crate::metrics::{CacheStatus, UNMATCHED};
 use crate::routing;
 use crate::upstream::UpstreamAnswer;
@@ -104,7 +105,12 @@ async fn handle(state: &Arc<AppState>, request: Request) -> Outcome {
     }
     let result = state.forwarder.forward(&target, body.as_ref()).await;
     if result.as_ref().is_ok_and(UpstreamAnswer::is_success) {
-        state.cache.invalidate(target.operation.invalidates());
+        // The write is done; if the shared cache cannot be told, its stale
+        // entries still expire within the TTL.
+        let stale = Invalidation::of_write(target.operation);
+        if let Err(err) = state.cache.invalidate(&stale).await {
+            tracing::warn!(route, error = %err, "could not invalidate the shared cache");
+        }
     }
     Outcome {
         route,
@@ -123,7 +129,7 @@ fn failed(route: &'static str, err: BffError) -> Outcome {
 
 /// Reads the whole body, refusing more than [`MAX_BODY_BYTES`] (a declared
 /// `content-length` over the limit is refused before reading).
-async fn read_body(body: Body) -> Result<Bytes, BffError> {
+pub(crate) async fn read_body(body: Body) -> Result<Bytes, BffError> {
     match Limited::new(body, MAX_BODY_BYTES).collect().await {
         Ok(collected) => Ok(collected.to_bytes()),
         Err(err) if err.is::<http_body_util::LengthLimitError>() => {

@@ -1,11 +1,14 @@
-//! The API key, in a type that cannot leak it by accident.
+//! The API key and the webhook secret, in types that cannot leak them by accident.
 //!
-//! `Debug` and `Display` print `[redacted]`, so the key cannot reach a log
+//! `Debug` and `Display` print `[redacted]`, so neither can reach a log
 //! line, an error message or a panic message through formatting. The only way
-//! to the text is `ApiKey::header_value` (crate-private), which the upstream client uses to
-//! build the `x-api-key` header (marked sensitive, so HTTP tooling skips it too).
+//! to the key's text is `ApiKey::header_value` (crate-private), which the upstream client uses to
+//! build the `x-api-key` header (marked sensitive, so HTTP tooling skips it too);
+//! the webhook secret's bytes only reach the signature check.
 
+use std::collections::hash_map::RandomState;
 use std::fmt;
+use std::hash::{BuildHasher, Hasher};
 
 use axum::http::HeaderValue;
 
@@ -35,6 +38,56 @@ impl ApiKey {
     pub(crate) fn occurs_in(&self, haystack: &[u8]) -> bool {
         let needle = self.0.as_bytes();
         !needle.is_empty() && haystack.windows(needle.len()).any(|w| w == needle)
+    }
+
+    /// A short, stable name for the key that does not reveal it: the first 16
+    /// hex digits of an HMAC-SHA256 under a fixed label. Replicas with the same
+    /// key share their Redis state under it; other keys get their own.
+    pub(crate) fn fingerprint(&self) -> String {
+        let mac = conferbot::sign_webhook_body(self.0.as_bytes(), b"conferbot-bff key fingerprint");
+        mac.chars().take(16).collect()
+    }
+}
+
+/// The secret webhook deliveries are signed with (`CONFERBOT_WEBHOOK_SECRET`).
+#[derive(Clone, PartialEq, Eq)]
+pub struct WebhookSecret(String);
+
+impl WebhookSecret {
+    /// Wraps `raw`, trimmed of surrounding whitespace; `None` when nothing is left.
+    pub fn new(raw: impl Into<String>) -> Option<Self> {
+        let raw = raw.into();
+        let trimmed = raw.trim();
+        (!trimmed.is_empty()).then(|| Self(trimmed.to_owned()))
+    }
+
+    /// A fresh `whsec_…` secret of 256 random bits, for the embedded sandbox.
+    /// The bits come from the standard library's per-process random hasher
+    /// keys (seeded by the operating system), so no extra crate is needed.
+    pub fn generate() -> Self {
+        let mut hex = String::from("whsec_");
+        for round in 0..4_u64 {
+            let mut hasher = RandomState::new().build_hasher();
+            hasher.write_u64(round);
+            hex.push_str(&format!("{:016x}", hasher.finish()));
+        }
+        Self(hex)
+    }
+
+    /// The secret's bytes, for the HMAC check only.
+    pub(crate) fn as_bytes(&self) -> &[u8] {
+        self.0.as_bytes()
+    }
+
+    /// The secret's text, for configuring the embedded sandbox only.
+    pub(crate) fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for WebhookSecret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
     }
 }
 
@@ -70,5 +123,19 @@ mod tests {
         assert!(key.occurs_in(br#"{"echo":"sk-live-123"}"#));
         assert!(!key.occurs_in(br#"{"data":[]}"#));
         assert!(ApiKey::new("  \n").is_none());
+    }
+
+    #[test]
+    fn fingerprints_and_generated_secrets_reveal_nothing() {
+        let key = ApiKey::new("sk-live-123").unwrap();
+        let print = key.fingerprint();
+        assert_eq!(print.len(), 16);
+        assert!(!print.contains("123"));
+        assert_eq!(print, ApiKey::new("sk-live-123").unwrap().fingerprint());
+        assert_ne!(print, ApiKey::new("sk-live-124").unwrap().fingerprint());
+        let (a, b) = (WebhookSecret::generate(), WebhookSecret::generate());
+        assert_ne!(a, b);
+        assert!(a.expose().starts_with("whsec_") && a.expose().len() == 6 + 64);
+        assert_eq!(format!("{a:?}"), "[redacted]");
     }
 }

@@ -105,3 +105,31 @@ fn wait_for(child: &mut std::process::Child) -> std::process::ExitStatus {
     child.kill().unwrap();
     panic!("the BFF did not exit after SIGTERM");
 }
+
+#[test]
+fn help_documents_live_events_and_scale_out() {
+    let output = Command::new(env!("CARGO_BIN_EXE_conferbot-bff"))
+        .arg("--help")
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let help = String::from_utf8_lossy(&output.stdout);
+    for needle in [
+        "--webhook-secret-file",
+        "CONFERBOT_WEBHOOK_SECRET",
+        "--webhook-path",
+        "--webhook-tolerance",
+        "--sse-heartbeat",
+        "--event-replay",
+        "--sandbox-activity",
+        "--redis",
+        "{mount}/events",
+        "Last-Event-ID",
+        "degraded",
+    ] {
+        assert!(
+            help.contains(needle),
+            "{needle} missing from --help:\n{help}"
+        );
+    }
+}

@@ -1,6 +1,9 @@
 //! The BFF over real HTTP on 127.0.0.1, against the real sandbox started
-//! in-process by each test (one test binary, so it links once).
+//! in-process by each test (one test binary, so it links once). The
+//! `replicas` tests also start their own `redis-server` (Debian's package).
 
+mod live;
+mod redis_server;
 mod support;
 
 mod binary;
@@ -9,7 +12,10 @@ mod csrf;
 mod endpoints;
 mod hostile_paths;
 mod limits;
+mod live_sandbox;
+mod replicas;
 mod secrecy;
 mod shaping;
 mod shutdown;
 mod static_files;
+mod webhooks;

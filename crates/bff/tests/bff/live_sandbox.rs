@@ -1,0 +1,130 @@
+//! End to end: the sandbox's signed deliveries reach the BFF, drop the
+//! cached reads they change, and reach SSE clients.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use conferbot_bff::WebhookSecret;
+use conferbot_sandbox::SandboxConfig;
+use serde_json::{json, Value};
+
+use crate::live::{SseClient, SECRET};
+use crate::support::{fast_rate, Harness, CSRF};
+use crate::webhooks::{EVENTS, HOOK};
+
+const WAIT: Duration = Duration::from_secs(10);
+
+#[tokio::test]
+async fn a_sandbox_response_reaches_sse_and_the_cached_list_is_invalidated() {
+    for iso in [false, true] {
+        let sandbox = SandboxConfig {
+            rate: fast_rate(),
+            webhook_secret: Some(SECRET.to_owned()),
+            webhook_timestamp_iso: iso,
+            ..SandboxConfig::default()
+        };
+        let h = Harness::with(sandbox, |c| c.webhook_secret = WebhookSecret::new(SECRET)).await;
+        let hook = json!({"url": h.url(HOOK), "events": ["response.created"]});
+        let created = h
+            .client
+            .post(h.api("/webhooks"))
+            .header(CSRF.0, CSRF.1)
+            .header("content-type", "application/json")
+            .body(hook.to_string())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(created.status(), 201);
+
+        let list = h.get("/chatbots").await;
+        assert_eq!(list.header("x-cache"), Some("miss"));
+        assert_eq!(h.get("/chatbots").await.header("x-cache"), Some("hit"));
+        let bot = list.json()["data"][0].clone();
+        let id = bot["id"].as_str().unwrap().to_owned();
+        let count = bot["responseCount"].as_i64().unwrap();
+        let one = h.get(format!("/chatbots/{id}")).await;
+        assert_eq!(
+            h.get(format!("/chatbots/{id}")).await.header("x-cache"),
+            Some("hit")
+        );
+        assert_eq!(one.json()["data"]["responseCount"], count);
+        let usage = h.get("/usage").await;
+        assert_eq!(usage.status, 200);
+
+        let mut sse = SseClient::connect(&h.url(EVENTS), None).await;
+        let simulated = h
+            .client
+            .post(format!("{}/responses", h.sandbox.admin_url()))
+            .header("content-type", "application/json")
+            .body(json!({"chatbotId": id}).to_string())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(simulated.status(), 201);
+
+        let event = sse
+            .next_event(WAIT)
+            .await
+            .expect("no event reached the stream");
+        assert_eq!(event.event.as_deref(), Some("response.created"));
+        let data: Value = serde_json::from_str(&event.data).unwrap();
+        assert_eq!(data["data"]["chatbotId"], id.as_str());
+        assert!(
+            sse.drain_events(Duration::from_millis(500))
+                .await
+                .is_empty(),
+            "sent twice"
+        );
+
+        let fresh = h.get("/chatbots").await;
+        assert_eq!(
+            fresh.header("x-cache"),
+            Some("miss"),
+            "stale list served (iso: {iso})"
+        );
+        assert_eq!(fresh.json()["data"][0]["responseCount"], count + 1);
+        let fresh = h.get(format!("/chatbots/{id}")).await;
+        assert_eq!(fresh.header("x-cache"), Some("miss"));
+        assert_eq!(fresh.json()["data"]["responseCount"], count + 1);
+        // Usage is about API calls, not responses: still cached.
+        assert_eq!(h.get("/usage").await.header("x-cache"), Some("hit"));
+        h.shutdown().await;
+    }
+}
+
+#[tokio::test]
+async fn the_binary_with_sandbox_activity_streams_rising_response_counts() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_conferbot-bff"))
+        .args([
+            "--sandbox",
+            "--listen",
+            "127.0.0.1:0",
+            "--sandbox-activity",
+            "300ms",
+        ])
+        .env_remove("CONFERBOT_API_KEY")
+        .env_remove("CONFERBOT_WEBHOOK_SECRET")
+        .env_remove("CONFERBOT_REDIS_URL")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    stdout.read_line(&mut first).unwrap();
+    let bff = first
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap()
+        .to_owned();
+
+    let mut sse = SseClient::connect(&format!("{bff}{EVENTS}"), None).await;
+    let event = sse.next_event(WAIT).await;
+    let _ = child.kill();
+    let _ = child.wait();
+    let event = event.expect("no live event from the embedded sandbox");
+    assert_eq!(event.event.as_deref(), Some("response.created"));
+    let data: Value = serde_json::from_str(&event.data).unwrap();
+    assert!(data["data"]["chatbotId"].is_string(), "{data}");
+}
