@@ -38,7 +38,10 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
     ));
     let bff = root.join("target").join("debug").join("conferbot-bff");
     let mut cmd = std::process::Command::new(bff);
-    cmd.args(["--sandbox", "--www"])
+    // --sandbox-activity makes the embedded sandbox simulate a response every
+    // few seconds, delivered as a signed webhook to the BFF and pushed to the
+    // page over SSE: the dashboard's response counts rise live.
+    cmd.args(["--sandbox", "--sandbox-activity", "3s", "--www"])
         .arg(root.join("www"))
         .arg("--pkg")
         .arg(root.join("pkg"));
