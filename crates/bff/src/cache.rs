@@ -159,6 +159,9 @@ impl ReadCache {
         Fut: Future<Output = Fetched> + Send + 'static,
     {
         let cache = Arc::clone(self);
+        // Boxed: the fetch's state machine (window, transport, timeout) is
+        // large, and the task would otherwise be copied by value on spawn.
+        let fetch = Box::pin(fetch);
         let task = tokio::spawn(async move {
             let (result, status) = fetch.await;
             let outcome = result.map(Arc::new);

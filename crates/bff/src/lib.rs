@@ -37,6 +37,7 @@
 //! - [`live_sandbox`]: with `--sandbox`, the embedded sandbox's webhook to us, and
 //!   `--sandbox-activity`.
 //! - [`upstream`]: requests built from scratch with the key injected; answers checked.
+//! - `transport`: how they travel: hyper directly for `http://`, reqwest for `https://`.
 //! - [`headers`]: the response-header allowlist back to the browser.
 //! - [`secret`]: [`ApiKey`], which never formats its value.
 //! - [`error`]: [`BffError`], answered in the API's `{"error": ...}` format.
@@ -68,6 +69,7 @@ pub mod routing;
 pub mod secret;
 pub mod shutdown;
 pub mod static_files;
+mod transport;
 pub mod upstream;
 pub mod webhook;
 pub mod window_store;

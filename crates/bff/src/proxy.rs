@@ -43,8 +43,9 @@ struct Outcome {
 pub async fn proxy(State(state): State<Arc<AppState>>, request: Request) -> Response {
     let started = Instant::now();
     let method = request.method().clone();
-    // The path only: queries are the browser's text and are not logged.
-    let path: String = request.uri().path().chars().take(200).collect();
+    // Kept for the log line (a reference-counted copy); only formatted when
+    // the line is enabled.
+    let uri = request.uri().clone();
     let outcome = handle(&state, request).await;
     let response = match &outcome.result {
         Ok(answer) => headers::answer_response(answer, outcome.cache),
@@ -54,7 +55,8 @@ pub async fn proxy(State(state): State<Arc<AppState>>, request: Request) -> Resp
     state.metrics.request(outcome.route, status);
     tracing::info!(
         %method,
-        path,
+        // The path only: queries are the browser's text and are not logged.
+        path = log_path(uri.path()),
         route = outcome.route,
         status,
         cache = outcome.cache.map(CacheStatus::as_str),
@@ -63,6 +65,15 @@ pub async fn proxy(State(state): State<Arc<AppState>>, request: Request) -> Resp
         "request"
     );
     response
+}
+
+/// `path` cut to its first 200 characters, so a hostile request cannot
+/// flood the log.
+fn log_path(path: &str) -> &str {
+    path.char_indices()
+        .nth(200)
+        .and_then(|(end, _)| path.get(..end))
+        .unwrap_or(path)
 }
 
 async fn handle(state: &Arc<AppState>, request: Request) -> Outcome {
@@ -182,6 +193,13 @@ mod tests {
             assert_eq!(err.status(), 400, "{}", String::from_utf8_lossy(bad));
         }
         assert_eq!(request_body(Operation::DeleteWebhook, &raw).unwrap(), None);
+    }
+
+    #[test]
+    fn logged_paths_are_cut_at_200_characters() {
+        assert_eq!(log_path("/api"), "/api");
+        let long = "é".repeat(300);
+        assert_eq!(log_path(&long).chars().count(), 200);
     }
 
     #[tokio::test]

@@ -11,6 +11,7 @@ use std::fmt;
 use std::hash::{BuildHasher, Hasher};
 
 use axum::http::HeaderValue;
+use memchr::memmem::Finder;
 
 /// The upstream API key. Never printed, never compared in logs.
 #[derive(Clone, PartialEq, Eq)]
@@ -33,11 +34,10 @@ impl ApiKey {
         Some(value)
     }
 
-    /// Whether `haystack` contains the key: the upstream client refuses to
-    /// pass on an answer that echoes it.
-    pub(crate) fn occurs_in(&self, haystack: &[u8]) -> bool {
-        let needle = self.0.as_bytes();
-        !needle.is_empty() && haystack.windows(needle.len()).any(|w| w == needle)
+    /// A searcher for the key, built once and reused for every answer: the
+    /// upstream client refuses to pass on an answer that echoes the key.
+    pub(crate) fn scanner(&self) -> KeyScanner {
+        KeyScanner(Finder::new(self.0.as_bytes()).into_owned())
     }
 
     /// A short, stable name for the key that does not reveal it: the first 16
@@ -46,6 +46,25 @@ impl ApiKey {
     pub(crate) fn fingerprint(&self) -> String {
         let mac = conferbot::sign_webhook_body(self.0.as_bytes(), b"conferbot-bff key fingerprint");
         mac.chars().take(16).collect()
+    }
+}
+
+/// Finds the API key in upstream answers (SIMD substring search). It holds
+/// the key's bytes, so, like [`ApiKey`], it never formats them.
+#[derive(Clone)]
+pub(crate) struct KeyScanner(Finder<'static>);
+
+impl KeyScanner {
+    /// Whether `haystack` contains the key (never true for an empty key,
+    /// which [`ApiKey::new`] refuses anyway).
+    pub(crate) fn occurs_in(&self, haystack: &[u8]) -> bool {
+        !self.0.needle().is_empty() && self.0.find(haystack).is_some()
+    }
+}
+
+impl fmt::Debug for KeyScanner {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
     }
 }
 
@@ -119,9 +138,12 @@ mod tests {
 
     #[test]
     fn finds_itself_in_a_body() {
-        let key = ApiKey::new("sk-live-123").unwrap();
-        assert!(key.occurs_in(br#"{"echo":"sk-live-123"}"#));
-        assert!(!key.occurs_in(br#"{"data":[]}"#));
+        let scanner = ApiKey::new("sk-live-123").unwrap().scanner();
+        assert!(scanner.occurs_in(br#"{"echo":"sk-live-123"}"#));
+        assert!(!scanner.occurs_in(br#"{"data":[]}"#));
+        assert!(!scanner.occurs_in(b"sk-live-12"));
+        assert!(!scanner.occurs_in(b""));
+        assert_eq!(format!("{scanner:?}"), "[redacted]");
         assert!(ApiKey::new("  \n").is_none());
     }
 

@@ -10,14 +10,15 @@
 
 use std::time::Duration;
 
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use bytes::{Bytes, BytesMut};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use bytes::Bytes;
 use conferbot::{ObjectId, Operation};
 use tokio::time::Instant;
 
 use crate::error::BffError;
 use crate::routing::Target;
-use crate::secret::ApiKey;
+use crate::secret::{ApiKey, KeyScanner};
+use crate::transport::Transport;
 
 /// The header the upstream authenticates with.
 pub const API_KEY_HEADER: &str = "x-api-key";
@@ -46,9 +47,13 @@ impl UpstreamAnswer {
 /// The upstream client: base URL, key and timeout.
 #[derive(Debug, Clone)]
 pub struct Upstream {
-    client: reqwest::Client,
+    transport: Transport,
     base: String,
-    key: ApiKey,
+    /// `accept` and the key (marked sensitive), on every request.
+    headers: HeaderMap,
+    timeout: Duration,
+    /// Looks for the key in every answer.
+    key: KeyScanner,
 }
 
 /// Why the upstream client could not be built.
@@ -73,17 +78,15 @@ impl Upstream {
         let mut headers = HeaderMap::new();
         headers.insert(API_KEY_HEADER, key_header);
         headers.insert(header::ACCEPT, HeaderValue::from_static("application/json"));
-        let client = reqwest::Client::builder()
-            .default_headers(headers)
-            .timeout(timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .no_proxy()
-            .build()
-            .map_err(|err| ClientError(format!("HTTP client: {err}")))?;
+        let scheme = base.split_once("://").map_or("", |(scheme, _)| scheme);
+        let transport = Transport::new(&scheme.to_ascii_lowercase(), headers.clone(), timeout)
+            .map_err(ClientError)?;
         Ok(Self {
-            client,
+            transport,
             base: base.trim_end_matches('/').to_owned(),
-            key,
+            headers,
+            timeout,
+            key: key.scanner(),
         })
     }
 
@@ -109,29 +112,18 @@ impl Upstream {
             .operation
             .url(&self.base, &ids, target.page)
             .map_err(|_| BffError::Internal)?;
-        let mut request = self.client.request(reqwest_method(target.operation), url);
-        if let Some(body) = body {
-            request = request
-                .header(header::CONTENT_TYPE, "application/json")
-                .body(body.clone());
-        }
-        let mut response = request.send().await.map_err(transport_error)?;
-        let status = response.status();
-        let retry_after = response
-            .headers()
-            .get(header::RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(conferbot::error::parse_retry_after);
-        let mut raw = BytesMut::new();
-        while let Some(chunk) = response.chunk().await.map_err(transport_error)? {
-            if raw.len() + chunk.len() > MAX_ANSWER_BYTES {
-                return Err(BffError::BadUpstreamAnswer(
-                    "the Conferbot API answered more than the BFF passes on",
-                ));
-            }
-            raw.extend_from_slice(&chunk);
-        }
-        self.check(status, raw.freeze(), retry_after)
+        let raw = self
+            .transport
+            .send(
+                http_method(target.operation),
+                url,
+                &self.headers,
+                body.cloned(),
+                self.timeout,
+                MAX_ANSWER_BYTES,
+            )
+            .await?;
+        self.check(raw.status, raw.body, raw.retry_after)
     }
 
     /// Decides what of an answer may go back to the browser.
@@ -175,25 +167,11 @@ impl Upstream {
     }
 }
 
-fn reqwest_method(operation: Operation) -> reqwest::Method {
+fn http_method(operation: Operation) -> Method {
     match operation.method() {
-        conferbot::Method::Get => reqwest::Method::GET,
-        conferbot::Method::Post => reqwest::Method::POST,
-        conferbot::Method::Delete => reqwest::Method::DELETE,
-    }
-}
-
-fn transport_error(err: reqwest::Error) -> BffError {
-    // reqwest's message names the URL, never the headers; logged for operators.
-    tracing::warn!(error = %err, "upstream call failed");
-    if err.is_timeout() {
-        BffError::UpstreamTimeout
-    } else if err.is_connect() {
-        BffError::UpstreamUnreachable
-    } else if err.is_body() || err.is_decode() {
-        BffError::BadUpstreamAnswer("the Conferbot API answer was cut off")
-    } else {
-        BffError::UpstreamUnreachable
+        conferbot::Method::Get => Method::GET,
+        conferbot::Method::Post => Method::POST,
+        conferbot::Method::Delete => Method::DELETE,
     }
 }
 
