@@ -6,8 +6,6 @@
 
 use std::fmt;
 
-use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
-
 use crate::error::Error;
 use crate::id::ObjectId;
 use crate::pagination::PageRequest;
@@ -21,6 +19,9 @@ pub const EXTERNAL_PREFIX: &str = "/external/v1";
 /// Where the BFF serves the API to pages (same origin): the browser client's
 /// default base URL, and the BFF's mount point.
 pub const BFF_MOUNT: &str = "/api/conferbot";
+/// Where the BFF serves its live events (Server-Sent Events), under its
+/// mount: `GET /api/conferbot/events`. Not an upstream endpoint.
+pub const EVENTS_PATH: &str = "/events";
 /// The header that carries the API key (direct mode, and the BFF upstream).
 pub const API_KEY_HEADER: &str = "x-api-key";
 /// The header every write (POST, DELETE) sends so that the BFF can tell its own
@@ -274,7 +275,7 @@ impl Operation {
                 Literal(text) => path.push_str(text),
                 Id(_) => {
                     if let Some(id) = ids.next() {
-                        path.extend(utf8_percent_encode(id.as_str(), PATH_SEGMENT));
+                        push_path_segment(&mut path, id.as_str());
                     }
                 }
             }
@@ -311,12 +312,23 @@ impl Operation {
     }
 }
 
-/// Everything but unreserved characters is escaped in a path segment.
-const PATH_SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'_')
-    .remove(b'.')
-    .remove(b'~');
+/// Appends `raw` as one path segment: everything but unreserved characters
+/// (`A-Z a-z 0-9 - _ . ~`) percent-encoded, byte by byte. A parsed
+/// [`ObjectId`] is plain hex already; this keeps a deserialized one, which
+/// was never checked, from adding a segment. (By hand: the
+/// `percent-encoding` crate's 768-byte table is more than this needs.)
+fn push_path_segment(path: &mut String, raw: &str) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    for byte in raw.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
+            path.push(char::from(byte));
+        } else {
+            path.push('%');
+            path.push(char::from(HEX[usize::from(byte >> 4)]));
+            path.push(char::from(HEX[usize::from(byte & 0xf)]));
+        }
+    }
+}
 
 /// A request matched to an operation, with its validated ids.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -475,6 +487,18 @@ mod tests {
             "/chatbots/{id}/responses"
         );
         assert_eq!(Operation::CreateWebhook.endpoint().success_status, 201);
+    }
+
+    #[test]
+    fn ids_are_percent_encoded_as_one_segment() {
+        let mut path = String::new();
+        push_path_segment(&mut path, "aZ09-_.~ /?%#é");
+        assert_eq!(path, "aZ09-_.~%20%2F%3F%25%23%C3%A9");
+        let unchecked: ObjectId = serde_json::from_str(r#""../usage""#).unwrap();
+        assert_eq!(
+            Operation::GetChatbot.path(&[&unchecked]).unwrap(),
+            "/chatbots/..%2Fusage"
+        );
     }
 
     #[test]

@@ -145,9 +145,28 @@ impl Error {
     /// `retry_after` the raw `Retry-After` header, if any. A body that is not
     /// the documented error JSON still gives a useful message.
     pub fn from_response(status: u16, body: &[u8], retry_after: Option<&str>) -> Self {
-        let (message, detail) = match serde_json::from_slice::<ApiErrorBody>(body) {
-            Ok(parsed) => (parsed.error, parsed.message),
-            Err(_) => (format!("HTTP {status} {}", status_reason(status)), None),
+        let body = serde_json::from_slice::<ApiErrorBody>(body).ok();
+        Self::from_error_body(status, body, retry_after)
+    }
+
+    /// The error for a non-2xx answer whose body was already read: `body` is
+    /// the documented error JSON when it was that, `None` for anything else.
+    /// (The wasm client parses bodies with the engine's `JSON.parse`, so it
+    /// comes here without a JSON library.)
+    pub fn from_error_body(
+        status: u16,
+        body: Option<ApiErrorBody>,
+        retry_after: Option<&str>,
+    ) -> Self {
+        let (message, detail) = match body {
+            Some(parsed) => (parsed.error, parsed.message),
+            None => {
+                let mut message = String::from("HTTP ");
+                message.push_str(&status.to_string());
+                message.push(' ');
+                message.push_str(status_reason(status));
+                (message, None)
+            }
         };
         Self {
             kind: ErrorKind::from_status(status),

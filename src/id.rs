@@ -9,6 +9,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
+use crate::text;
 
 /// Number of hex digits in an object id.
 pub const OBJECT_ID_LEN: usize = 24;
@@ -56,11 +57,14 @@ fn describe(raw: &str) -> String {
         return "an empty string".to_owned();
     }
     let shown: String = raw.chars().take(SHOWN).collect();
+    let mut described = text::quote(&shown);
     if shown.len() < raw.len() {
-        format!("{shown:?}… ({} characters)", raw.chars().count())
-    } else {
-        format!("{shown:?}")
+        // Leading bytes of UTF-8 are characters; `chars().count()` would do
+        // the same with a kilobyte of vectorized code in the wasm.
+        let characters = raw.bytes().filter(|b| (b & 0xC0) != 0x80).count();
+        described.push_str(&format!("… ({characters} characters)"));
     }
+    described
 }
 
 #[cfg(test)]

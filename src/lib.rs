@@ -14,18 +14,30 @@
 //! - [`endpoint`]: the endpoint table ([`Operation`]), URL building and route matching.
 //! - [`error`]: one [`Error`] with an [`ErrorKind`], the status and the upstream's words.
 //! - [`retry`]: the pure [`RetryPolicy`]: what to retry, and how long to wait.
+//! - [`sse`]: an incremental Server-Sent Events parser (any chunking, every
+//!   line ending, comments, `retry:`, the persisting last event id).
+//! - [`live_event`]: [`ConferbotEvent`], one event of the BFF's live stream, typed.
+//! - [`reconnect`]: [`Reconnect`], when to reopen a dropped event stream.
 //! - [`rate`]: [`RateSpec`] (`60/60s`), the rate syntax the BFF and the sandbox share.
+//! - [`shape`]: the wire types' fields as data, and a checker of parsed JSON by
+//!   them (how the wasm client decodes with the engine's `JSON.parse`).
 //! - [`signature`]: webhook HMAC-SHA256 signing and constant-time verification.
+//! - [`text`]: values quoted and numbers written for error messages.
 //! - [`timestamp`]: ISO 8601 formatting and the two `x-webhook-timestamp` styles.
 //! - `wasm` (wasm32 only): the fetch transport and the `#[wasm_bindgen]` JS surface.
 
 pub mod endpoint;
 pub mod error;
 pub mod id;
+pub mod live_event;
 pub mod pagination;
 pub mod rate;
+pub mod reconnect;
 pub mod retry;
+pub mod shape;
 pub mod signature;
+pub mod sse;
+pub mod text;
 pub mod timestamp;
 pub mod types;
 
@@ -34,14 +46,17 @@ pub mod wasm;
 
 pub use endpoint::{
     Method, Operation, RouteMatch, API_KEY_HEADER, API_PREFIX, BFF_MOUNT, CSRF_HEADER,
-    DEFAULT_BASE_URL, EXTERNAL_PREFIX,
+    DEFAULT_BASE_URL, EVENTS_PATH, EXTERNAL_PREFIX,
 };
 pub use error::{ApiErrorBody, Error, ErrorKind};
 pub use id::ObjectId;
+pub use live_event::{ConferbotEvent, RESYNC_EVENT};
 pub use pagination::{PageRequest, Paginator, DEFAULT_LIMIT, MAX_LIMIT};
 pub use rate::RateSpec;
+pub use reconnect::Reconnect;
 pub use retry::{RetryDecision, RetryPolicy};
 pub use signature::{sign_webhook_body, verify_webhook_signature};
+pub use sse::{SseEvent, SseParser};
 pub use types::{
     Chatbot, ChatbotResponse, DataEnvelope, DeletedWebhook, Limit, NewWebhook, Page, Plan, Usage,
     Webhook, WebhookDelivery, WebhookEvent,

@@ -8,6 +8,7 @@
 use std::ops::Range;
 
 use crate::error::Error;
+use crate::text;
 use crate::types::Page;
 
 /// Items per page when the caller does not say.
@@ -37,8 +38,8 @@ impl PageRequest {
     /// Page `page` of `limit` items, validated.
     pub fn new(page: u32, limit: u32) -> Result<Self, Error> {
         Ok(Self {
-            page: check_page(i128::from(page))?,
-            limit: check_limit(i128::from(limit))?,
+            page: check_page(i64::from(page))?,
+            limit: check_limit(i64::from(limit))?,
         })
     }
 
@@ -130,8 +131,8 @@ fn limit_rule() -> String {
     format!("an integer from 1 to {MAX_LIMIT}")
 }
 
-fn check_page(n: i128) -> Result<u32, Error> {
-    if (1..=i128::from(MAX_PAGE)).contains(&n) {
+fn check_page(n: i64) -> Result<u32, Error> {
+    if (1..=i64::from(MAX_PAGE)).contains(&n) {
         Ok(n as u32)
     } else {
         Err(Error::invalid_request(format!(
@@ -141,8 +142,8 @@ fn check_page(n: i128) -> Result<u32, Error> {
     }
 }
 
-fn check_limit(n: i128) -> Result<u32, Error> {
-    if (1..=i128::from(MAX_LIMIT)).contains(&n) {
+fn check_limit(n: i64) -> Result<u32, Error> {
+    if (1..=i64::from(MAX_LIMIT)).contains(&n) {
         Ok(n as u32)
     } else {
         Err(Error::invalid_request(format!(
@@ -152,24 +153,30 @@ fn check_limit(n: i128) -> Result<u32, Error> {
     }
 }
 
-fn integral(n: f64, name: &str, rule: String) -> Result<i128, Error> {
+/// A JS number as an integer: finite, whole and small enough to be exact
+/// (beyond 1e15 it is out of range anyway, and says so).
+fn integral(n: f64, name: &str, rule: String) -> Result<i64, Error> {
     if n.is_finite() && n.fract() == 0.0 && n.abs() < 1e15 {
-        Ok(n as i128)
+        Ok(n as i64)
     } else {
         Err(Error::invalid_request(format!(
-            "{name} must be {rule}, got {n}"
+            "{name} must be {rule}, got {}",
+            text::number(n)
         )))
     }
 }
 
-fn decimal(raw: &str, name: &str, rule: String) -> Result<i128, Error> {
+/// Plain decimal digits; at most 12 of them, so that the value fits an `i64`
+/// and a long run of digits is refused as out of range.
+fn decimal(raw: &str, name: &str, rule: String) -> Result<i64, Error> {
     let digits_only = !raw.is_empty() && raw.len() <= 12 && raw.bytes().all(|b| b.is_ascii_digit());
-    match digits_only.then(|| raw.parse::<i128>().ok()).flatten() {
+    match digits_only.then(|| raw.parse::<i64>().ok()).flatten() {
         Some(n) => Ok(n),
         None => {
             let shown: String = raw.chars().take(20).collect();
             Err(Error::invalid_request(format!(
-                "{name} must be {rule}, got {shown:?}"
+                "{name} must be {rule}, got {}",
+                text::quote(&shown)
             )))
         }
     }

@@ -1,6 +1,7 @@
 //! `ConferbotClient` calls against a scripted `fetch`, run in Node and in
 //! headless Chromium: page objects and iterators (decided by the paginator),
-//! the headers each call sends, retries, timeouts, aborts and decode errors.
+//! the headers each call sends, retries, timeouts, aborts, decode errors and
+//! how answers are completed (defaults, normalised names) in place.
 //! Network-free: no server, only `globalThis.fetch` replaced for each test.
 #![cfg(target_arch = "wasm32")]
 
@@ -379,11 +380,24 @@ async fn failures_are_typed_network_decode_timeout_aborted() {
         .contains("fetch failed"));
     drop(_fake);
 
-    for body in ["<html>", r#"{"data": {"month": 5}}"#, r#"{"data":[{"id":"#] {
+    for (body, says) in [
+        ("<html>", "it starts with \"<html>\""),
+        (
+            r#"{"data": {"month": 5}}"#,
+            "(data.month must be a string, got number)",
+        ),
+        (r#"{"data": {"month": "m"}}"#, "(data.plan is missing)"),
+        (
+            r#"{"data":[{"id":"#,
+            "the answer is not the documented JSON",
+        ),
+    ] {
         let _fake = Fake::new(&format!(r#"[{{"body":{}}}]"#, serde_json_string(body)));
         let error = reject(bff().get_usage(JsValue::UNDEFINED)).await;
         assert_eq!(field(&error, "kind"), "decode", "{body}");
         assert_eq!(field(&error, "status"), JsValue::NULL);
+        let message = field(&error, "message").as_string().unwrap_or_default();
+        assert!(message.contains(says), "{body}: {message}");
     }
 
     let fake = Fake::new(r#"[{"hang":true}]"#);
@@ -422,4 +436,29 @@ async fn an_abort_during_a_retry_wait_ends_the_call_at_once() {
         js_sys::Date::now() - started < 10_000.0,
         "did not wait out Retry-After"
     );
+}
+
+#[wasm_bindgen_test]
+async fn answers_are_completed_in_place_as_the_wire_types_read_them() {
+    let hooks = r#"{"data":[{"id":"64f8a2b3c1d4e5f6a7b8c9d1","url":"https://x.com/h","events":["bot.renamed"],"secret":null,"extra":1}]}"#;
+    let bot = r#"{"data":{"id":"64f8a2b3c1d4e5f6a7b8c9d0","name":"n","status":"s","createdAt":"c","updatedAt":"u"}}"#;
+    let script = format!(
+        r#"[{{"body":{}}},{{"body":{}}}]"#,
+        serde_json_string(hooks),
+        serde_json_string(bot)
+    );
+    let _fake = Fake::new(&script);
+    let listed = resolve(bff().list_webhooks(JsValue::UNDEFINED)).await;
+    let hook = at(&listed, "0");
+    let has_secret = Reflect::has(&hook, &"secret".into()).unwrap_or(true);
+    assert!(
+        !has_secret,
+        "a null secret is left out, as `secret?: string` says"
+    );
+    assert_eq!(field(&hook, "active"), JsValue::TRUE);
+    assert_eq!(field(&hook, "createdAt"), "");
+    assert_eq!(at(&hook, "events.0"), "bot.renamed");
+    assert_eq!(field(&hook, "extra"), 1, "fields added later are kept");
+    let chatbot = resolve(bff().get_chatbot(BOT.into(), JsValue::UNDEFINED)).await;
+    assert_eq!(field(&chatbot, "responseCount"), 0);
 }

@@ -13,14 +13,14 @@ use wasm_bindgen_futures::future_to_promise;
 use crate::endpoint::Operation;
 use crate::error::Error;
 use crate::pagination::{PageRequest, Paginator};
-use crate::types::{DeletedWebhook, Usage, Webhook};
+use crate::shape::{CHATBOT, DELETED_WEBHOOK, USAGE, WEBHOOK};
 
 use super::call_options::CallOptions;
 use super::config::ClientConfig;
 use super::fetch::{checked_headers, Outgoing};
 use super::fields::Fields;
 use super::page::{spawn_page, ListKind, ListSource};
-use super::{decode, environment, inputs, iteration, js_error, retrying};
+use super::{decode, environment, events, inputs, iteration, js_error, retrying};
 
 /// A client of the Conferbot External API, through the BFF or direct.
 #[wasm_bindgen]
@@ -32,7 +32,7 @@ pub struct ConferbotClient {
 struct Prepared {
     operation: Operation,
     url: String,
-    body: Option<String>,
+    body: Option<JsValue>,
     call: CallOptions,
 }
 
@@ -78,6 +78,18 @@ impl ConferbotClient {
         iteration::items(self.list_start(Ok(ListKind::Chatbots), &params, &opts))
     }
 
+    /// The BFF's live events (`GET {baseUrl}/events`), for as long as the
+    /// loop runs: reconnects with `Last-Event-ID` after a dropped stream, and
+    /// ends without an error when `signal` aborts or the loop is left
+    /// (`break`). One subscription per call.
+    #[wasm_bindgen(unchecked_return_type = "AsyncIterable<ConferbotEvent>")]
+    pub fn events(
+        &self,
+        #[wasm_bindgen(unchecked_optional_param_type = "EventOptions")] opts: JsValue,
+    ) -> JsValue {
+        events::subscribe(&self.config, &opts)
+    }
+
     /// One chatbot.
     #[wasm_bindgen(js_name = getChatbot, unchecked_return_type = "Promise<Chatbot>")]
     pub fn get_chatbot(
@@ -87,7 +99,7 @@ impl ConferbotClient {
     ) -> Promise {
         let prepared = inputs::object_id(&id, "chatbot id")
             .and_then(|id| self.prepare(Operation::GetChatbot, &[&id], None, &opts));
-        self.spawn(prepared, decode::data::<crate::types::Chatbot>)
+        self.spawn(prepared, |body| decode::data(body, &CHATBOT))
     }
 
     /// One page of a chatbot's responses.
@@ -124,7 +136,7 @@ impl ConferbotClient {
         #[wasm_bindgen(unchecked_optional_param_type = "RequestOptions")] opts: JsValue,
     ) -> Promise {
         let prepared = self.prepare(Operation::GetUsage, &[], None, &opts);
-        self.spawn(prepared, decode::data::<Usage>)
+        self.spawn(prepared, |body| decode::data(body, &USAGE))
     }
 
     /// The registered webhooks.
@@ -134,7 +146,7 @@ impl ConferbotClient {
         #[wasm_bindgen(unchecked_optional_param_type = "RequestOptions")] opts: JsValue,
     ) -> Promise {
         let prepared = self.prepare(Operation::ListWebhooks, &[], None, &opts);
-        self.spawn(prepared, decode::data::<Vec<Webhook>>)
+        self.spawn(prepared, |body| decode::data_list(body, &WEBHOOK))
     }
 
     /// Registers a webhook; the answer carries its signing `secret`. Never
@@ -145,12 +157,9 @@ impl ConferbotClient {
         #[wasm_bindgen(unchecked_param_type = "NewWebhook")] input: JsValue,
         #[wasm_bindgen(unchecked_optional_param_type = "RequestOptions")] opts: JsValue,
     ) -> Promise {
-        let prepared = inputs::new_webhook(&input).and_then(|hook| {
-            let body =
-                serde_json::to_string(&hook).map_err(|e| Error::invalid_request(e.to_string()))?;
-            self.prepare(Operation::CreateWebhook, &[], Some(body), &opts)
-        });
-        self.spawn(prepared, decode::data::<Webhook>)
+        let prepared = inputs::new_webhook_body(&input)
+            .and_then(|body| self.prepare(Operation::CreateWebhook, &[], Some(body), &opts));
+        self.spawn(prepared, |body| decode::data(body, &WEBHOOK))
     }
 
     /// Deletes a webhook.
@@ -171,7 +180,7 @@ impl ConferbotClient {
         &self,
         operation: Operation,
         ids: &[&crate::id::ObjectId],
-        body: Option<String>,
+        body: Option<JsValue>,
         opts: &JsValue,
     ) -> Result<Prepared, Error> {
         Ok(Prepared {
@@ -187,7 +196,7 @@ impl ConferbotClient {
     fn spawn(
         &self,
         prepared: Result<Prepared, Error>,
-        finish: fn(&str) -> Result<JsValue, Error>,
+        finish: fn(&JsValue) -> Result<JsValue, Error>,
     ) -> Promise {
         let prepared = match prepared {
             Ok(prepared) => prepared,
@@ -199,7 +208,7 @@ impl ConferbotClient {
                 method: prepared.operation.method(),
                 url: &prepared.url,
                 headers: &config.headers,
-                body: prepared.body.as_deref(),
+                body: prepared.body.as_ref(),
             };
             retrying::send(&outgoing, &prepared.call)
                 .await
@@ -233,9 +242,9 @@ impl ConferbotClient {
 }
 
 /// A delete's answer: `{"data": {"id", "deleted"}}`, or no body at all (204).
-fn deleted(body: &str) -> Result<JsValue, Error> {
-    if !body.trim().is_empty() {
-        decode::parse::<crate::types::DataEnvelope<DeletedWebhook>>(body)?;
+fn deleted(body: &JsValue) -> Result<JsValue, Error> {
+    if !body.as_string().unwrap_or_default().trim().is_empty() {
+        decode::data(body, &DELETED_WEBHOOK)?;
     }
     Ok(JsValue::UNDEFINED)
 }

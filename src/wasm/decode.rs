@@ -1,52 +1,119 @@
-//! Answers into JS values: the JSON body is decoded into the core's typed
-//! wire types first (a wrong shape is a `decode` error, not a surprise later),
-//! then handed to JS as plain objects.
+//! Answers into JS values: the engine's own `JSON.parse` reads the body (one
+//! parse, in native code), then the core's shape checker ([`crate::shape`])
+//! checks the parsed objects and completes them in place (defaults, plan
+//! names, unlimited limits). A wrong shape is a `decode` error that names the
+//! place, not a surprise later.
 
-use serde::de::DeserializeOwned;
-use serde::Serialize;
-use wasm_bindgen::JsValue;
+use wasm_bindgen::prelude::*;
 
-use crate::error::Error;
-use crate::types::{DataEnvelope, Page};
+use js_sys::{Object, Reflect};
 
-/// `value` as plain JS data: objects for structs and maps, `null` for `None`.
-///
-/// Written as JSON and read back by the engine's native `JSON.parse`: much
-/// less wasm than building each object through the JS boundary.
-pub(crate) fn to_js<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, Error> {
-    let text = serde_json::to_string(value).map_err(|e| Error::decode(e.to_string()))?;
-    js_sys::JSON::parse(&text).map_err(|_| Error::decode("JSON.parse refused serde_json's output"))
+use crate::error::{ApiErrorBody, Error};
+use crate::live_event::ConferbotEvent;
+use crate::shape::{self, Shape, DELIVERY, RESYNC_NOTICE};
+use crate::text;
+use crate::types::Page;
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_namespace = JSON, js_name = parse, catch)]
+    fn json_parse(text: &JsValue) -> Result<JsValue, JsValue>;
 }
 
-/// The typed value of a JSON body.
-pub(crate) fn parse<T: DeserializeOwned>(body: &str) -> Result<T, Error> {
-    // from_slice, like the core's error-body parser: one reader type, one
-    // copy of the parser in the wasm.
-    serde_json::from_slice(body.as_bytes()).map_err(|e| {
-        Error::decode(format!(
-            "the answer is not the documented JSON ({e}); it starts with {:?}",
-            body.chars().take(60).collect::<String>()
-        ))
-    })
+/// How much of a refused body its error quotes.
+const QUOTED_CHARS: usize = 60;
+
+/// What a refused answer is called in its error.
+const ANSWER: &str = "the answer";
+
+/// `{"data": T}` → `T` as a plain JS object of `shape`.
+pub(crate) fn data(body: &JsValue, shape: &Shape) -> Result<JsValue, Error> {
+    checked(body, ANSWER, |tree| shape::data(tree, shape))
 }
 
-/// `{"data": T}` → `T` as JS.
-pub(crate) fn data<T: DeserializeOwned + Serialize>(body: &str) -> Result<JsValue, Error> {
-    to_js(&parse::<DataEnvelope<T>>(body)?.data)
+/// `{"data": [T]}` → a JS array of plain objects of `shape`.
+pub(crate) fn data_list(body: &JsValue, shape: &Shape) -> Result<JsValue, Error> {
+    checked(body, ANSWER, |tree| shape::data_list(tree, shape))
 }
 
 /// A list page: its items as a JS array, and its shape (item count and
 /// totals, without the items) for the paginator.
-pub(crate) fn page<T: DeserializeOwned + Serialize>(
-    body: &str,
-) -> Result<(JsValue, Page<()>), Error> {
-    let page = parse::<Page<T>>(body)?;
-    let items = to_js(&page.data)?;
-    let shape = Page {
-        data: vec![(); page.data.len()],
-        total: page.total,
-        page: page.page,
-        total_pages: page.total_pages,
+pub(crate) fn page(body: &JsValue, item: &Shape) -> Result<(JsValue, Page<()>), Error> {
+    checked(body, ANSWER, |tree| shape::page(tree, item))
+}
+
+/// A live event as JS sees it: `{ type, id, timestamp, data }`, where a
+/// delivery's `data` is its payload and a resync notice's is `{ reason }`.
+pub(crate) fn live_event(event: &ConferbotEvent) -> Result<JsValue, Error> {
+    let mut what = String::from("event ");
+    what.push_str(&text::quote(&event.id));
+    what.push_str(" (");
+    what.push_str(event.event.as_str());
+    what.push(')');
+    let payload = JsValue::from_str(&event.payload);
+    let (timestamp, data) = if event.is_resync() {
+        let notice = checked(&payload, &what, |tree| {
+            shape::object(tree.clone(), &RESYNC_NOTICE)
+        })?;
+        (JsValue::NULL, notice)
+    } else {
+        let delivery = checked(&payload, &what, |tree| {
+            shape::object(tree.clone(), &DELIVERY)
+        })?;
+        let field = |name: &str| Reflect::get(&delivery, &JsValue::from_str(name)).ok();
+        (
+            field("timestamp").unwrap_or(JsValue::NULL),
+            field("data").unwrap_or_else(|| Object::new().into()),
+        )
     };
-    Ok((items, shape))
+    let out = Object::new();
+    let fields = [
+        ("type", JsValue::from_str(event.event.as_str())),
+        ("id", JsValue::from_str(&event.id)),
+        ("timestamp", timestamp),
+        ("data", data),
+    ];
+    for (name, value) in fields {
+        // Setting a field of a new plain object cannot fail.
+        let _ = Reflect::set(&out, &JsValue::from_str(name), &value);
+    }
+    Ok(out.into())
+}
+
+/// The documented error body, when an error answer carries one.
+pub(crate) fn error_body(body: &JsValue) -> Option<ApiErrorBody> {
+    json_parse(body)
+        .ok()
+        .and_then(|tree| shape::error_body(&tree))
+}
+
+/// Parses `body` and runs `check` on it; either failure is a `decode` error
+/// that names `what` was refused, says why and quotes the start of the body.
+fn checked<T>(
+    body: &JsValue,
+    what: &str,
+    check: impl FnOnce(&JsValue) -> Result<T, Error>,
+) -> Result<T, Error> {
+    let why = match json_parse(body) {
+        Ok(tree) => match check(&tree) {
+            Ok(value) => return Ok(value),
+            Err(error) => error.message,
+        },
+        Err(syntax) => js_sys::Reflect::get(&syntax, &JsValue::from_str("message"))
+            .ok()
+            .and_then(|m| m.as_string())
+            .unwrap_or_default(),
+    };
+    let start: String = body
+        .as_string()
+        .unwrap_or_default()
+        .chars()
+        .take(QUOTED_CHARS)
+        .collect();
+    let mut message = String::from(what);
+    message.push_str(" is not the documented JSON (");
+    message.push_str(&why);
+    message.push_str("); it starts with ");
+    message.push_str(&text::quote(&start));
+    Err(Error::decode(message))
 }

@@ -18,37 +18,44 @@ use web_sys::{AbortSignal, Headers, RequestInit, Response};
 
 use crate::endpoint::{Method, CSRF_HEADER};
 use crate::error::{Error, ErrorKind};
+use crate::text;
 
 use super::call_options::CallOptions;
 
 #[wasm_bindgen]
 extern "C" {
     #[wasm_bindgen(js_name = fetch)]
-    fn global_fetch(url: &str, init: &RequestInit) -> Promise;
+    pub(crate) fn global_fetch(url: &str, init: &RequestInit) -> Promise;
 }
 
 #[wasm_bindgen(module = "/src/wasm/js/attempt.js")]
 extern "C" {
-    /// See `js/attempt.js`.
-    type Attempt;
+    /// See `js/attempt.js`: a signal that fires on the caller's, on a timeout
+    /// (when one is given) or on `abort()`.
+    pub(crate) type Attempt;
     #[wasm_bindgen(constructor)]
-    fn new(caller_signal: Option<AbortSignal>, timeout_ms: u32) -> Attempt;
+    pub(crate) fn new(caller_signal: Option<AbortSignal>, timeout_ms: Option<u32>) -> Attempt;
     #[wasm_bindgen(method, getter)]
-    fn signal(this: &Attempt) -> AbortSignal;
+    pub(crate) fn signal(this: &Attempt) -> AbortSignal;
     #[wasm_bindgen(method, getter, js_name = timedOut)]
     fn timed_out(this: &Attempt) -> bool;
     #[wasm_bindgen(method, getter, js_name = callerAborted)]
-    fn caller_aborted(this: &Attempt) -> bool;
+    pub(crate) fn caller_aborted(this: &Attempt) -> bool;
+    /// The answer's headers are in: the timeout no longer applies.
     #[wasm_bindgen(method)]
-    fn dispose(this: &Attempt);
+    pub(crate) fn connected(this: &Attempt);
+    #[wasm_bindgen(method)]
+    pub(crate) fn abort(this: &Attempt);
+    #[wasm_bindgen(method)]
+    pub(crate) fn dispose(this: &Attempt);
 }
 
 /// What came back: the status, the body as text, and `Retry-After` if sent.
 pub(crate) struct Answer {
     /// HTTP status.
     pub status: u16,
-    /// The whole body.
-    pub body: String,
+    /// The whole body, a JS string: it stays on the JS side for `JSON.parse`.
+    pub body: JsValue,
     /// The raw `Retry-After` header.
     pub retry_after: Option<String>,
 }
@@ -61,8 +68,8 @@ pub(crate) struct Outgoing<'a> {
     pub url: &'a str,
     /// The client's headers (the caller's, and the key in direct mode).
     pub headers: &'a [(String, String)],
-    /// A JSON body, for POST.
-    pub body: Option<&'a str>,
+    /// A JSON body (a JS string), for POST.
+    pub body: Option<&'a JsValue>,
 }
 
 /// Builds `Headers` from name/value pairs; an invalid name or value is bad input.
@@ -72,7 +79,8 @@ pub(crate) fn checked_headers(pairs: &[(String, String)]) -> Result<Headers, Err
     for (name, value) in pairs {
         headers.set(name, value).map_err(|_| {
             Error::invalid_request(format!(
-                "header {name:?} is not a valid HTTP header name and value"
+                "header {} is not a valid HTTP header name and value",
+                text::quote(name)
             ))
         })?;
     }
@@ -104,13 +112,37 @@ pub(crate) async fn attempt(request: &Outgoing<'_>, call: &CallOptions) -> Resul
     init.set_method(request.method.as_str());
     init.set_headers(&request_headers(request)?.into());
     if let Some(body) = request.body {
-        init.set_body(&JsValue::from_str(body));
+        init.set_body(body);
     }
-    let attempt = Attempt::new(call.signal.clone(), call.timeout_ms);
+    let attempt = Attempt::new(call.signal.clone(), Some(call.timeout_ms));
     init.set_signal(Some(&attempt.signal()));
     let answer = exchange(request.url, &init, &attempt, call.timeout_ms).await;
     attempt.dispose();
     answer
+}
+
+/// Starts a fetch under `attempt`'s signal; the `Response` once its headers
+/// are in (its body still to be read).
+async fn start(
+    url: &str,
+    init: &RequestInit,
+    attempt: &Attempt,
+    timeout_ms: u32,
+) -> Result<Response, Error> {
+    match JsFuture::from(global_fetch(url, init)).await {
+        Ok(value) => value.dyn_into().map_err(|_| {
+            Error::new(
+                ErrorKind::Network,
+                "fetch resolved to something that is not a Response",
+            )
+        }),
+        Err(reason) => Err(failure(
+            attempt,
+            timeout_ms,
+            &reason,
+            "could not reach the server",
+        )),
+    }
 }
 
 async fn exchange(
@@ -119,22 +151,16 @@ async fn exchange(
     attempt: &Attempt,
     timeout_ms: u32,
 ) -> Result<Answer, Error> {
-    let response: Response = match JsFuture::from(global_fetch(url, init)).await {
-        Ok(value) => value.dyn_into().map_err(|_| {
-            Error::new(
-                ErrorKind::Network,
-                "fetch resolved to something that is not a Response",
-            )
-        })?,
-        Err(reason) => {
-            return Err(failure(
-                attempt,
-                timeout_ms,
-                &reason,
-                "could not reach the server",
-            ))
-        }
-    };
+    let response = start(url, init, attempt, timeout_ms).await?;
+    read_answer(&response, attempt, timeout_ms).await
+}
+
+/// The whole answer of `response`: status, body text and `Retry-After`.
+async fn read_answer(
+    response: &Response,
+    attempt: &Attempt,
+    timeout_ms: u32,
+) -> Result<Answer, Error> {
     let status = response.status();
     let retry_after = response.headers().get("retry-after").ok().flatten();
     let text = match response.text() {
@@ -142,7 +168,7 @@ async fn exchange(
         Err(reason) => Err(reason),
     };
     let body = match text {
-        Ok(text) => text.as_string().unwrap_or_default(),
+        Ok(text) => text,
         Err(reason) => {
             let error = failure(
                 attempt,
@@ -159,7 +185,7 @@ async fn exchange(
                         ..error
                     })
                 }
-                (ErrorKind::Network, false) => String::new(),
+                (ErrorKind::Network, false) => JsValue::from_str(""),
                 _ => return Err(error),
             }
         }
@@ -173,7 +199,12 @@ async fn exchange(
 
 /// Why a fetch or a body read rejected: the caller aborted, time ran out, or
 /// the network failed (`context` says which step, the JS error says why).
-fn failure(attempt: &Attempt, timeout_ms: u32, reason: &JsValue, context: &str) -> Error {
+pub(crate) fn failure(
+    attempt: &Attempt,
+    timeout_ms: u32,
+    reason: &JsValue,
+    context: &str,
+) -> Error {
     if attempt.caller_aborted() {
         aborted()
     } else if attempt.timed_out() {

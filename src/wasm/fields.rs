@@ -8,6 +8,7 @@ use js_sys::{Object, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 
 use crate::error::Error;
+use crate::text;
 
 /// The fields of one JS object argument; `what` names it in errors (`"options"`).
 pub(crate) struct Fields<'a> {
@@ -73,8 +74,9 @@ impl<'a> Fields<'a> {
             return Ok(Some(n as u32));
         }
         Err(Error::invalid_request(format!(
-            "{}.{name} must be an integer from {min} to {max}, got {n}",
-            self.what
+            "{}.{name} must be an integer from {min} to {max}, got {}",
+            self.what,
+            text::number(n)
         )))
     }
 

@@ -1,6 +1,7 @@
 //! The arguments of calls from JS values: list params, ids, `NewWebhook`.
 //! Each is checked by the core's own rules before anything is sent.
 
+use js_sys::{Array, Object, Reflect, JSON};
 use wasm_bindgen::JsValue;
 
 use crate::error::Error;
@@ -27,8 +28,26 @@ pub(crate) fn object_id(value: &JsValue, what: &'static str) -> Result<ObjectId,
     }
 }
 
+/// `{ url, events }`, validated as a `NewWebhook`, as the JSON body of
+/// `createWebhook` (a JS string, written by the engine's `JSON.stringify`).
+pub(crate) fn new_webhook_body(input: &JsValue) -> Result<JsValue, Error> {
+    let hook = new_webhook(input)?;
+    let body = Object::new();
+    let events: Array = hook
+        .events
+        .iter()
+        .map(|event| JsValue::from_str(event.as_str()))
+        .collect();
+    let written = Reflect::set(&body, &"url".into(), &hook.url.as_str().into())
+        .and_then(|_| Reflect::set(&body, &"events".into(), &events))
+        .and_then(|_| JSON::stringify(&body));
+    written
+        .map(JsValue::from)
+        .map_err(|_| Error::invalid_request("the webhook could not be written as JSON"))
+}
+
 /// `{ url, events }` as a validated `NewWebhook`.
-pub(crate) fn new_webhook(input: &JsValue) -> Result<NewWebhook, Error> {
+fn new_webhook(input: &JsValue) -> Result<NewWebhook, Error> {
     let fields = Fields::of(input, "webhook")?;
     let events = match fields.value("events") {
         None => Vec::new(),

@@ -14,7 +14,8 @@ use crate::endpoint::Operation;
 use crate::error::Error;
 use crate::id::ObjectId;
 use crate::pagination::{PageRequest, Paginator};
-use crate::types::{Chatbot, ChatbotResponse, Page};
+use crate::shape::{CHATBOT, CHATBOT_RESPONSE};
+use crate::types::Page;
 
 use super::call_options::CallOptions;
 use super::config::ClientConfig;
@@ -48,10 +49,10 @@ impl ListKind {
         self.operation().url(base, &ids, Some(request))
     }
 
-    fn decode(&self, body: &str) -> Result<(JsValue, Page<()>), Error> {
+    fn decode(&self, body: &JsValue) -> Result<(JsValue, Page<()>), Error> {
         match self {
-            Self::Chatbots => decode::page::<Chatbot>(body),
-            Self::Responses(_) => decode::page::<ChatbotResponse>(body),
+            Self::Chatbots => decode::page(body, &CHATBOT),
+            Self::Responses(_) => decode::page(body, &CHATBOT_RESPONSE),
         }
     }
 }

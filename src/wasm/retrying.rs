@@ -11,16 +11,17 @@ use crate::error::Error;
 use crate::retry::RetryDecision;
 
 use super::call_options::CallOptions;
+use super::decode::error_body;
 use super::fetch::{aborted, attempt, Outgoing};
 
 #[wasm_bindgen(module = "/src/wasm/js/attempt.js")]
 extern "C" {
     /// See `js/attempt.js`: resolves `true` after `ms`, `false` once `signal` aborts.
-    fn sleep(ms: f64, signal: Option<AbortSignal>) -> Promise;
+    pub(crate) fn sleep(ms: f64, signal: Option<AbortSignal>) -> Promise;
 }
 
-/// Sends `request` with retries; answers the body of the first 2xx answer.
-pub(crate) async fn send(request: &Outgoing<'_>, call: &CallOptions) -> Result<String, Error> {
+/// Sends `request` with retries; answers the body (a JS string) of the first 2xx answer.
+pub(crate) async fn send(request: &Outgoing<'_>, call: &CallOptions) -> Result<JsValue, Error> {
     let mut retries_done = 0;
     loop {
         if call.aborted() {
@@ -28,9 +29,9 @@ pub(crate) async fn send(request: &Outgoing<'_>, call: &CallOptions) -> Result<S
         }
         let error = match attempt(request, call).await {
             Ok(answer) if (200..300).contains(&answer.status) => return Ok(answer.body),
-            Ok(answer) => Error::from_response(
+            Ok(answer) => Error::from_error_body(
                 answer.status,
-                answer.body.as_bytes(),
+                error_body(&answer.body),
                 answer.retry_after.as_deref(),
             ),
             Err(error) => error,

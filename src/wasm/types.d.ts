@@ -101,6 +101,33 @@ export interface NewWebhook {
   events: KnownWebhookEvent[];
 }
 
+/**
+ * One live event from the BFF (`client.events()`): an accepted webhook
+ * delivery, or `"resync"` when events were missed that the BFF no longer
+ * keeps (load what you show again).
+ */
+export interface ConferbotEvent {
+  /** Which event; one added later arrives as its name. */
+  type: WebhookEvent | "resync";
+  /** Its id on the stream (what a reconnection sends as `Last-Event-ID`). */
+  id: string;
+  /** When it happened, as the webhook's sender wrote it: Unix seconds or ISO 8601; `null` when not said. */
+  timestamp: number | string | null;
+  /**
+   * What it carries: for `response.*` the `ChatbotResponse`; for `conversation.*`
+   * `conversationId`, `chatbotId` and `startedAt` / `completedAt`; for `"resync"`, `reason`.
+   */
+  data: { [key: string]: JsonValue };
+}
+
+/** Options of `client.events()`. */
+export interface EventOptions {
+  /** Aborting it ends the iteration (without an error) and closes the stream. */
+  signal?: AbortSignal;
+  /** Time each connection may take to answer, in ms; the stream itself stays open. */
+  timeoutMs?: number;
+}
+
 /** One page of a list. */
 export interface Page<T> {
   /** The items of this page. */

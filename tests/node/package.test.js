@@ -70,7 +70,7 @@ describe("the packed package", () => {
     writeFileSync(
       join(installed.dir, "usage.ts"),
       `import { ConferbotClient, ConferbotError, verifyWebhookSignature } from "conferbot-wasm";
-       import type { Chatbot, ConferbotErrorKind, Page, Usage, Webhook, WebhookEvent } from "conferbot-wasm";
+       import type { Chatbot, ConferbotErrorKind, ConferbotEvent, Page, Usage, Webhook, WebhookEvent } from "conferbot-wasm";
        const client = new ConferbotClient({ baseUrl: "http://localhost:8787/api/conferbot", timeoutMs: 5000 });
        export async function main(signal: AbortSignal): Promise<number> {
          const page: Page<Chatbot> = await client.listChatbots({ limit: 10 }, { signal, maxRetries: 1 });
@@ -82,6 +82,19 @@ describe("the packed package", () => {
          const limit: number | null = usage.limit;
          const hooks: Webhook[] = await client.listWebhooks();
          const event: WebhookEvent = hooks[0]?.events[0] ?? "response.created";
+         for await (const live of client.events({ signal, timeoutMs: 5000 })) {
+           const seen: ConferbotEvent = live;
+           const type: WebhookEvent | "resync" = seen.type;
+           const when: number | string | null = seen.timestamp;
+           const chatbot = seen.data.chatbotId;
+           if (typeof chatbot === "string") names += chatbot.length + seen.id.length;
+           // @ts-expect-error: an event's id is a string
+           const wrongId: number = seen.id;
+           void type; void when; void wrongId;
+           break;
+         }
+         // @ts-expect-error: events() takes no list params
+         client.events({ limit: 5 });
          const created = await client.createWebhook({ url: "https://x.com", events: ["response.created"] });
          await client.deleteWebhook(created.id);
          try { await client.getChatbot("x"); } catch (e) {

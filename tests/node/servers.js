@@ -71,6 +71,9 @@ export function sandboxAdmin(origin) {
     clearFaults: () => call("DELETE", "faults"),
     stats: () => call("GET", "stats"),
     reset: () => call("POST", "reset"),
+    /** Something happens (default: a new response); webhooks are sent the event. */
+    simulate: (body = {}) => call("POST", "responses", body),
+    deliveries: async () => (await call("GET", "deliveries")).data,
   };
 }
 
@@ -87,6 +90,21 @@ export async function startBff(args = []) {
     ["--sandbox", "--sandbox-rate", "1000/1s", "--rate", "1000/1s", "--listen", "127.0.0.1:0", ...args],
     2,
   );
+  // With its embedded sandbox, the BFF registers its own webhook receiver as
+  // soon as it listens (an API call of its own): wait for it here, so that it
+  // does not land in the middle of a test that counts calls.
+  const webhooks = `${urls[1]}/api/v1/external/v1/webhooks`;
+  const registered = async () => {
+    const response = await fetch(webhooks, { headers: { "x-api-key": STARTER_KEY } });
+    return response.ok && (await response.json()).data.length > 0;
+  };
+  for (const deadline = Date.now() + 20_000; !(await registered()); ) {
+    if (Date.now() > deadline) {
+      stop();
+      throw new Error("the BFF did not register its webhook receiver within 20 s");
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
   return { origin: urls[0], api: `${urls[0]}/api/conferbot`, admin: sandboxAdmin(urls[1]), stop };
 }
 

@@ -2,7 +2,7 @@
 //!
 //! 1. `cargo build --profile wasm-release --target wasm32-unknown-unknown`;
 //! 2. `wasm-bindgen --target web`: one glue module shared by both entry points;
-//! 3. `wasm-opt -Oz` (binaryen from npm);
+//! 3. `wasm-opt -Oz --converge` (binaryen from npm);
 //! 4. `pkg/` = that output + `pkg-template/` (entry points, package.json with
 //!    the crate's version, README), minus what users must not see (the glue's
 //!    init types, which mention `any`: the entry points do the init);
@@ -111,7 +111,8 @@ fn build(root: &Path, bindgen: &Path, opt_level: &str, out: &Path) -> Result<Siz
     let bound = out.join("conferbot_bg.wasm");
     process::run(
         Command::new(opt)
-            .arg("-Oz")
+            // `--converge` repeats -Oz while it still shrinks the module.
+            .args(["-Oz", "--converge"])
             .args(WASM_FEATURES)
             .args([
                 "--strip-debug",

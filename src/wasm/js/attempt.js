@@ -3,9 +3,10 @@
 // event loop alive.
 
 /**
- * The abort signal of one HTTP attempt: it fires when the caller's signal
- * fires, or when `timeoutMs` is up. `dispose()` must be called when the
- * attempt is over (the Rust side always does).
+ * The abort signal of one HTTP attempt (or of a whole event stream): it
+ * fires when the caller's signal fires, when `timeoutMs` is up (if given),
+ * or on `abort()`. `dispose()` must be called when the attempt is over (the
+ * Rust side always does).
  */
 export class Attempt {
   constructor(callerSignal, timeoutMs) {
@@ -13,7 +14,7 @@ export class Attempt {
     this.callerSignal = callerSignal ?? null;
     this.timedOut = false;
     this.forward = () => this.controller.abort();
-    this.timer = setTimeout(() => {
+    this.timer = timeoutMs === undefined ? undefined : setTimeout(() => {
       this.timedOut = true;
       this.controller.abort();
     }, timeoutMs);
@@ -30,6 +31,15 @@ export class Attempt {
 
   get callerAborted() {
     return this.callerSignal?.aborted === true;
+  }
+
+  /** The answer's headers are in: a stream may stay open past the timeout. */
+  connected() {
+    clearTimeout(this.timer);
+  }
+
+  abort() {
+    this.controller.abort();
   }
 
   dispose() {
