@@ -12,11 +12,12 @@ use crate::redis_state::RedisUrl;
 use crate::secret::{ApiKey, WebhookSecret};
 
 /// Where the API is mounted by default: `/api/conferbot/external/v1/...`.
-pub const DEFAULT_MOUNT: &str = "/api/conferbot";
+pub const DEFAULT_MOUNT: &str = conferbot::BFF_MOUNT;
 /// Where webhook deliveries are received by default, under the mount.
 pub const DEFAULT_WEBHOOK_PATH: &str = "/webhooks/incoming";
-/// Where browsers subscribe to live events, under the mount.
-pub const EVENTS_PATH: &str = "/events";
+/// Where browsers subscribe to live events, under the mount (the core's fact,
+/// shared with the client).
+pub use conferbot::EVENTS_PATH;
 /// Most events kept for `Last-Event-ID` replay by default.
 pub const DEFAULT_REPLAY: usize = 1000;
 /// Longest cache TTL allowed: dashboards must not show minutes-old data.

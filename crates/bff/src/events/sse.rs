@@ -30,8 +30,9 @@ use super::{BusMessage, EventBus, LiveEvent, Replay};
 use crate::app::AppState;
 use crate::metrics::Metrics;
 
-/// The `event:` name that tells a page it missed events it cannot get back.
-pub const RESYNC_EVENT: &str = "resync";
+/// The `event:` name that tells a page it missed events it cannot get back
+/// (the core's fact, which the client recognises).
+pub use conferbot::RESYNC_EVENT;
 
 /// Heartbeat and reconnection settings of the streams.
 #[derive(Debug, Clone, Copy)]
