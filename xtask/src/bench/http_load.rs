@@ -1,0 +1,252 @@
+//! Section 5, BFF throughput and latency: `wrk` on loopback against the BFF
+//! and against nginx proxying the same sandbox, uncached and cached; and the
+//! latency the BFF adds over calling the sandbox directly.
+
+use std::net::SocketAddr;
+
+use anyhow::Result;
+use serde_json::json;
+
+use super::nginx::{self, Nginx};
+use super::report::{ms, per_second, ratio, us, Row, Section};
+use super::servers::{self, BffOptions, Server, ENTERPRISE_KEY, UNLIMITED_RATE};
+use super::stats::median;
+use super::wrk::{self, WrkRun};
+use super::Bench;
+
+/// The path every proxy answers (the BFF's public path; nginx maps it the same way).
+pub const PROXY_PATH: &str = "/api/conferbot/external/v1/chatbots?page=1&limit=20";
+/// The same resource on the sandbox itself.
+pub const DIRECT_PATH: &str = "/api/v1/external/v1/chatbots?page=1&limit=20";
+/// Distinct URLs of the uncached load where coalescing seldom applies:
+/// `limit=10&page=N`, N in 1..=1,000 (the sandbox holds 10,000 chatbots).
+const DISTINCT_PREFIX: &str = "/api/conferbot/external/v1/chatbots?limit=10&page=";
+const DISTINCT_PAGES: u32 = 1_000;
+/// Throughput load: wrk threads and connections.
+const THREADS: usize = 2;
+const CONNECTIONS: usize = 64;
+/// Target: added p50 latency at one connection, ms.
+const ADDED_P50_MS: f64 = 0.3;
+
+/// Measures section 5.
+pub fn measure(bench: &Bench) -> Result<Section> {
+    let settings = &bench.settings;
+    let secs = settings.wrk_duration.as_secs();
+    let mut section = Section::new(
+        "http",
+        "5. BFF throughput and latency",
+        format!(
+            "`wrk -t{THREADS} -c{CONNECTIONS} -d{secs}s --latency` from a second process on loopback, `GET {PROXY_PATH}`; \
+             median of {} alternating round(s). Uncached: BFF `--cache-ttl 0 --rate {UNLIMITED_RATE}` versus nginx as a \
+             plain reverse proxy (2 workers, keep-alive upstream, adds `x-api-key`). Cached: BFF `--cache-ttl 2s` versus \
+             nginx with `proxy_cache` valid 2 s (`proxy_cache_lock on`). Both forward to the same sandbox (release \
+             builds). With `--cache-ttl 0` the BFF still coalesces identical concurrent GETs, which one URL under \
+             {CONNECTIONS} connections favours; so the uncached load is also run over {DISTINCT_PAGES} distinct \
+             URLs (`limit=10&page=N`, N drawn at random per request by a wrk Lua script), where a request finds \
+             its twin in flight at most {CONNECTIONS} times in {DISTINCT_PAGES}. Server CPU per request: user + system time from `/proc/PID/stat` (nginx: master and workers) over the \
+             run, divided by the requests; steadier than requests/s on a shared machine, and it excludes the \
+             sandbox. Added latency: `wrk -t1 -c1` p50 of the \
+             uncached BFF minus the sandbox called directly. All processes share the machine's cores. \
+             Targets: ≥ 1.0× nginx's requests/s; ≤ 0.3 ms added at p50.",
+            settings.wrk_rounds
+        ),
+    );
+    let wrk = wrk::ensure()?;
+    let sandbox = bench.sandbox()?;
+    let bff_bin = bench.bff_bin()?;
+    let start = |name, ttl| {
+        let options = BffOptions {
+            name,
+            cache_ttl: Some(ttl),
+            rate: Some(UNLIMITED_RATE),
+            static_dirs: None,
+        };
+        servers::start_bff(bff_bin, sandbox, &options, &bench.logs)
+    };
+    let bff_uncached = start("bff-uncached", "0")?;
+    let bff_cached = start("bff-cached", "2s")?;
+    let nginx: Result<Nginx> = nginx::ensure()
+        .and_then(|bin| nginx::start(&bin, &bench.work, &bench.logs, "nginx-http", sandbox.addr));
+    let key = [("x-api-key", ENTERPRISE_KEY)];
+    servers::expect_ok(sandbox.addr, DIRECT_PATH, &key, "the sandbox")?;
+    servers::expect_ok(bff_uncached.addr, PROXY_PATH, &[], "the uncached BFF")?;
+    servers::expect_ok(bff_cached.addr, PROXY_PATH, &[], "the cached BFF")?;
+    if let Ok(n) = &nginx {
+        servers::expect_ok(n.uncached, PROXY_PATH, &[], "nginx")?;
+        servers::expect_ok(n.cached, PROXY_PATH, &[], "nginx with proxy_cache")?;
+    }
+    let url = |addr: SocketAddr, path: &str| format!("http://{addr}{path}");
+    let script = bench.work.join("random-pages.lua");
+    wrk::write_random_pages_script(&script, DISTINCT_PREFIX, DISTINCT_PAGES)?;
+    let heavy = |script| wrk::Load {
+        threads: THREADS,
+        connections: CONNECTIONS,
+        duration: settings.wrk_duration,
+        headers: &[],
+        script,
+    };
+    let (one_url, distinct) = (heavy(None), heavy(Some(script.as_path())));
+
+    let mut raw = serde_json::Map::new();
+    let mut problems = Vec::new();
+    let nginx_uncached = nginx.as_ref().ok().map(|n| (n.uncached, n.server.pid()));
+    let nginx_cached = nginx.as_ref().ok().map(|n| (n.cached, n.server.pid()));
+    for (label, bff, peer_addr, shape) in [
+        ("uncached, one URL", &bff_uncached, nginx_uncached, &one_url),
+        (
+            "uncached, 1,000 distinct URLs",
+            &bff_uncached,
+            nginx_uncached,
+            &distinct,
+        ),
+        ("cached, one URL", &bff_cached, nginx_cached, &one_url),
+    ] {
+        let load = |(addr, pid): (SocketAddr, u32)| {
+            let before = servers::cpu_seconds(pid)?;
+            let mut run = wrk::run(&wrk, &url(addr, PROXY_PATH), shape)?;
+            let spent = servers::cpu_seconds(pid)? - before;
+            run.server_cpu_us = (run.requests > 0).then(|| spent * 1e6 / run.requests as f64);
+            Ok(run)
+        };
+        let (ours, peer) = alternate(
+            settings.wrk_rounds,
+            || load((bff.addr, bff.pid())),
+            || peer_addr.map(load).transpose(),
+        )?;
+        note_errors(&mut problems, &format!("BFF {label}"), &ours);
+        note_errors(&mut problems, &format!("nginx {label}"), &peer);
+        let (ours_rps, peer_rps) = (median_of(&ours, |r| r.rps), median_of(&peer, |r| r.rps));
+        let peer_text = |text: String| {
+            if peer.is_empty() {
+                not_measured(&nginx)
+            } else {
+                text
+            }
+        };
+        section.rows.push(
+            Row::report(
+                format!("{label} GET, requests/s"),
+                per_second(ours_rps),
+                peer_text(per_second(peer_rps)),
+                ratio(ours_rps, peer_rps),
+            )
+            .target("≥ 1.0×", !peer.is_empty() && ours_rps >= peer_rps),
+        );
+        let (ours_p50, peer_p50) = (
+            median_of(&ours, |r| r.p50_ms),
+            median_of(&peer, |r| r.p50_ms),
+        );
+        section.rows.push(Row::report(
+            format!("{label} GET, latency p50 / p99 under load"),
+            format!("{} / {}", ms(ours_p50), ms(median_of(&ours, |r| r.p99_ms))),
+            peer_text(format!(
+                "{} / {}",
+                ms(peer_p50),
+                ms(median_of(&peer, |r| r.p99_ms))
+            )),
+            ratio(ours_p50, peer_p50),
+        ));
+        let cpu = |runs: &[WrkRun]| median_of(runs, |r| r.server_cpu_us.unwrap_or(f64::NAN));
+        let (ours_cpu, peer_cpu) = (cpu(&ours), cpu(&peer));
+        section.rows.push(Row::report(
+            format!("{label} GET, server CPU per request (user + system)"),
+            us(ours_cpu),
+            peer_text(us(peer_cpu)),
+            ratio(ours_cpu, peer_cpu),
+        ));
+        raw.insert(
+            label.into(),
+            json!({"bff": runs_json(&ours), "nginx": runs_json(&peer)}),
+        );
+    }
+
+    let single = |server: &Server, path: &str, headers: &[(&str, &str)]| {
+        let shape = wrk::Load {
+            threads: 1,
+            connections: 1,
+            duration: settings.wrk_duration,
+            headers,
+            script: None,
+        };
+        wrk::run(&wrk, &url(server.addr, path), &shape)
+    };
+    let (ours, direct) = alternate(
+        settings.wrk_rounds,
+        || single(&bff_uncached, PROXY_PATH, &[]),
+        || single(sandbox, DIRECT_PATH, &key).map(Some),
+    )?;
+    note_errors(&mut problems, "BFF, 1 connection", &ours);
+    note_errors(&mut problems, "sandbox direct, 1 connection", &direct);
+    let (ours_p50, direct_p50) = (
+        median_of(&ours, |r| r.p50_ms),
+        median_of(&direct, |r| r.p50_ms),
+    );
+    let added = ours_p50 - direct_p50;
+    section.rows.push(
+        Row::report(
+            format!(
+                "p50 latency at 1 connection, BFF uncached vs sandbox direct: adds {}",
+                ms(added)
+            ),
+            ms(ours_p50),
+            format!("{} (sandbox direct)", ms(direct_p50)),
+            ratio(ours_p50, direct_p50),
+        )
+        .target(format!("≤ +{ADDED_P50_MS} ms"), added <= ADDED_P50_MS),
+    );
+    raw.insert(
+        "one_connection".into(),
+        json!({"bff": runs_json(&ours), "direct": runs_json(&direct), "added_p50_ms": added}),
+    );
+    if let Err(err) = &nginx {
+        problems.push(format!("nginx not measured: {err:#}"));
+    }
+    section.notes.extend(problems);
+    section.raw = serde_json::Value::Object(raw);
+    Ok(section)
+}
+
+/// Runs `ours` and `peer` alternately for `rounds` rounds (the peer may be absent).
+pub fn alternate(
+    rounds: usize,
+    mut ours: impl FnMut() -> Result<WrkRun>,
+    mut peer: impl FnMut() -> Result<Option<WrkRun>>,
+) -> Result<(Vec<WrkRun>, Vec<WrkRun>)> {
+    let (mut ours_runs, mut peer_runs) = (Vec::new(), Vec::new());
+    for round in 0..rounds.max(1) {
+        if round % 2 == 0 {
+            ours_runs.push(ours()?);
+            peer_runs.extend(peer()?);
+        } else {
+            peer_runs.extend(peer()?);
+            ours_runs.push(ours()?);
+        }
+    }
+    Ok((ours_runs, peer_runs))
+}
+
+fn median_of(runs: &[WrkRun], field: impl Fn(&WrkRun) -> f64) -> f64 {
+    median(&runs.iter().map(field).collect::<Vec<_>>())
+}
+
+fn runs_json(runs: &[WrkRun]) -> serde_json::Value {
+    runs.iter().map(|r| r.to_json()).collect()
+}
+
+fn note_errors(problems: &mut Vec<String>, what: &str, runs: &[WrkRun]) {
+    let (non_2xx, socket): (u64, u64) = runs.iter().fold((0, 0), |acc, r| {
+        (acc.0 + r.non_2xx, acc.1 + r.socket_errors)
+    });
+    if non_2xx + socket > 0 {
+        problems.push(format!(
+            "{what}: {non_2xx} non-2xx answers and {socket} socket errors during the load."
+        ));
+    }
+}
+
+fn not_measured(nginx: &Result<Nginx>) -> String {
+    match nginx {
+        Ok(_) => "—".into(),
+        Err(err) => format!("not measured: {}", format!("{err:#}").replace('|', "/")),
+    }
+}
