@@ -293,6 +293,8 @@ describe("the dashboard on the sandbox (Starter plan)", () => {
     await Promise.all([settled(w.chatbots), settled(w.usage), settled(w.webhooks)]);
     await w.chatbots.locator("tbody tr").first().waitFor();
     await w.webhooks.locator("li").nth(1).waitFor();
+    await w.chatbots.locator(".live").filter({ hasText: "Live updates on" }).waitFor();
+    await w.usage.locator(".live").filter({ hasText: "Live updates on" }).waitFor();
     const file = path.join(ROOT, "target", "e2e", "dashboard.png");
     await mkdir(path.dirname(file), { recursive: true });
     await page.screenshot({ path: file, fullPage: true });
@@ -381,6 +383,8 @@ describe("the dashboard on an Enterprise workspace without chatbots", () => {
   test("usage shows as unlimited, the webhook limit is the Enterprise one, the table is empty", async () => {
     const { page } = await openPage(/** @type {import("playwright-core").Browser} */ (browser));
     const w = widgets(page);
+    await page.route("**/api/conferbot/events", (route) =>
+      route.fulfill({ status: 404, contentType: "application/json", body: '{"error":"Not found"}' }));
     await page.goto(`${bff?.url}/`);
     const meter = w.usage.locator('.meter[data-level="unlimited"]');
     await meter.waitFor();
@@ -389,6 +393,12 @@ describe("the dashboard on an Enterprise workspace without chatbots", () => {
     assert.equal(await w.usage.locator('dd[data-field="remaining"]').textContent(), "Unlimited");
     assert.match(await meter.getAttribute("aria-label") ?? "", /no monthly limit/);
     await w.webhooks.locator('[data-field="limit"]').filter({ hasText: /of 999 webhooks in use \(Enterprise plan\)/ }).waitFor();
+
+    // A server without the events route (404, as a BFF without them answers): the widgets say so and work as before.
+    for (const widget of [w.chatbots, w.usage]) {
+      await widget.locator('.live[data-state="off"]').filter({ hasText: "Live updates off" }).waitFor();
+    }
+    assert.equal(await w.webhooks.locator(".live").isVisible(), false, "the webhooks widget does not follow events");
 
     // No chatbots: the table says so, and there is nowhere to page to.
     await settled(w.chatbots);

@@ -106,6 +106,7 @@ describe("key-leak audit: a canary key in the BFF never reaches the browser", ()
     const pending = [];
     let requests = 0;
     let responses = 0;
+    let eventStreams = 0;
     page.on("request", (request) => {
       requests += 1;
       pending.push((async () => {
@@ -122,6 +123,11 @@ describe("key-leak audit: a canary key in the BFF never reaches the browser", ()
         const where = `response ${response.status()} ${response.url()}`;
         records.push({ where: `${where} (headers)`, bytes: Buffer.from(JSON.stringify(await response.allHeaders())) });
         records.push({ where: `${where} (status text)`, bytes: Buffer.from(response.statusText()) });
+        // The live-events stream never ends while the widgets listen: its bytes are read below, for a while.
+        if ((await response.headerValue("content-type"))?.startsWith("text/event-stream")) {
+          eventStreams += 1;
+          return;
+        }
         const body = await response.body().catch(() => null);
         if (body) records.push({ where: `${where} (body)`, bytes: body });
       })());
@@ -170,7 +176,31 @@ describe("key-leak audit: a canary key in the BFF never reaches the browser", ()
       }).then((r) => r.arrayBuffer()).catch(() => null);
     });
 
+    // What the live-events stream says (the widgets keep one open), read for 1.5 s.
+    const streamed = await page.evaluate(async () => {
+      const stop = new AbortController();
+      const timer = setTimeout(() => stop.abort(), 1500);
+      let text = "";
+      try {
+        const answer = await fetch("/api/conferbot/events", { signal: stop.signal, headers: { accept: "text/event-stream" } });
+        const reader = /** @type {ReadableStream<Uint8Array>} */ (answer.body).pipeThrough(new TextDecoderStream()).getReader();
+        for (;;) {
+          const { done, value } = await reader.read();
+          if (done) break;
+          text += value;
+        }
+      } catch {
+        // aborted after 1.5 s: what arrived until then is in `text`
+      } finally {
+        clearTimeout(timer);
+      }
+      return text;
+    });
+    assert.match(streamed, /retry:|^:/m, "the events stream was read");
+    records.push({ where: "the live-events stream (GET /api/conferbot/events, 1.5 s)", bytes: Buffer.from(streamed) });
+
     await Promise.all(pending);
+    assert.ok(eventStreams >= 1, "the widgets' live-events stream was seen");
     records.push({ where: "page.content()", bytes: Buffer.from(await page.content()) });
     records.push({ where: "the widgets' shadow DOM and attributes", bytes: Buffer.from(await shadowMarkup(page)) });
     records.push({

@@ -2,11 +2,19 @@
 //
 // Attributes (besides the shared ones in element-base.js):
 //   page-size   chatbots per page, 1..100 (default 20); the person can change it.
+//
+// Live: a `response.created` / `response.updated` event for a chatbot on the
+// page shown re-reads that page (the BFF dropped it from its cache, so that is
+// one upstream call, at most one a second) and highlights the rows that
+// changed; sort, page, page size and focus stay. `resync` re-reads it too.
 
 import { h, replaceChildren } from "./dom.js";
 import { ConferbotElement } from "./element-base.js";
 import { formatCount, formatDateTime, formatNumber } from "./format.js";
+import { throttled } from "./live-events.js";
 import { sheet } from "./styles.js";
+
+/** @typedef {import("./package.js").ConferbotEvent} ConferbotEvent */
 
 /** @typedef {import("./package.js").Chatbot} Chatbot */
 /**
@@ -23,6 +31,15 @@ import { sheet } from "./styles.js";
 const PAGE_SIZES = [5, 10, 20, 50, 100];
 const DEFAULT_PAGE_SIZE = 20;
 const MAX_PAGE_SIZE = 100;
+
+/** The events that change a chatbot's row (its `responseCount` and `updatedAt`). */
+const ROW_EVENTS = new Set(["response.created", "response.updated"]);
+/** A burst of events waits this long and makes one read… */
+const LIVE_DELAY_MS = 250;
+/** …and live reads are at least this far apart. */
+const LIVE_INTERVAL_MS = 1000;
+/** How long a changed row stays highlighted. */
+const HIGHLIGHT_MS = 2500;
 
 /** @type {Column[]} */
 const COLUMNS = [
@@ -74,6 +91,14 @@ const styles = sheet(`
     color: var(--conferbot-badge-active-text, #0f6b3a);
     background: var(--conferbot-badge-active-background, #e3f5ea);
   }
+  @keyframes changed {
+    from { background: var(--conferbot-row-changed, #fff4c2); }
+    to { background: transparent; }
+  }
+  tbody tr.changed { animation: changed ${HIGHLIGHT_MS}ms ease-out; }
+  @media (prefers-reduced-motion: reduce) {
+    tbody tr.changed { animation: none; background: var(--conferbot-row-changed, #fff4c2); }
+  }
   .empty { padding: 1.5rem; text-align: center; color: var(--conferbot-muted, #5b6576); }
 `);
 
@@ -99,6 +124,11 @@ export class ChatbotsElement extends ConferbotElement {
   #pageSize = h("select", { id: "page-size", onchange: () => this.#setLimit(Number(this.#pageSize.value)) });
   #headRow = h("tr");
   #rows = h("tbody");
+  /** Ids of the rows to highlight at the next render (changed since the last one). @type {Set<string>} */
+  #changed = new Set();
+  /** @type {number | undefined} */
+  #highlightTimer;
+  #liveRead = throttled(() => this.reload({ quiet: true }), { delayMs: LIVE_DELAY_MS, intervalMs: LIVE_INTERVAL_MS });
 
   constructor() {
     super("Chatbots", [styles]);
@@ -137,6 +167,33 @@ export class ChatbotsElement extends ConferbotElement {
   }
 
   /** @override */
+  get followsLiveEvents() {
+    return true;
+  }
+
+  /**
+   * Re-reads the page shown when an event touches one of its chatbots.
+   * @override
+   * @param {ConferbotEvent} event
+   */
+  onLiveEvent(event) {
+    if (event.type === "resync") {
+      this.#liveRead.request();
+      return;
+    }
+    if (!ROW_EVENTS.has(event.type)) return;
+    const id = event.data.chatbotId;
+    if (typeof id === "string" && this.#shown?.data.some((bot) => bot.id === id)) this.#liveRead.request();
+  }
+
+  /** @override */
+  disconnectedCallback() {
+    super.disconnectedCallback();
+    this.#liveRead.cancel();
+    window.clearTimeout(this.#highlightTimer);
+  }
+
+  /** @override */
   loadingText() {
     return `Loading page ${formatNumber(this.#page)} of the chatbots…`;
   }
@@ -166,6 +223,7 @@ export class ChatbotsElement extends ConferbotElement {
    * @param {ChatbotPage} page
    */
   renderView(page) {
+    this.#changed = changedRows(this.#shown, page);
     this.#shown = page;
     this.#page = page.page;
     this.#renderRows();
@@ -260,14 +318,44 @@ export class ChatbotsElement extends ConferbotElement {
       replaceChildren(this.#rows, h("tr", {}, h("td", { class: "empty", colspan: COLUMNS.length }, words)));
       return;
     }
+    const changed = this.#changed;
+    this.#changed = new Set();
     replaceChildren(this.#rows, sortRows(chatbots, this.#sort).map((bot) =>
-      h("tr", { "data-id": bot.id },
+      h("tr", { "data-id": bot.id, class: changed.has(bot.id) ? "changed" : null },
         h("th", { scope: "row", class: "name" }, bot.name),
         h("td", {}, h("span", { class: "badge", "data-status": bot.status.toLowerCase() }, bot.status)),
         h("td", { class: "numeric" }, formatNumber(bot.responseCount)),
         dateCell(bot.createdAt),
         dateCell(bot.updatedAt))));
+    if (changed.size > 0) {
+      window.clearTimeout(this.#highlightTimer);
+      this.#highlightTimer = window.setTimeout(() => {
+        for (const row of this.#rows.querySelectorAll("tr.changed")) row.classList.remove("changed");
+      }, HIGHLIGHT_MS);
+    }
   }
+}
+
+/**
+ * The ids of the chatbots whose row differs between two reads of the same
+ * page (none when the page itself changed: that is navigation, not news).
+ * @param {ChatbotPage | null} before
+ * @param {ChatbotPage} after
+ * @returns {Set<string>}
+ */
+function changedRows(before, after) {
+  /** @type {Set<string>} */
+  const changed = new Set();
+  if (!before || before.page !== after.page || before.data.length !== after.data.length) return changed;
+  const old = new Map(before.data.map((bot) => [bot.id, bot]));
+  for (const bot of after.data) {
+    const was = old.get(bot.id);
+    if (was && (was.responseCount !== bot.responseCount || was.updatedAt !== bot.updatedAt
+      || was.status !== bot.status || was.name !== bot.name)) {
+      changed.add(bot.id);
+    }
+  }
+  return changed;
 }
 
 /**

@@ -6,6 +6,7 @@ import { ConferbotClient } from "./package.js";
 
 import { h, replaceChildren } from "./dom.js";
 import { describeError } from "./error-wording.js";
+import { LIVE_STATE_WORDS, subscribe } from "./live-events.js";
 import { baseSheet } from "./styles.js";
 
 /** Where the backend-for-frontend answers unless `base-url` says otherwise. */
@@ -17,6 +18,9 @@ export const DEFAULT_BASE_URL = "/api/conferbot";
  * leaving a person looking at "Loading…" through a minute-long Retry-After.
  */
 const DEFAULT_MAX_RETRIES = 0;
+
+/** @typedef {import("./package.js").ConferbotEvent} ConferbotEvent */
+/** @typedef {import("./live-events.js").LiveState} LiveState */
 
 /**
  * A widget: a shadow root with a header (title and Refresh), an error panel,
@@ -40,6 +44,8 @@ export class ConferbotElement extends HTMLElement {
   /** @type {number | undefined} */
   #retryTimer;
   #started = false;
+  /** @type {(() => void) | null} ends this widget's share of the live events */
+  #unsubscribe = null;
 
   /** The body the subclass fills. */
   body = h("div", { class: "body", part: "body" });
@@ -53,6 +59,12 @@ export class ConferbotElement extends HTMLElement {
   #retryButton = h("button", { type: "button", class: "retry", onclick: () => this.reload() }, "Retry");
   /** @type {HTMLElement} */
   #errorPanel = h("div", { class: "error", part: "error", hidden: true }, this.#errorText, this.#retryButton);
+  /**
+   * @type {HTMLElement} the live-updates indicator (widgets that follow live
+   * events): a polite status, so a change is said once and blocks nothing.
+   */
+  #live = h("p", { class: "live", part: "live", role: "status", hidden: true, "data-state": "off" },
+    h("span", { class: "live-dot", "aria-hidden": "true" }), h("span", { class: "live-text" }));
   /** @type {HTMLButtonElement} */
   #refreshButton = h("button", { type: "button", class: "refresh", part: "refresh", onclick: () => this.reload() }, "Refresh");
 
@@ -68,7 +80,7 @@ export class ConferbotElement extends HTMLElement {
     this.heading = h("h2", { id: headingId, part: "heading" }, title);
     root.append(
       h("section", { "aria-labelledby": headingId },
-        h("header", {}, this.heading, this.#refreshButton),
+        h("header", {}, h("div", { class: "title" }, this.heading, this.#live), this.#refreshButton),
         this.#errorPanel,
         this.#errorAnnouncement,
         this.body,
@@ -97,6 +109,7 @@ export class ConferbotElement extends HTMLElement {
   connectedCallback() {
     this.#started = true;
     this.reload();
+    this.#followLiveEvents();
   }
 
   disconnectedCallback() {
@@ -104,41 +117,84 @@ export class ConferbotElement extends HTMLElement {
     this.#generation += 1;
     this.#inFlight?.abort();
     this.#cancelRetry();
+    this.#unsubscribe?.();
+    this.#unsubscribe = null;
+  }
+
+  /** Whether this widget follows the BFF's live events (and shows the indicator); off unless a subclass says so. */
+  get followsLiveEvents() {
+    return false;
+  }
+
+  /**
+   * One live event from the BFF (`resync` included), for a widget that
+   * {@link followsLiveEvents}. Does nothing unless overridden.
+   * @param {ConferbotEvent} _event
+   */
+  onLiveEvent(_event) {}
+
+  /** Joins the page's shared live-event subscription for this widget's `base-url`. */
+  #followLiveEvents() {
+    this.#unsubscribe?.();
+    this.#unsubscribe = null;
+    if (!this.followsLiveEvents || !this.#started) return;
+    this.#live.hidden = false;
+    this.#unsubscribe = subscribe(this.getAttribute("base-url") || DEFAULT_BASE_URL, {
+      onEvent: (event) => this.onLiveEvent(event),
+      onState: (state) => this.#showLiveState(state),
+    });
+  }
+
+  /** @param {LiveState} state */
+  #showLiveState(state) {
+    this.#live.dataset.state = state;
+    const text = this.#live.querySelector(".live-text");
+    if (text) text.textContent = LIVE_STATE_WORDS[state];
   }
 
   /**
    * A new base URL or client option: a new client, and a reload.
-   * @param {string} _name
+   * @param {string} name
    * @param {string | null} oldValue
    * @param {string | null} newValue
    */
-  attributeChangedCallback(_name, oldValue, newValue) {
+  attributeChangedCallback(name, oldValue, newValue) {
     if (oldValue === newValue) return;
     this.#client?.free?.();
     this.#client = null;
     if (this.#started) this.reload();
+    if (name === "base-url") this.#followLiveEvents();
   }
 
   /**
    * Fetches and shows the widget's data. Never throws: a failure shows in the
    * error panel, and a rate limit schedules the next attempt.
+   *
+   * `quiet` (a live update) neither dims the body, nor disables Refresh (which
+   * would drop its keyboard focus), nor announces the result; while a load is
+   * in flight it is an ordinary one.
+   * @param {{quiet?: boolean}} [options]
    */
-  async reload() {
+  async reload({ quiet = false } = {}) {
     const generation = ++this.#generation;
+    const loud = !quiet || this.#inFlight !== null;
     this.#cancelRetry();
     this.#inFlight?.abort();
     const inFlight = new AbortController();
     this.#inFlight = inFlight;
-    this.#setBusy(true);
-    this.#status.textContent = this.loadingText();
+    if (loud) {
+      this.#setBusy(true);
+      this.#status.textContent = this.loadingText();
+    }
     try {
       const view = await this.fetchView(inFlight.signal);
       if (generation !== this.#generation) return;
       this.#hideError();
-      this.#status.textContent = this.renderView(view);
+      const summary = this.renderView(view);
+      if (loud) this.#status.textContent = summary;
     } catch (error) {
       if (generation !== this.#generation) return;
-      this.#status.textContent = "";
+      if (loud) this.#status.textContent = "";
       this.showLoadError(error);
     } finally {
       if (generation === this.#generation) {

@@ -11,3 +11,4 @@ export { ConferbotClient, ConferbotError } from "/pkg/browser.js";
 /** @typedef {import("/pkg/browser.js").Usage} Usage */
 /** @typedef {import("/pkg/browser.js").Webhook} Webhook */
 /** @typedef {import("/pkg/browser.js").KnownWebhookEvent} KnownWebhookEvent */
+/** @typedef {import("/pkg/browser.js").ConferbotEvent} ConferbotEvent */

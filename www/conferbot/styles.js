@@ -44,6 +44,29 @@ export const baseSheet = sheet(`
     font-size: 1.1rem;
     font-weight: 600;
   }
+  .title { display: flex; flex-direction: column; gap: 0.2rem; }
+
+  /* The live-updates indicator: a dot and a few words, never in the way. */
+  .live {
+    display: inline-flex;
+    align-items: center;
+    gap: 0.35em;
+    margin: 0;
+    font-size: 0.8em;
+    color: var(--conferbot-muted, #5b6576);
+    white-space: nowrap;
+  }
+  .live[hidden] { display: none; }
+  .live-dot {
+    width: 0.55em;
+    height: 0.55em;
+    border-radius: 50%;
+    background: var(--conferbot-live-off, #9aa3b2);
+  }
+  .live[data-state="on"] .live-dot { background: var(--conferbot-live-on, #2f9e5b); }
+  .live[data-state="connecting"] .live-dot,
+  .live[data-state="reconnecting"] .live-dot { background: var(--conferbot-live-reconnecting, #d99a0b); }
+
   .muted { color: var(--conferbot-muted, #5b6576); }
   .numeric { font-variant-numeric: tabular-nums; text-align: end; }
 

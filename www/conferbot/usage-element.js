@@ -1,10 +1,17 @@
 // <conferbot-usage>: this month's API calls against the plan's quota, as a
 // meter that turns from calm to warning to critical as the quota runs out.
+//
+// Live: every call the BFF makes upstream counts, including the reads other
+// widgets make because of a live event; so any live event re-reads usage,
+// quietly, a few seconds later and at most once per USAGE_INTERVAL_MS.
 
 import { h, replaceChildren } from "./dom.js";
 import { ConferbotElement } from "./element-base.js";
 import { formatMonth, formatNumber, formatPercent, formatTime } from "./format.js";
+import { throttled } from "./live-events.js";
 import { sheet } from "./styles.js";
+
+/** @typedef {import("./package.js").ConferbotEvent} ConferbotEvent */
 
 /** @typedef {import("./package.js").Usage} Usage */
 /** @typedef {"ok" | "warning" | "critical" | "unlimited"} Level */
@@ -13,6 +20,12 @@ import { sheet } from "./styles.js";
 const WARNING_AT = 0.75;
 /** From this share on, the meter is critical. */
 const CRITICAL_AT = 0.9;
+/**
+ * After an event, usage is re-read this much later (after the reads the event
+ * causes elsewhere, which count too), and at most once in USAGE_INTERVAL_MS.
+ */
+const USAGE_DELAY_MS = 2000;
+const USAGE_INTERVAL_MS = 5000;
 
 const styles = sheet(`
   .plan { margin: 0 0 0.75rem; font-size: 1.05rem; }
@@ -50,9 +63,31 @@ const styles = sheet(`
 export class UsageElement extends ConferbotElement {
   #content = h("div", { class: "usage" });
 
+  #liveRead = throttled(() => this.reload({ quiet: true }), { delayMs: USAGE_DELAY_MS, intervalMs: USAGE_INTERVAL_MS });
+
   constructor() {
     super("Usage this month", [styles]);
     this.body.append(this.#content);
+  }
+
+  /** @override */
+  get followsLiveEvents() {
+    return true;
+  }
+
+  /**
+   * Any event (or `resync`) may mean calls were spent: re-read, throttled.
+   * @override
+   * @param {ConferbotEvent} _event
+   */
+  onLiveEvent(_event) {
+    this.#liveRead.request();
+  }
+
+  /** @override */
+  disconnectedCallback() {
+    super.disconnectedCallback();
+    this.#liveRead.cancel();
   }
 
   /** @override */

@@ -66,6 +66,15 @@ export function sandboxApi(origin, apiKey = STARTER_KEY) {
      */
     armFault: (kind, count, delayMs) => admin("POST", "faults", { kind, count, ...(delayMs ? { delayMs } : {}) }),
     clearFaults: () => admin("DELETE", "faults"),
+    /** What reached the sandbox: `{apiCalls, byStatus, rateLimited, dropped}` (an admin route: not counted). */
+    stats: () => admin("GET", "stats"),
+    /**
+     * Simulates a new response on a chatbot, delivered to the workspace's
+     * webhooks: `{data: response, deliveries}`.
+     * @param {string} chatbotId
+     * @param {string} [event] `response.created` unless said
+     */
+    simulateResponse: (chatbotId, event) => admin("POST", "responses", { apiKey, chatbotId, ...(event ? { event } : {}) }),
     reset: () => admin("POST", "reset"),
     /** @param {number} used calls this month for this key */
     setUsed: (used) => admin("POST", "usage", { apiKey, used }),

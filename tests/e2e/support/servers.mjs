@@ -124,12 +124,13 @@ export function startSandbox({ port = 0, args = [] } = {}) {
 /**
  * The BFF serving www/ and pkg/, either on its embedded sandbox (`upstream`
  * absent; then `urls[1]` is the sandbox) or forwarding to `upstream` with `apiKey`.
- * Caching is off, since the tests change data and read it back at once.
- * @param {{upstream?: string, apiKey?: string, port?: number, args?: string[]}} [options]
+ * Caching is off unless `cacheTtl` says (e.g. `"5s"`), since most tests
+ * change data and read it back at once.
+ * @param {{upstream?: string, apiKey?: string, port?: number, cacheTtl?: string, args?: string[]}} [options]
  */
-export function startBff({ upstream, apiKey, port = 0, args = [] } = {}) {
+export function startBff({ upstream, apiKey, port = 0, cacheTtl = "0", args = [] } = {}) {
   const common = ["--www", path.join(ROOT, "www"), "--pkg", PKG_DIR,
-    "--listen", `127.0.0.1:${port}`, "--cache-ttl", "0"];
+    "--listen", `127.0.0.1:${port}`, "--cache-ttl", cacheTtl];
   if (upstream) {
     return startServer(BFF_BIN, [...common, "--upstream", upstream, ...args],
       { env: { CONFERBOT_API_KEY: apiKey ?? STARTER_KEY } });
