@@ -20,11 +20,11 @@ pub const PROXY_PATH: &str = "/api/conferbot/external/v1/chatbots?page=1&limit=2
 pub const DIRECT_PATH: &str = "/api/v1/external/v1/chatbots?page=1&limit=20";
 /// Distinct URLs of the uncached load where coalescing seldom applies:
 /// `limit=10&page=N`, N in 1..=1,000 (the sandbox holds 10,000 chatbots).
-const DISTINCT_PREFIX: &str = "/api/conferbot/external/v1/chatbots?limit=10&page=";
-const DISTINCT_PAGES: u32 = 1_000;
+pub const DISTINCT_PREFIX: &str = "/api/conferbot/external/v1/chatbots?limit=10&page=";
+pub const DISTINCT_PAGES: u32 = 1_000;
 /// Throughput load: wrk threads and connections.
-const THREADS: usize = 2;
-const CONNECTIONS: usize = 64;
+pub const THREADS: usize = 2;
+pub const CONNECTIONS: usize = 64;
 /// Target: added p50 latency at one connection, ms.
 const ADDED_P50_MS: f64 = 0.3;
 
@@ -225,15 +225,15 @@ pub fn alternate(
     Ok((ours_runs, peer_runs))
 }
 
-fn median_of(runs: &[WrkRun], field: impl Fn(&WrkRun) -> f64) -> f64 {
+pub fn median_of(runs: &[WrkRun], field: impl Fn(&WrkRun) -> f64) -> f64 {
     median(&runs.iter().map(field).collect::<Vec<_>>())
 }
 
-fn runs_json(runs: &[WrkRun]) -> serde_json::Value {
+pub fn runs_json(runs: &[WrkRun]) -> serde_json::Value {
     runs.iter().map(|r| r.to_json()).collect()
 }
 
-fn note_errors(problems: &mut Vec<String>, what: &str, runs: &[WrkRun]) {
+pub fn note_errors(problems: &mut Vec<String>, what: &str, runs: &[WrkRun]) {
     let (non_2xx, socket): (u64, u64) = runs.iter().fold((0, 0), |acc, r| {
         (acc.0 + r.non_2xx, acc.1 + r.socket_errors)
     });

@@ -10,7 +10,8 @@
 //! - `package`: finding the npm package's entry points in `pkg/package.json`.
 //! - `node`, `stats`: running a Node bench script; medians and percentiles.
 //! - one file per section: `sizes`, `startup`, `client_overhead`,
-//!   `pagination`, `http_load` (with `wrk` and `nginx`), `quota`, `memory`.
+//!   `pagination`, `http_load` (with `wrk` and `nginx`), `quota`, `memory`,
+//!   `sse_fanout`, `redis_limiter`.
 //! - `report`: the tables, the machine, and the files written.
 
 mod client_overhead;
@@ -21,9 +22,11 @@ mod node;
 mod package;
 mod pagination;
 mod quota;
+mod redis_limiter;
 mod report;
 mod servers;
 mod sizes;
+mod sse_fanout;
 mod startup;
 mod stats;
 mod wrk;
@@ -62,6 +65,8 @@ pub struct Settings {
     pub wrk_rounds: usize,
     /// Simulated dashboard loads for the quota section.
     pub quota_loads: usize,
+    /// Signed webhook deliveries fanned out to 1,000 SSE clients.
+    pub sse_deliveries: usize,
 }
 
 impl Settings {
@@ -77,6 +82,7 @@ impl Settings {
                 wrk_duration: Duration::from_secs(3),
                 wrk_rounds: 1,
                 quota_loads: 500,
+                sse_deliveries: 50,
             }
         } else {
             Settings {
@@ -89,6 +95,7 @@ impl Settings {
                 wrk_duration: Duration::from_secs(10),
                 wrk_rounds: 3,
                 quota_loads: 500,
+                sse_deliveries: 200,
             }
         }
     }
@@ -142,7 +149,7 @@ impl Bench<'_> {
 /// One section: its key for `--only`, its title, and how it is measured.
 type Measure = fn(&Bench) -> Result<Section>;
 
-const SECTIONS: [(&str, &str, Measure); 7] = [
+const SECTIONS: [(&str, &str, Measure); 9] = [
     ("sizes", "1. Package weight", sizes::measure),
     ("startup", "2. Start-up", startup::measure),
     (
@@ -154,12 +161,19 @@ const SECTIONS: [(&str, &str, Measure); 7] = [
     ("http", "5. BFF throughput and latency", http_load::measure),
     ("quota", "6. Quota saved", quota::measure),
     ("memory", "7. BFF memory", memory::measure),
+    ("sse", "8. SSE fan-out", sse_fanout::measure),
+    (
+        "redis",
+        "9. Redis-backed limiter cost",
+        redis_limiter::measure,
+    ),
 ];
 
 const USAGE: &str = "usage: cargo xtask bench [--quick] [--no-build] [--only KEY,KEY…]
   --quick      fewer samples and 3 s load runs (under 2 minutes once built)
   --no-build   use pkg/ and target/release as they are
-  --only       sections: sizes, startup, overhead, pagination, http, quota, memory";
+  --only       sections: sizes, startup, overhead, pagination, http, quota, memory,
+               sse, redis";
 
 /// Runs the benchmarks and writes `BENCHMARKS.md` and `target/bench/results.json`.
 pub fn run(root: &Path, args: &[String]) -> Result<()> {

@@ -279,6 +279,12 @@ pub fn start_bff(
     options: &BffOptions,
     logs: &Path,
 ) -> Result<Server> {
+    Server::start_announced(options.name, bff_command(bin, sandbox, options), logs)
+}
+
+/// The command [`start_bff`] runs, for a caller that adds flags or environment
+/// (`--redis`, a webhook secret) before [`Server::start_announced`].
+pub fn bff_command(bin: &Path, sandbox: &Server, options: &BffOptions) -> Command {
     let mut cmd = Command::new(bin);
     cmd.env("CONFERBOT_API_KEY", ENTERPRISE_KEY)
         .arg("--upstream")
@@ -293,7 +299,7 @@ pub fn start_bff(
     if let Some((www, pkg)) = &options.static_dirs {
         cmd.arg("--www").arg(www).arg("--pkg").arg(pkg);
     }
-    Server::start_announced(options.name, cmd, logs)
+    cmd
 }
 
 /// One `GET` over a fresh connection: the status and the body (de-chunked).
