@@ -9,8 +9,8 @@ use axum::http::{header, HeaderMap};
 
 use crate::error::BffError;
 
-/// The header writes must carry, with the value `1`.
-pub const CSRF_HEADER: &str = "x-conferbot-csrf";
+/// The header writes must carry, with the value `1` (the core's fact; the client sends it).
+pub use conferbot::CSRF_HEADER;
 
 /// Checks a write's headers against the CSRF rules; `allowed_origins` are
 /// the configured origins (`https://app.example.com`, lower case, no slash).

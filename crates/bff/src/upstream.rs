@@ -20,8 +20,8 @@ use crate::routing::Target;
 use crate::secret::{ApiKey, KeyScanner};
 use crate::transport::Transport;
 
-/// The header the upstream authenticates with.
-pub const API_KEY_HEADER: &str = "x-api-key";
+/// The header the upstream authenticates with (the core's fact).
+pub use conferbot::API_KEY_HEADER;
 
 /// Largest upstream answer passed on (the biggest page is far smaller).
 const MAX_ANSWER_BYTES: usize = 4 * 1024 * 1024;
