@@ -61,9 +61,9 @@ impl RedisCache {
             state,
             ttl,
             lock_ttl,
-            begin: Script::new(include_str!("begin.lua")),
-            finish: Script::new(include_str!("finish.lua")),
-            invalidate: Script::new(include_str!("invalidate.lua")),
+            begin: Script::new(include_str!("../../../policy/src/shared_state/begin.lua")),
+            finish: Script::new(include_str!("../../../policy/src/shared_state/finish.lua")),
+            invalidate: Script::new(include_str!("../../../policy/src/shared_state/invalidate.lua")),
         }
     }
 

@@ -28,7 +28,7 @@ impl RedisLog {
         Self {
             state,
             capacity: capacity.max(1),
-            publish: Script::new(include_str!("publish.lua")),
+            publish: Script::new(include_str!("../../../policy/src/shared_state/publish.lua")),
         }
     }
 

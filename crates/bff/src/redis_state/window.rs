@@ -52,8 +52,8 @@ impl RedisWindow {
             spec,
             span: spec.window + default_margin(spec.window),
             keys,
-            acquire: Script::new(include_str!("window.lua")),
-            pause: Script::new(include_str!("pause.lua")),
+            acquire: Script::new(include_str!("../../../policy/src/shared_state/window.lua")),
+            pause: Script::new(include_str!("../../../policy/src/shared_state/pause.lua")),
         }
     }
 
