@@ -1,5 +1,9 @@
 //! The command line (and environment) of `conferbot-bff`, and what it takes
-//! to start: read the key, or start the embedded sandbox when there is none.
+//! to start: read the key, or start the embedded sandbox when there is none
+//! (feature `sandbox`; without it, no key is an error).
+//!
+//! The policy's flags take their names, defaults and help from
+//! [`conferbot_policy::settings::flags`], the one place they are stated.
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
@@ -7,16 +11,17 @@ use std::time::Duration;
 
 use clap::Parser;
 use conferbot::rate::parse_duration;
-use conferbot::{RateSpec, DEFAULT_BASE_URL};
-use conferbot_sandbox::{RunningSandbox, SandboxConfig};
+use conferbot::RateSpec;
+use conferbot_policy::settings::flags;
+use conferbot_policy::{ConfigError, Settings};
 
-use crate::config::{BffConfig, ConfigError, DEFAULT_MOUNT, DEFAULT_REPLAY};
+use crate::config::BffConfig;
 use crate::logging::LogFormat;
 use crate::redis_state::RedisUrl;
 use crate::secret::{ApiKey, WebhookSecret};
 
 /// What `--help` tells after the flags: the live events and scale-out.
-const AFTER_HELP: &str = "\
+const LIVE_EVENTS_HELP: &str = "\
 LIVE EVENTS
   Webhooks in: POST {mount}/webhooks/incoming (--webhook-path) takes Conferbot's signed
   deliveries. x-webhook-signature must be the HMAC-SHA256 of the body under the webhook
@@ -26,13 +31,22 @@ LIVE EVENTS
   event, 413 over 64 KiB. Accepted deliveries drop the cached reads they change and are
   answered 200 at once; a retry of one already accepted is not sent twice.
   Events out: GET {mount}/events is a Server-Sent Events stream: `event:` the webhook
-  event, `data:` the delivery body {\"event\",\"timestamp\",\"data\"}, `id:` increasing
-  by one. Reconnecting with Last-Event-ID replays what was missed (the last
-  --event-replay events are kept); `event: resync` means some are gone: reload.
-  `: keepalive` every --sse-heartbeat.
+  event, `data:` the delivery body (the flat {\"event\",\"botId\",\"responseId\",...,
+  \"timestamp\"} Conferbot sent), `id:` increasing by one. Reconnecting with
+  Last-Event-ID replays what was missed (the last --event-replay events are kept);
+  `event: resync` means some are gone: reload. `: keepalive` every --sse-heartbeat.";
+
+/// The sandbox's part of the live events help.
+#[cfg(feature = "sandbox")]
+const SANDBOX_HELP: &str = "
   With --sandbox the embedded sandbox signs with a generated secret and delivers to this
   BFF (a webhook for all four events is registered at start); --sandbox-activity 3s
-  adds a response to a chatbot of the first page every 3 s, for a live demo.
+  adds a response to a chatbot of the first page every 3 s, for a live demo.";
+#[cfg(not(feature = "sandbox"))]
+const SANDBOX_HELP: &str = "
+  This build has no embedded sandbox: a key is required.";
+
+const SCALE_OUT_HELP: &str = "
 
 SCALE-OUT
   --redis redis://host:6379/0 shares, between every replica with the same API key, the
@@ -44,13 +58,17 @@ SCALE-OUT
   0, and requests that need the Conferbot API get 503 with Retry-After (never unshaped
   traffic); it recovers by itself when Redis is back.";
 
+fn after_help() -> String {
+    format!("{LIVE_EVENTS_HELP}{SANDBOX_HELP}{SCALE_OUT_HELP}")
+}
+
 /// `conferbot-bff`: holds the Conferbot API key and forwards only the
 /// operations of the External API, shaped to its rate limit, with a short
 /// cache; receives webhooks and streams them to browsers (SSE). Without a key
-/// it runs against an embedded sandbox.
+/// it runs against an embedded sandbox (when built with it).
 // No `Debug`: even redacted, the key has no business in a dump of the flags.
 #[derive(Parser)]
-#[command(name = "conferbot-bff", version, about, long_about = None, after_help = AFTER_HELP)]
+#[command(name = "conferbot-bff", version, about, long_about = None, after_help = after_help())]
 pub struct Cli {
     /// The Conferbot API key. Prefer the environment variable or
     /// --api-key-file: a flag is visible to other users in `ps`.
@@ -66,24 +84,26 @@ pub struct Cli {
     /// wins over CONFERBOT_API_KEY.
     #[arg(long, value_name = "PATH")]
     pub api_key_file: Option<PathBuf>,
-    /// The API base URL.
-    #[arg(long, value_name = "URL", default_value = DEFAULT_BASE_URL)]
+    /// `--upstream` ([`flags::UPSTREAM`]).
+    #[arg(long = flags::UPSTREAM.name, value_name = "URL", default_value = flags::UPSTREAM.text, help = flags::UPSTREAM.doc)]
     pub upstream: String,
     /// Start the embedded sandbox on 127.0.0.1 and use it as the upstream
     /// with its Starter key (the default when no key is configured).
+    #[cfg(feature = "sandbox")]
     #[arg(long)]
     pub sandbox: bool,
     /// Rate limit of the embedded sandbox.
-    #[arg(long, value_name = "RATE", default_value = "60/60s")]
+    #[cfg(feature = "sandbox")]
+    #[arg(long, value_name = "RATE", default_value = flags::RATE.text)]
     pub sandbox_rate: RateSpec,
     /// Address to listen on (port 0 picks a free one).
     #[arg(long, value_name = "ADDR", default_value_t = SocketAddr::from((Ipv4Addr::LOCALHOST, 8787)))]
     pub listen: SocketAddr,
-    /// Path the API is served under.
-    #[arg(long, value_name = "PATH", default_value = DEFAULT_MOUNT)]
+    /// `--mount` ([`flags::MOUNT`]).
+    #[arg(long = flags::MOUNT.name, value_name = "PATH", default_value = flags::MOUNT.text, help = flags::MOUNT.doc)]
     pub mount: String,
-    /// An origin allowed by CORS and for writes (repeatable); none by default.
-    #[arg(long = "allow-origin", value_name = "ORIGIN")]
+    /// `--allow-origin` ([`flags::ALLOW_ORIGIN`]).
+    #[arg(long = flags::ALLOW_ORIGIN.name, value_name = "ORIGIN", help = flags::ALLOW_ORIGIN.doc)]
     pub allow_origin: Vec<String>,
     /// Serve this directory at `/` (the dashboard).
     #[arg(long, value_name = "DIR")]
@@ -91,17 +111,17 @@ pub struct Cli {
     /// Serve this directory at `/pkg/` (the npm package).
     #[arg(long, value_name = "DIR")]
     pub pkg: Option<PathBuf>,
-    /// The upstream rate limit to shape traffic to.
-    #[arg(long, value_name = "RATE", default_value = "60/60s")]
+    /// `--rate` ([`flags::RATE`]).
+    #[arg(long = flags::RATE.name, value_name = "RATE", default_value = flags::RATE.text, help = flags::RATE.doc)]
     pub rate: RateSpec,
-    /// Longest a request waits for the rate window before a 429.
-    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
+    /// `--queue-wait` ([`flags::QUEUE_WAIT`]).
+    #[arg(long = flags::QUEUE_WAIT.name, value_name = "DURATION", default_value = flags::QUEUE_WAIT.text, help = flags::QUEUE_WAIT.doc, value_parser = parse_duration)]
     pub queue_wait: Duration,
-    /// How long GET answers are cached (at most 5s; 0 disables the cache).
-    #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = parse_duration)]
+    /// `--cache-ttl` ([`flags::CACHE_TTL`]).
+    #[arg(long = flags::CACHE_TTL.name, value_name = "DURATION", default_value = flags::CACHE_TTL.text, help = flags::CACHE_TTL.doc, value_parser = parse_duration)]
     pub cache_ttl: Duration,
-    /// Longest an upstream call may take before a 504.
-    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
+    /// `--upstream-timeout` ([`flags::UPSTREAM_TIMEOUT`]).
+    #[arg(long = flags::UPSTREAM_TIMEOUT.name, value_name = "DURATION", default_value = flags::UPSTREAM_TIMEOUT.text, help = flags::UPSTREAM_TIMEOUT.doc, value_parser = parse_duration)]
     pub upstream_timeout: Duration,
     /// Log format on stderr.
     #[arg(long, value_enum, default_value_t = LogFormat::Pretty)]
@@ -119,23 +139,24 @@ pub struct Cli {
     /// Read the webhook secret from this file; it wins over CONFERBOT_WEBHOOK_SECRET.
     #[arg(long, value_name = "PATH")]
     pub webhook_secret_file: Option<PathBuf>,
-    /// Where webhook deliveries are received [default: {mount}/webhooks/incoming].
-    #[arg(long, value_name = "PATH")]
+    /// `--webhook-path` ([`flags::WEBHOOK_PATH`]).
+    #[arg(long = flags::WEBHOOK_PATH.name, value_name = "PATH", help = flags::WEBHOOK_PATH.doc)]
     pub webhook_path: Option<String>,
-    /// Deliveries whose signed timestamp is further from now are refused (replays).
-    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_duration)]
+    /// `--webhook-tolerance` ([`flags::WEBHOOK_TOLERANCE`]).
+    #[arg(long = flags::WEBHOOK_TOLERANCE.name, value_name = "DURATION", default_value = flags::WEBHOOK_TOLERANCE.text, help = flags::WEBHOOK_TOLERANCE.doc, value_parser = parse_duration)]
     pub webhook_tolerance: Duration,
-    /// Interval of `: keepalive` comments on idle event streams.
-    #[arg(long, value_name = "DURATION", default_value = "15s", value_parser = parse_duration)]
+    /// `--sse-heartbeat` ([`flags::SSE_HEARTBEAT`]).
+    #[arg(long = flags::SSE_HEARTBEAT.name, value_name = "DURATION", default_value = flags::SSE_HEARTBEAT.text, help = flags::SSE_HEARTBEAT.doc, value_parser = parse_duration)]
     pub sse_heartbeat: Duration,
-    /// The `retry:` reconnection hint sent to browsers.
-    #[arg(long, value_name = "DURATION", default_value = "3s", value_parser = parse_duration)]
+    /// `--sse-retry` ([`flags::SSE_RETRY`]).
+    #[arg(long = flags::SSE_RETRY.name, value_name = "DURATION", default_value = flags::SSE_RETRY.text, help = flags::SSE_RETRY.doc, value_parser = parse_duration)]
     pub sse_retry: Duration,
-    /// Events kept for Last-Event-ID replay.
-    #[arg(long, value_name = "N", default_value_t = DEFAULT_REPLAY)]
+    /// `--event-replay` ([`flags::EVENT_REPLAY`]).
+    #[arg(long = flags::EVENT_REPLAY.name, value_name = "N", default_value = flags::EVENT_REPLAY.text, help = flags::EVENT_REPLAY.doc)]
     pub event_replay: usize,
     /// With the embedded sandbox: add a response to a chatbot of the first
     /// page this often (off by default; the demo uses 3s).
+    #[cfg(feature = "sandbox")]
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub sandbox_activity: Option<Duration>,
     /// Share the limiter, cache, coalescing and events with other replicas
@@ -163,39 +184,59 @@ pub struct Launch {
     pub config: BffConfig,
     /// Where to listen.
     pub listen: SocketAddr,
-    /// The embedded sandbox, when it is the upstream.
-    pub sandbox: Option<RunningSandbox>,
-    /// `--sandbox-activity`, when the sandbox is embedded.
-    pub activity: Option<Duration>,
+    #[cfg(feature = "sandbox")]
+    embedded: Option<embedded::Embedded>,
 }
 
 /// Why the BFF could not start.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum LaunchError {
     /// The key file could not be read, or is empty.
+    #[error("--api-key-file {path}: {1}", path = .0.display())]
     KeyFile(PathBuf, String),
     /// The webhook secret file could not be read, or is empty.
+    #[error("--webhook-secret-file {path}: {1}", path = .0.display())]
     SecretFile(PathBuf, String),
+    /// No key is configured, and this build has no embedded sandbox.
+    #[error(
+        "no API key configured: set CONFERBOT_API_KEY or --api-key-file (this build has no embedded sandbox)"
+    )]
+    NoKey,
     /// The embedded sandbox could not start.
+    #[error("embedded sandbox: {0}")]
     Sandbox(std::io::Error),
     /// The configuration was refused.
+    #[error("{0}")]
     Config(ConfigError),
 }
 
-impl std::fmt::Display for LaunchError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::KeyFile(path, why) => write!(f, "--api-key-file {}: {why}", path.display()),
-            Self::SecretFile(path, why) => {
-                write!(f, "--webhook-secret-file {}: {why}", path.display())
-            }
-            Self::Sandbox(err) => write!(f, "embedded sandbox: {err}"),
-            Self::Config(err) => write!(f, "{err}"),
-        }
-    }
+/// Where requests go: the configured key's API, or the embedded sandbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Upstream {
+    /// The configured upstream, with this key.
+    Keyed(ApiKey),
+    /// The embedded sandbox; whether a key was configured (and is unused).
+    Sandbox { key_configured: bool },
 }
 
-impl std::error::Error for LaunchError {}
+/// Chooses the upstream: the sandbox when asked for, or when there is no
+/// key and this build has one (`sandbox_built`); no key otherwise is an error.
+fn choose_upstream(
+    key: Option<ApiKey>,
+    sandbox_asked: bool,
+    sandbox_built: bool,
+) -> Result<Upstream, LaunchError> {
+    match (key, sandbox_asked && sandbox_built) {
+        (key, true) => Ok(Upstream::Sandbox {
+            key_configured: key.is_some(),
+        }),
+        (Some(key), false) => Ok(Upstream::Keyed(key)),
+        (None, false) if sandbox_built => Ok(Upstream::Sandbox {
+            key_configured: false,
+        }),
+        (None, false) => Err(LaunchError::NoKey),
+    }
+}
 
 impl Cli {
     /// Reads the key (or starts the embedded sandbox) and builds the config.
@@ -209,56 +250,123 @@ impl Cli {
             (Some(path), _) => Some(read_secret_file(path)?),
             (None, secret) => secret.clone(),
         };
-        let use_sandbox = self.sandbox || key.is_none();
-        // The embedded sandbox signs with ours; one is made up if none is set.
-        let webhook_secret = match webhook_secret {
-            None if use_sandbox => Some(WebhookSecret::generate()),
-            secret => secret,
-        };
-        let sandbox_key = ApiKey::new(conferbot_sandbox::keys::STARTER)
-            .ok_or(LaunchError::Sandbox(std::io::ErrorKind::InvalidData.into()))?;
-        let mut config = BffConfig {
-            api_key: match (&key, use_sandbox) {
-                (Some(key), false) => key.clone(),
-                _ => sandbox_key,
-            },
+        #[cfg(feature = "sandbox")]
+        let sandbox_asked = self.sandbox;
+        #[cfg(not(feature = "sandbox"))]
+        let sandbox_asked = false;
+        let upstream = choose_upstream(key, sandbox_asked, cfg!(feature = "sandbox"))?;
+        let settings = Settings {
             upstream: self.upstream,
             mount: self.mount,
             allow_origins: self.allow_origin,
-            www: self.www,
-            pkg: self.pkg,
             rate: self.rate,
             queue_wait: self.queue_wait,
             cache_ttl: self.cache_ttl,
             upstream_timeout: self.upstream_timeout,
-            webhook_secret,
             webhook_path: self.webhook_path,
             webhook_tolerance: self.webhook_tolerance,
             sse_heartbeat: self.sse_heartbeat,
             sse_retry: self.sse_retry,
             event_replay: self.event_replay,
-            redis: self.redis,
         };
-        config.validate().map_err(LaunchError::Config)?;
-        let sandbox = if use_sandbox {
-            announce_sandbox(key.is_some(), self.sandbox);
-            let secret = config
-                .webhook_secret
-                .as_ref()
-                .map(|s| s.expose().to_owned());
-            let sandbox = start_sandbox(self.sandbox_rate, secret).await?;
-            config.upstream = sandbox.base_url();
-            Some(sandbox)
-        } else {
-            None
-        };
-        let activity = self.sandbox_activity.filter(|_| sandbox.is_some());
-        Ok(Launch {
-            config,
-            listen: self.listen,
-            sandbox,
-            activity,
-        })
+        match upstream {
+            Upstream::Keyed(api_key) => {
+                let config = BffConfig {
+                    api_key,
+                    settings,
+                    www: self.www,
+                    pkg: self.pkg,
+                    webhook_secret,
+                    redis: self.redis,
+                };
+                config.validate().map_err(LaunchError::Config)?;
+                Ok(Launch {
+                    config,
+                    listen: self.listen,
+                    #[cfg(feature = "sandbox")]
+                    embedded: None,
+                })
+            }
+            #[cfg(not(feature = "sandbox"))]
+            Upstream::Sandbox { .. } => Err(LaunchError::NoKey),
+            #[cfg(feature = "sandbox")]
+            Upstream::Sandbox { key_configured } => {
+                let config = BffConfig {
+                    api_key: embedded::key()?,
+                    settings,
+                    www: self.www,
+                    pkg: self.pkg,
+                    // The embedded sandbox signs with ours; one is made up if none is set.
+                    webhook_secret: webhook_secret.or_else(|| Some(WebhookSecret::generate())),
+                    redis: self.redis,
+                };
+                config.validate().map_err(LaunchError::Config)?;
+                embedded::announce(key_configured, self.sandbox);
+                let (config, embedded) =
+                    embedded::Embedded::start(config, self.sandbox_rate, self.sandbox_activity)
+                        .await?;
+                Ok(Launch {
+                    config,
+                    listen: self.listen,
+                    embedded: Some(embedded),
+                })
+            }
+        }
+    }
+}
+
+impl Launch {
+    /// Where the embedded sandbox serves, when it is the upstream.
+    pub fn sandbox_addr(&self) -> Option<SocketAddr> {
+        #[cfg(feature = "sandbox")]
+        if let Some(embedded) = &self.embedded {
+            return Some(embedded.sandbox.addr());
+        }
+        None
+    }
+
+    /// With the embedded sandbox and the BFF listening on `addr`: registers
+    /// the BFF as the sandbox's webhook receiver and, with
+    /// `--sandbox-activity`, simulates responses. The task runs until aborted.
+    pub fn start_live_sandbox(&self, addr: SocketAddr) -> Option<tokio::task::JoinHandle<()>> {
+        #[cfg(feature = "sandbox")]
+        if let Some(embedded) = &self.embedded {
+            return Some(crate::live_sandbox::start(
+                addr,
+                &self.config,
+                embedded.sandbox.admin_url(),
+                embedded.activity,
+            ));
+        }
+        let _ = addr;
+        None
+    }
+
+    /// Splits the configuration to serve from the embedded sandbox (if any),
+    /// to stop after serving.
+    pub fn into_parts(self) -> (BffConfig, EmbeddedSandbox) {
+        #[cfg(feature = "sandbox")]
+        let sandbox = EmbeddedSandbox(self.embedded.map(|e| e.sandbox));
+        #[cfg(not(feature = "sandbox"))]
+        let sandbox = EmbeddedSandbox(());
+        (self.config, sandbox)
+    }
+}
+
+/// The embedded sandbox while the BFF serves (nothing without one).
+#[derive(Debug)]
+pub struct EmbeddedSandbox(
+    #[cfg(feature = "sandbox")] Option<conferbot_sandbox::RunningSandbox>,
+    #[cfg(not(feature = "sandbox"))] (),
+);
+
+impl EmbeddedSandbox {
+    /// Stops the sandbox, if one runs.
+    pub async fn shutdown(self) {
+        #[cfg(feature = "sandbox")]
+        if let Some(sandbox) = self.0 {
+            sandbox.shutdown().await;
+        }
     }
 }
 
@@ -275,30 +383,130 @@ fn read_secret_file(path: &PathBuf) -> Result<WebhookSecret, LaunchError> {
         .ok_or_else(|| LaunchError::SecretFile(path.clone(), "the file is empty".into()))
 }
 
-/// Starts the sandbox in this process on a free loopback port, signing
-/// deliveries with `webhook_secret`.
-async fn start_sandbox(
-    rate: RateSpec,
-    webhook_secret: Option<String>,
-) -> Result<RunningSandbox, LaunchError> {
-    let config = SandboxConfig {
-        rate,
-        webhook_secret,
-        ..SandboxConfig::default()
-    };
-    RunningSandbox::start(config, SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))
-        .await
-        .map_err(LaunchError::Sandbox)
+/// The embedded sandbox (feature `sandbox`).
+#[cfg(feature = "sandbox")]
+mod embedded {
+    use std::net::{Ipv4Addr, SocketAddr};
+    use std::time::Duration;
+
+    use conferbot::RateSpec;
+    use conferbot_sandbox::{RunningSandbox, SandboxConfig};
+
+    use super::LaunchError;
+    use crate::config::BffConfig;
+    use crate::secret::ApiKey;
+
+    /// The sandbox, and `--sandbox-activity`.
+    #[derive(Debug)]
+    pub(super) struct Embedded {
+        pub(super) sandbox: RunningSandbox,
+        pub(super) activity: Option<Duration>,
+    }
+
+    /// The sandbox's Starter key, which the BFF then uses.
+    pub(super) fn key() -> Result<ApiKey, LaunchError> {
+        ApiKey::new(conferbot_sandbox::keys::STARTER)
+            .ok_or(LaunchError::Sandbox(std::io::ErrorKind::InvalidData.into()))
+    }
+
+    impl Embedded {
+        /// Starts the sandbox in this process on a free loopback port, signing
+        /// deliveries with the config's webhook secret, and points `config`
+        /// at it.
+        pub(super) async fn start(
+            mut config: BffConfig,
+            rate: RateSpec,
+            activity: Option<Duration>,
+        ) -> Result<(BffConfig, Self), LaunchError> {
+            let sandbox_config = SandboxConfig {
+                rate,
+                webhook_secret: config
+                    .webhook_secret
+                    .as_ref()
+                    .map(|s| s.expose().to_owned()),
+                ..SandboxConfig::default()
+            };
+            let sandbox =
+                RunningSandbox::start(sandbox_config, SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))
+                    .await
+                    .map_err(LaunchError::Sandbox)?;
+            config.settings.upstream = sandbox.base_url();
+            Ok((config, Self { sandbox, activity }))
+        }
+    }
+
+    /// Says on stderr, unmissably, that the data is not real.
+    pub(super) fn announce(key_configured: bool, asked: bool) {
+        let why = match (asked, key_configured) {
+            (true, true) => "--sandbox given: the configured API key is NOT used",
+            (true, false) => "--sandbox given",
+            (false, _) => "no API key configured (CONFERBOT_API_KEY or --api-key-file)",
+        };
+        eprintln!(
+            "\n*** conferbot-bff: {why}.\n*** Serving the EMBEDDED SANDBOX (generated data, Starter plan), NOT the real Conferbot API.\n"
+        );
+    }
 }
 
-/// Says on stderr, unmissably, that the data is not real.
-fn announce_sandbox(key_configured: bool, asked: bool) {
-    let why = match (asked, key_configured) {
-        (true, true) => "--sandbox given: the configured API key is NOT used",
-        (true, false) => "--sandbox given",
-        (false, _) => "no API key configured (CONFERBOT_API_KEY or --api-key-file)",
-    };
-    eprintln!(
-        "\n*** conferbot-bff: {why}.\n*** Serving the EMBEDDED SANDBOX (generated data, Starter plan), NOT the real Conferbot API.\n"
-    );
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key() -> ApiKey {
+        ApiKey::new("sk-live-1").unwrap()
+    }
+
+    #[test]
+    fn without_a_sandbox_build_a_missing_key_is_refused() {
+        let err = choose_upstream(None, false, false).unwrap_err();
+        assert!(matches!(err, LaunchError::NoKey));
+        assert!(err.to_string().contains("CONFERBOT_API_KEY"), "{err}");
+        assert_eq!(
+            choose_upstream(Some(key()), false, false).unwrap(),
+            Upstream::Keyed(key())
+        );
+        // A request for the sandbox cannot be honoured without one: the key is used.
+        assert_eq!(
+            choose_upstream(Some(key()), true, false).unwrap(),
+            Upstream::Keyed(key())
+        );
+    }
+
+    #[test]
+    fn with_a_sandbox_build_no_key_or_asking_starts_it() {
+        assert_eq!(
+            choose_upstream(None, false, true).unwrap(),
+            Upstream::Sandbox {
+                key_configured: false
+            }
+        );
+        assert_eq!(
+            choose_upstream(Some(key()), true, true).unwrap(),
+            Upstream::Sandbox {
+                key_configured: true
+            }
+        );
+        assert_eq!(
+            choose_upstream(Some(key()), false, true).unwrap(),
+            Upstream::Keyed(key())
+        );
+    }
+
+    #[test]
+    fn the_flags_defaults_are_the_policys() {
+        let cli = Cli::try_parse_from(["conferbot-bff"]).unwrap();
+        let defaults = Settings::default();
+        assert_eq!(cli.upstream, defaults.upstream);
+        assert_eq!(cli.mount, defaults.mount);
+        assert_eq!(cli.rate, defaults.rate);
+        assert_eq!(cli.queue_wait, defaults.queue_wait);
+        assert_eq!(cli.cache_ttl, defaults.cache_ttl);
+        assert_eq!(cli.upstream_timeout, defaults.upstream_timeout);
+        assert_eq!(cli.webhook_path, defaults.webhook_path);
+        assert_eq!(cli.webhook_tolerance, defaults.webhook_tolerance);
+        assert_eq!(cli.sse_heartbeat, defaults.sse_heartbeat);
+        assert_eq!(cli.sse_retry, defaults.sse_retry);
+        assert_eq!(cli.event_replay, defaults.event_replay);
+        assert!(cli.allow_origin.is_empty());
+    }
 }

@@ -19,6 +19,8 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
+use conferbot::{Method, Operation};
+
 use crate::invalidation::{Effect, Invalidation};
 use crate::route::Target;
 
@@ -31,6 +33,15 @@ pub trait CachedAnswer {
     fn status(&self) -> u16;
     /// Its body, for the rules that look at it.
     fn body(&self) -> &[u8];
+}
+
+impl<T: CachedAnswer> CachedAnswer for std::sync::Arc<T> {
+    fn status(&self) -> u16 {
+        T::status(self)
+    }
+    fn body(&self) -> &[u8] {
+        T::body(self)
+    }
 }
 
 /// Names one leader's call, so that only its own result settles its slot.
@@ -159,6 +170,12 @@ impl<A: CachedAnswer + Clone, P: Clone> CacheTable<A, P> {
     }
 }
 
+/// Whether reads of `operation` go through the cache (and are coalesced):
+/// every `GET`. Writes go straight to the upstream, then invalidate.
+pub fn is_cached(operation: Operation) -> bool {
+    operation.method() == Method::Get
+}
+
 /// Whether an answer with `status` may be kept: successes only.
 pub fn is_success(status: u16) -> bool {
     (200..300).contains(&status)
@@ -166,7 +183,7 @@ pub fn is_success(status: u16) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use conferbot::{Operation, PageRequest};
+    use conferbot::PageRequest;
 
     use super::*;
 
@@ -257,6 +274,12 @@ mod tests {
         table.settle(&hooks, in_flight, Some(&Answer(200)), 20);
         lead(&mut table, &hooks, 30);
         assert_eq!(table.lookup(&usage, 30, |_| "x"), Lookup::Hit(Answer(200)));
+    }
+
+    #[test]
+    fn reads_are_cached_and_writes_are_not() {
+        assert!(is_cached(Operation::ListChatbots) && is_cached(Operation::GetUsage));
+        assert!(!is_cached(Operation::CreateWebhook) && !is_cached(Operation::DeleteWebhook));
     }
 
     #[test]

@@ -68,21 +68,21 @@ pub mod flags {
         name: "upstream",
         default: DEFAULT_BASE_URL,
         text: DEFAULT_BASE_URL,
-        doc: "The API base URL.",
+        doc: "The API base URL",
     };
     /// `--mount`.
     pub const MOUNT: Flag<&str> = Flag {
         name: "mount",
         default: BFF_MOUNT,
         text: BFF_MOUNT,
-        doc: "Path the API is served under.",
+        doc: "Path the API is served under",
     };
     /// `--allow-origin` (repeatable; none by default).
     pub const ALLOW_ORIGIN: Flag<&[&str]> = Flag {
         name: "allow-origin",
         default: &[],
         text: "",
-        doc: "An origin allowed by CORS and for writes (repeatable); none by default.",
+        doc: "An origin allowed by CORS and for writes (repeatable); none by default",
     };
     /// `--rate`: the upstream's documented limit. Its text is checked against
     /// [`RateSpec::UPSTREAM`] by a test.
@@ -90,57 +90,57 @@ pub mod flags {
         name: "rate",
         default: RateSpec::UPSTREAM,
         text: "60/60s",
-        doc: "The upstream rate limit to shape traffic to.",
+        doc: "The upstream rate limit to shape traffic to",
     };
     /// `--queue-wait`.
     pub const QUEUE_WAIT: Flag<Duration> = duration_flag!(
         "queue-wait",
         10 s,
-        "Longest a request waits for the rate window before a 429."
+        "Longest a request waits for the rate window before a 429"
     );
     /// `--cache-ttl`.
     pub const CACHE_TTL: Flag<Duration> = duration_flag!(
         "cache-ttl",
         2 s,
-        "How long GET answers are cached (at most 5s; 0 disables the cache)."
+        "How long GET answers are cached (at most 5s; 0 disables the cache)"
     );
     /// `--upstream-timeout`.
     pub const UPSTREAM_TIMEOUT: Flag<Duration> = duration_flag!(
         "upstream-timeout",
         10 s,
-        "Longest an upstream call may take before a 504."
+        "Longest an upstream call may take before a 504"
     );
     /// `--webhook-path` (its default depends on the mount).
     pub const WEBHOOK_PATH: Flag<&str> = Flag {
         name: "webhook-path",
         default: WEBHOOK_RECEIVER_PATH,
         text: "{mount}/webhooks/incoming",
-        doc: "Where webhook deliveries are received [default: {mount}/webhooks/incoming].",
+        doc: "Where webhook deliveries are received [default: {mount}/webhooks/incoming]",
     };
     /// `--webhook-tolerance`.
     pub const WEBHOOK_TOLERANCE: Flag<Duration> = duration_flag!(
         "webhook-tolerance",
         5 m,
-        "Deliveries whose signed timestamp is further from now are refused (replays)."
+        "Deliveries whose signed timestamp is further from now are refused (replays)"
     );
     /// `--sse-heartbeat`.
     pub const SSE_HEARTBEAT: Flag<Duration> = duration_flag!(
         "sse-heartbeat",
         15 s,
-        "Interval of `: keepalive` comments on idle event streams."
+        "Interval of `: keepalive` comments on idle event streams"
     );
     /// `--sse-retry`.
     pub const SSE_RETRY: Flag<Duration> = duration_flag!(
         "sse-retry",
         3 s,
-        "The `retry:` reconnection hint sent to browsers."
+        "The `retry:` reconnection hint sent to browsers"
     );
     /// `--event-replay`.
     pub const EVENT_REPLAY: Flag<usize> = Flag {
         name: "event-replay",
         default: 1000,
         text: "1000",
-        doc: "Events kept for Last-Event-ID replay.",
+        doc: "Events kept for Last-Event-ID replay",
     };
 }
 

@@ -1,69 +1,58 @@
-//! The sliding window shared by every replica: one Lua script over sorted
-//! sets, so that the count of sends within `window + margin` never exceeds
-//! the rate, whichever replicas send, and waiters are admitted in the order
-//! they arrived, whichever replica they wait on.
+//! The sliding window shared by every replica: `window.lua` over sorted sets,
+//! so that the count of sends within `window + margin` never exceeds the
+//! rate, whichever replicas send, and waiters are admitted in the order they
+//! arrived, whichever replica they wait on.
 //!
 //! A waiter takes a ticket (`INCR`) and joins a queue sorted by ticket; only
 //! the head may take a send slot, and only when the window has room and no
 //! upstream pause is in force. Each call of the script also says how long the
-//! caller should sleep before asking again (exact for the head and the next
-//! `max` waiters, a lower bound beyond). A waiter renews a lease each time it
-//! asks; a replica that dies leaves tickets that expire with their leases, so
-//! the queue never stalls behind them. Times are Redis's own (`TIME`), so the
-//! replicas' clocks do not matter.
+//! caller should sleep before asking again (the policy's [`shared_nap`]). A
+//! waiter renews a lease each time it asks; a replica that dies leaves
+//! tickets that expire with their leases, so the queue never stalls behind
+//! them. Times are Redis's own (`TIME`), so the replicas' clocks do not matter.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use conferbot::RateSpec;
+use conferbot_policy::shared_state::{keys, scripts};
+use conferbot_policy::window::{default_span, shared_nap, WindowRefusal, LEASE};
 use redis::Script;
 use tokio::time::Instant;
 
-use super::RedisState;
-use crate::limiter::{default_margin, Refused};
-use crate::window_store::WindowRefusal;
-
-/// A waiter that does not renew its lease within this long leaves the queue.
-const LEASE: Duration = Duration::from_secs(10);
-/// Longest sleep between two asks (well under the lease).
-const MAX_NAP: Duration = Duration::from_secs(2);
-/// Shortest sleep between two asks (when only predecessors are in the way).
-const MIN_NAP: Duration = Duration::from_millis(5);
+use crate::redis_state::RedisState;
 
 /// The shared window of one API key.
 #[derive(Debug)]
-pub struct RedisWindow {
+pub(crate) struct RedisWindow {
     state: Arc<RedisState>,
     spec: RateSpec,
     span: Duration,
     keys: [String; 5],
-    pause_key: String,
     acquire: Script,
     pause: Script,
 }
 
 impl RedisWindow {
     /// The window for `spec`, with the same margin as the in-process one.
-    pub fn new(state: Arc<RedisState>, spec: RateSpec) -> Self {
-        let keys = ["window", "queue", "leases", "pause", "tickets"].map(|k| state.key(k));
+    pub(crate) fn new(state: Arc<RedisState>, spec: RateSpec) -> Self {
         Self {
-            pause_key: state.key("pause"),
+            keys: keys::WINDOW_KEYS.map(|k| state.key(k)),
             state,
             spec,
-            span: spec.window + default_margin(spec.window),
-            keys,
-            acquire: Script::new(include_str!("../../../policy/src/shared_state/window.lua")),
-            pause: Script::new(include_str!("../../../policy/src/shared_state/pause.lua")),
+            span: default_span(spec),
+            acquire: Script::new(scripts::WINDOW),
+            pause: Script::new(scripts::PAUSE),
         }
     }
 
     /// Waits for a turn, at most `budget`; returns how long it waited.
-    pub async fn acquire(&self, budget: Duration) -> Result<Duration, WindowRefusal> {
+    pub(crate) async fn acquire(&self, budget: Duration) -> Result<Duration, WindowRefusal> {
         let start = Instant::now();
         let deadline = start + budget;
         let mut ticket = Ticket {
             state: Arc::clone(&self.state),
-            keys: [self.keys[1].clone(), self.keys[2].clone()],
+            keys: [self.state.key(keys::QUEUE), self.state.key(keys::LEASES)],
             number: 0,
         };
         loop {
@@ -92,25 +81,20 @@ impl RedisWindow {
             let wait = Duration::from_millis(u64::try_from(wait_ms).unwrap_or(0));
             let now = Instant::now();
             if now + wait > deadline {
-                return Err(WindowRefusal::Full(Refused { retry_after: wait }));
+                return Err(WindowRefusal::Full { retry_after: wait });
             }
-            // Exact for the first `max` waiters; beyond, halfway, to re-estimate.
-            let nap = if rank < i64::from(self.spec.max) {
-                wait
-            } else {
-                wait / 2
-            };
-            let nap = nap.clamp(MIN_NAP, MAX_NAP).min(deadline - now);
+            let rank = u64::try_from(rank).unwrap_or(0);
+            let nap = shared_nap(wait, rank, self.spec.max, deadline - now);
             tokio::time::sleep(nap).await;
         }
     }
 
     /// Stops every replica admitting for `duration` (an upstream `429`).
-    pub async fn pause(&self, duration: Duration) {
+    pub(crate) async fn pause(&self, duration: Duration) {
         let mut conn = self.state.conn();
         let result = self
             .pause
-            .key(&self.pause_key)
+            .key(self.state.key(keys::PAUSE))
             .arg(millis(duration).max(1))
             .invoke_async::<i64>(&mut conn)
             .await;

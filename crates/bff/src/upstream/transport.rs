@@ -12,15 +12,15 @@
 
 use std::time::Duration;
 
-use axum::http::header::{CONTENT_TYPE, RETRY_AFTER};
-use axum::http::{HeaderMap, HeaderValue, Method, Request, StatusCode, Uri};
+use axum::http::header::RETRY_AFTER;
+use axum::http::{HeaderMap, Method, Request, StatusCode, Uri};
 use bytes::{Bytes, BytesMut};
+use conferbot_policy::upstream_answer::{cut_off, retry_after, too_long};
+use conferbot_policy::BffError;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
-
-use crate::error::BffError;
 
 /// An answer as it came, before [`crate::upstream`] checks it.
 #[derive(Debug)]
@@ -46,13 +46,8 @@ pub(crate) enum Transport {
 }
 
 impl Transport {
-    /// A client for `scheme`, with `default_headers` on every request
-    /// (`accept` and the key).
-    pub(crate) fn new(
-        scheme: &str,
-        default_headers: HeaderMap,
-        timeout: Duration,
-    ) -> Result<Self, String> {
+    /// A client for `scheme`.
+    pub(crate) fn new(scheme: &str, timeout: Duration) -> Result<Self, String> {
         if scheme == "http" {
             let mut connector = HttpConnector::new();
             // Small request/answer exchanges: no Nagle delay on either side.
@@ -65,7 +60,6 @@ impl Transport {
             return Ok(Self::Plain(Box::new(client)));
         }
         reqwest::Client::builder()
-            .default_headers(default_headers)
             .timeout(timeout)
             .redirect(reqwest::redirect::Policy::none())
             .no_proxy()
@@ -75,9 +69,8 @@ impl Transport {
             .map_err(|err| format!("HTTP client: {err}"))
     }
 
-    /// Sends one request to `url` and reads the whole answer, refusing one
-    /// longer than `max_body`. `headers` are the request's own for the plain
-    /// path (reqwest adds its defaults itself); a `body` is sent as JSON.
+    /// Sends one request to `url` with exactly `headers` and reads the whole
+    /// answer, refusing one longer than `max_body`.
     pub(crate) async fn send(
         &self,
         method: Method,
@@ -94,7 +87,7 @@ impl Transport {
                     .await
                     .unwrap_or(Err(BffError::UpstreamTimeout))
             }
-            Self::Tls(client) => tls_call(client, method, &url, body, max_body).await,
+            Self::Tls(client) => tls_call(client, method, &url, headers, body, max_body).await,
         }
     }
 }
@@ -108,21 +101,17 @@ async fn plain_call(
     max_body: usize,
 ) -> Result<RawAnswer, BffError> {
     let uri = Uri::try_from(url).map_err(|_| BffError::Internal)?;
-    let mut request_headers = headers.clone();
-    if body.is_some() {
-        request_headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    }
     let mut request = Request::new(Full::new(body.unwrap_or_default()));
     *request.method_mut() = method;
     *request.uri_mut() = uri;
-    *request.headers_mut() = request_headers;
+    *request.headers_mut() = headers.clone();
     let response = client.request(request).await.map_err(|err| {
         // hyper's message names neither the URL's query nor the headers.
         tracing::warn!(error = %err, "upstream call failed");
         BffError::UpstreamUnreachable
     })?;
     let status = response.status();
-    let retry_after = retry_after(response.headers());
+    let retry_after = upstream_retry_after(response.headers());
     let body = match Limited::new(response.into_body(), max_body).collect().await {
         Ok(collected) => collected.to_bytes(),
         Err(err) if err.is::<http_body_util::LengthLimitError>() => return Err(too_long()),
@@ -142,16 +131,17 @@ async fn tls_call(
     client: &reqwest::Client,
     method: Method,
     url: &str,
+    headers: &HeaderMap,
     body: Option<Bytes>,
     max_body: usize,
 ) -> Result<RawAnswer, BffError> {
-    let mut request = client.request(method, url);
+    let mut request = client.request(method, url).headers(headers.clone());
     if let Some(body) = body {
-        request = request.header(CONTENT_TYPE, "application/json").body(body);
+        request = request.body(body);
     }
     let mut response = request.send().await.map_err(transport_error)?;
     let status = response.status();
-    let retry_after = retry_after(response.headers());
+    let retry_after = upstream_retry_after(response.headers());
     let mut raw = BytesMut::new();
     while let Some(chunk) = response.chunk().await.map_err(transport_error)? {
         if raw.len() + chunk.len() > max_body {
@@ -166,19 +156,8 @@ async fn tls_call(
     })
 }
 
-fn retry_after(headers: &HeaderMap) -> Option<u64> {
-    headers
-        .get(RETRY_AFTER)
-        .and_then(|v| v.to_str().ok())
-        .and_then(conferbot::error::parse_retry_after)
-}
-
-fn too_long() -> BffError {
-    BffError::BadUpstreamAnswer("the Conferbot API answered more than the BFF passes on")
-}
-
-fn cut_off() -> BffError {
-    BffError::BadUpstreamAnswer("the Conferbot API answer was cut off")
+fn upstream_retry_after(headers: &HeaderMap) -> Option<u64> {
+    retry_after(headers.get(RETRY_AFTER).map(|v| v.as_bytes()))
 }
 
 fn transport_error(err: reqwest::Error) -> BffError {

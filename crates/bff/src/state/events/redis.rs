@@ -8,15 +8,19 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use conferbot_policy::event_log::{
+    replay_truncated, BusMessage, LiveEvent, LogUnavailable, Published, Replay,
+};
+use conferbot_policy::shared_state::wire::decode_entry;
+use conferbot_policy::shared_state::{keys, scripts};
 use redis::Script;
 use tokio::sync::broadcast;
 
-use super::RedisState;
-use crate::events::{BusMessage, BusUnavailable, LiveEvent, Published, Replay};
+use crate::redis_state::RedisState;
 
 /// The shared log.
 #[derive(Debug)]
-pub struct RedisLog {
+pub(crate) struct RedisLog {
     state: Arc<RedisState>,
     capacity: usize,
     publish: Script,
@@ -28,7 +32,7 @@ impl RedisLog {
         Self {
             state,
             capacity: capacity.max(1),
-            publish: Script::new(include_str!("../../../policy/src/shared_state/publish.lua")),
+            publish: Script::new(scripts::PUBLISH),
         }
     }
 
@@ -38,56 +42,52 @@ impl RedisLog {
     }
 
     /// Logs and announces one event, unless `dedup` was seen within `window`.
-    pub async fn publish(
+    pub(crate) async fn publish(
         &self,
         event: &str,
         data: String,
         dedup: &str,
         window: Duration,
-    ) -> Result<Published, BusUnavailable> {
+    ) -> Result<Published, LogUnavailable> {
         let mut conn = self.state.conn();
         let result = self
             .publish
-            .key(self.state.key("events:seq"))
-            .key(self.state.key("events:log"))
-            .key(self.state.key(&format!("events:seen:{dedup}")))
+            .key(self.state.key(keys::EVENTS_SEQ))
+            .key(self.state.key(keys::EVENTS_LOG))
+            .key(self.state.key(&keys::events_seen(dedup)))
             .arg(event)
             .arg(data)
             .arg(self.capacity)
-            .arg(self.state.key("events"))
+            .arg(self.state.key(keys::EVENTS_CHANNEL))
             .arg(u64::try_from(window.as_millis()).unwrap_or(u64::MAX).max(1))
             .invoke_async::<u64>(&mut conn)
             .await;
         match self.state.track(result) {
             Ok(0) => Ok(Published::Duplicate),
             Ok(id) => Ok(Published::Event(id)),
-            Err(_) => Err(BusUnavailable),
+            Err(_) => Err(LogUnavailable),
         }
     }
 
     /// The logged events after `last`.
-    pub async fn replay_after(&self, last: Option<u64>) -> Result<Replay, BusUnavailable> {
+    pub(crate) async fn replay_after(&self, last: Option<u64>) -> Result<Replay, LogUnavailable> {
         let start = last.map_or_else(|| "-".to_owned(), |id| format!("({id}-0"));
         let mut conn = self.state.conn();
         let result = redis::pipe()
-            .get(self.state.key("events:seq"))
+            .get(self.state.key(keys::EVENTS_SEQ))
             .cmd("XRANGE")
-            .arg(self.state.key("events:log"))
+            .arg(self.state.key(keys::EVENTS_LOG))
             .arg(start)
             .arg("+")
             .arg("COUNT")
             .arg(self.capacity + 100)
             .query_async::<(Option<u64>, Vec<(String, Vec<String>)>)>(&mut conn)
             .await;
-        let (latest, entries) = self.state.track(result).map_err(|_| BusUnavailable)?;
+        let (latest, entries) = self.state.track(result).map_err(|_| LogUnavailable)?;
         let latest = latest.unwrap_or(0);
         let events: Vec<Arc<LiveEvent>> = entries.into_iter().filter_map(decode_entry).collect();
-        // `last == 0`: the client saw an empty log, so it missed nothing before
-        // the first event (whose id starts at the time the log began).
-        let truncated = last.is_some_and(|last| {
-            let first = events.first().map_or(latest + 1, |e| e.id);
-            (last > 0 && last + 1 < first) || last > latest
-        });
+        let first = events.first().map_or(latest + 1, |e| e.id);
+        let truncated = replay_truncated(last, first, latest);
         Ok(Replay {
             events,
             truncated,
@@ -96,59 +96,15 @@ impl RedisLog {
     }
 
     /// The newest id.
-    pub async fn latest(&self) -> Result<u64, BusUnavailable> {
+    pub(crate) async fn latest(&self) -> Result<u64, LogUnavailable> {
         let mut conn = self.state.conn();
         let result = redis::cmd("GET")
-            .arg(self.state.key("events:seq"))
+            .arg(self.state.key(keys::EVENTS_SEQ))
             .query_async::<Option<u64>>(&mut conn)
             .await;
         self.state
             .track(result)
             .map(|id| id.unwrap_or(0))
-            .map_err(|_| BusUnavailable)
-    }
-}
-
-/// A stream entry `ID-0 [event E data D]` as an event.
-fn decode_entry((id, fields): (String, Vec<String>)) -> Option<Arc<LiveEvent>> {
-    let id = id.split('-').next()?.parse().ok()?;
-    let mut event = None;
-    let mut data = None;
-    for pair in fields.chunks(2) {
-        match pair {
-            [name, value] if name == "event" => event = Some(value.clone()),
-            [name, value] if name == "data" => data = Some(value.clone()),
-            _ => {}
-        }
-    }
-    Some(Arc::new(LiveEvent {
-        id,
-        event: event?,
-        data: data?,
-    }))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn stream_entries_decode_into_events() {
-        let entry = (
-            "42-0".to_owned(),
-            vec![
-                "event".into(),
-                "response.created".into(),
-                "data".into(),
-                "{}".into(),
-            ],
-        );
-        let event = decode_entry(entry).unwrap();
-        assert_eq!(
-            (event.id, event.event.as_str(), event.data.as_str()),
-            (42, "response.created", "{}")
-        );
-        assert!(decode_entry(("x-0".into(), vec![])).is_none());
-        assert!(decode_entry(("1-0".into(), vec!["event".into()])).is_none());
+            .map_err(|_| LogUnavailable)
     }
 }

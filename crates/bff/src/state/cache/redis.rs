@@ -18,18 +18,18 @@ use std::hash::{BuildHasher, Hasher};
 use std::sync::Arc;
 use std::time::Duration;
 
+use conferbot_policy::cache_table::is_success;
+use conferbot_policy::headers::CacheStatus;
+use conferbot_policy::invalidation::Invalidation;
+use conferbot_policy::shared_state::wire::{DoneMessage, WireAnswer};
+use conferbot_policy::shared_state::{keys, scripts};
+use conferbot_policy::{cache_key, BffError, Target};
 use redis::Script;
 use tokio::sync::broadcast::error::RecvError;
 use tokio::time::Instant;
 
-use super::wire::{DoneMessage, WireAnswer};
-use super::RedisState;
-use crate::cache::Fetched;
-use crate::error::BffError;
-use crate::invalidation::{cache_key, Invalidation};
-use crate::metrics::CacheStatus;
-use crate::routing::Target;
-use crate::upstream::UpstreamAnswer;
+use crate::answer::{Fetched, UpstreamAnswer};
+use crate::redis_state::RedisState;
 
 /// First and longest wait between two asks of a follower.
 const FIRST_BACKOFF: Duration = Duration::from_millis(20);
@@ -37,7 +37,7 @@ const MAX_BACKOFF: Duration = Duration::from_millis(500);
 
 /// The shared cache.
 #[derive(Debug)]
-pub struct RedisCache {
+pub(crate) struct RedisCache {
     state: Arc<RedisState>,
     ttl: Duration,
     lock_ttl: Duration,
@@ -56,19 +56,19 @@ impl RedisCache {
     /// Answers are kept for `ttl` (zero: coalescing only); a leader's lock
     /// lasts `lock_ttl` (its longest queue wait plus upstream call), after
     /// which a follower takes over if the leader went away.
-    pub fn new(state: Arc<RedisState>, ttl: Duration, lock_ttl: Duration) -> Self {
+    pub(crate) fn new(state: Arc<RedisState>, ttl: Duration, lock_ttl: Duration) -> Self {
         Self {
             state,
             ttl,
             lock_ttl,
-            begin: Script::new(include_str!("../../../policy/src/shared_state/begin.lua")),
-            finish: Script::new(include_str!("../../../policy/src/shared_state/finish.lua")),
-            invalidate: Script::new(include_str!("../../../policy/src/shared_state/invalidate.lua")),
+            begin: Script::new(scripts::BEGIN),
+            finish: Script::new(scripts::FINISH),
+            invalidate: Script::new(scripts::INVALIDATE),
         }
     }
 
     /// The answer for `target`: cached, a leader's elsewhere, or `fetch`ed here.
-    pub async fn get_or_fetch<F, Fut>(&self, target: &Target, fetch: F) -> Fetched
+    pub(crate) async fn get_or_fetch<F, Fut>(&self, target: &Target, fetch: F) -> Fetched
     where
         F: FnOnce() -> Fut,
         Fut: std::future::Future<Output = Result<UpstreamAnswer, BffError>>,
@@ -94,7 +94,7 @@ impl RedisCache {
             loop {
                 match tokio::time::timeout_at(wake, done.recv()).await {
                     Ok(Ok(finished)) if finished.key == key && finished.gen >= generation => {
-                        if let Some(answer) = finished.answer.clone().into_answer() {
+                        if let Some(answer) = UpstreamAnswer::from_wire(finished.answer.clone()) {
                             return (Ok(answer), CacheStatus::Coalesced);
                         }
                     }
@@ -114,14 +114,14 @@ impl RedisCache {
     }
 
     /// Drops what `stale` names, on every replica's behalf.
-    pub async fn invalidate(&self, stale: &Invalidation) -> Result<(), ()> {
+    pub(crate) async fn invalidate(&self, stale: &Invalidation) -> Result<(), ()> {
         if stale.is_empty() {
             return Ok(());
         }
         let mut invocation = self.invalidate.prepare_invoke();
-        invocation.key(self.state.key("generation"));
+        invocation.key(self.state.key(keys::GENERATION));
         for (operation, prefix) in stale.key_prefixes() {
-            invocation.key(self.state.key(&format!("index:{}", operation.name())));
+            invocation.key(self.state.key(&keys::index(operation)));
             invocation.arg(prefix);
         }
         invocation.arg(self.state.key(""));
@@ -134,9 +134,9 @@ impl RedisCache {
         let mut conn = self.state.conn();
         let result = self
             .begin
-            .key(self.state.key(&format!("cache:{key}")))
-            .key(self.state.key(&format!("lock:{key}")))
-            .key(self.state.key("generation"))
+            .key(self.state.key(&keys::cache(key)))
+            .key(self.state.key(&keys::lock(key)))
+            .key(self.state.key(keys::GENERATION))
             .arg(token)
             .arg(millis(self.lock_ttl))
             .invoke_async::<(String, Vec<u8>)>(&mut conn)
@@ -144,7 +144,7 @@ impl RedisCache {
         let (kind, value) = self.state.track(result).map_err(|_| ())?;
         let generation = || String::from_utf8_lossy(&value).parse::<i64>().unwrap_or(0);
         Ok(match kind.as_str() {
-            "hit" => match WireAnswer::decode(&value) {
+            "hit" => match WireAnswer::decode(&value).and_then(UpstreamAnswer::from_wire) {
                 Some(answer) => Begin::Hit(answer),
                 // Unreadable (another version wrote it): lead if possible.
                 None => Begin::Wait(0),
@@ -164,10 +164,15 @@ impl RedisCache {
         generation: i64,
         result: &Result<UpstreamAnswer, BffError>,
     ) {
-        let (answer, ttl) = match result {
-            Ok(answer) if answer.is_success() => (WireAnswer::from_answer(answer), self.ttl),
-            Ok(answer) => (WireAnswer::from_answer(answer), Duration::ZERO),
-            Err(err) => (WireAnswer::from_answer(&err.as_answer()), Duration::ZERO),
+        let answer = match result {
+            Ok(answer) => answer.to_wire(),
+            Err(err) => UpstreamAnswer::from_error(err).to_wire(),
+        };
+        // Only successes are kept; the others still go to the followers.
+        let ttl = if is_success(answer.status) {
+            self.ttl
+        } else {
+            Duration::ZERO
         };
         let message = DoneMessage {
             key: key.to_owned(),
@@ -177,18 +182,15 @@ impl RedisCache {
         let mut conn = self.state.conn();
         let outcome = self
             .finish
-            .key(self.state.key(&format!("cache:{key}")))
-            .key(self.state.key(&format!("lock:{key}")))
-            .key(self.state.key("generation"))
-            .key(
-                self.state
-                    .key(&format!("index:{}", target.operation.name())),
-            )
+            .key(self.state.key(&keys::cache(key)))
+            .key(self.state.key(&keys::lock(key)))
+            .key(self.state.key(keys::GENERATION))
+            .key(self.state.key(&keys::index(target.operation)))
             .arg(token)
             .arg(generation)
             .arg(millis(ttl))
             .arg(message.answer.encode())
-            .arg(self.state.key("done"))
+            .arg(self.state.key(keys::DONE_CHANNEL))
             .arg(message.encode())
             .invoke_async::<i64>(&mut conn)
             .await;

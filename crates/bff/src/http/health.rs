@@ -11,19 +11,19 @@
 use std::sync::Arc;
 
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::response::Response;
+use conferbot_policy::error::json_bytes;
 use serde_json::json;
 
-use crate::app::AppState;
-use crate::error::json_response;
+use super::respond;
+use crate::context::AppState;
 
 /// Axum handler for `GET /healthz`.
-pub async fn healthz(State(state): State<Arc<AppState>>) -> Response {
+pub(crate) async fn healthz(State(state): State<Arc<AppState>>) -> Response {
     let body = match &state.redis {
         None => json!({"status": "ok"}),
         Some(redis) if redis.is_up() => json!({"status": "ok", "redis": "up"}),
         Some(_) => json!({"status": "degraded", "redis": "unreachable"}),
     };
-    json_response(StatusCode::OK, &body)
+    respond::json(200, json_bytes(&body))
 }

@@ -1,28 +1,33 @@
-//! Where GET answers are cached and coalesced: in this process (the default)
-//! or, with `--redis`, in Redis for every replica, with this process joining
-//! its own identical reads in front (so a burst on one replica is one Redis
-//! conversation, not hundreds).
+//! Where GET answers are cached and coalesced, behind one interface: in this
+//! process ([`local`], the default) or, with `--redis`, in Redis for every
+//! replica ([`redis`]), with this process joining its own identical reads in
+//! front (so a burst on one replica is one Redis conversation, not hundreds).
+//! The rules (keys, what is kept, what a change makes stale) are the
+//! policy's.
+
+pub(crate) mod local;
+pub(crate) mod redis;
 
 use std::future::Future;
 use std::sync::Arc;
 
-use crate::cache::{Outcome, ReadCache};
-use crate::error::BffError;
-use crate::invalidation::Invalidation;
-use crate::metrics::CacheStatus;
-use crate::redis_state::cache::RedisCache;
-use crate::routing::Target;
-use crate::upstream::UpstreamAnswer;
+use conferbot_policy::headers::CacheStatus;
+use conferbot_policy::invalidation::Invalidation;
+use conferbot_policy::{BffError, Target};
+
+use crate::answer::{Outcome, UpstreamAnswer};
+use local::LocalCache;
+use redis::RedisCache;
 
 /// The read cache.
 #[derive(Debug)]
-pub enum CacheStore {
+pub(crate) enum CacheStore {
     /// In-process cache and coalescing.
-    Local(Arc<ReadCache>),
+    Local(Arc<LocalCache>),
     /// Shared through Redis; `joined` coalesces this replica's reads (no TTL).
     Redis {
         /// In-process coalescing in front of the shared cache.
-        joined: Arc<ReadCache>,
+        joined: Arc<LocalCache>,
         /// The shared cache.
         shared: Arc<RedisCache>,
     },
@@ -30,7 +35,11 @@ pub enum CacheStore {
 
 impl CacheStore {
     /// The answer for `key`: cached, joined, or fetched by `fetch`.
-    pub async fn get_or_fetch<F, Fut>(&self, key: Target, fetch: F) -> (Outcome, CacheStatus)
+    pub(crate) async fn get_or_fetch<F, Fut>(
+        &self,
+        key: &Target,
+        fetch: F,
+    ) -> (Outcome, CacheStatus)
     where
         F: FnOnce() -> Fut + Send + 'static,
         Fut: Future<Output = Result<UpstreamAnswer, BffError>> + Send + 'static,
@@ -50,7 +59,7 @@ impl CacheStore {
     }
 
     /// Drops the reads `stale` names; with Redis, on every replica.
-    pub async fn invalidate(&self, stale: &Invalidation) -> Result<(), BffError> {
+    pub(crate) async fn invalidate(&self, stale: &Invalidation) -> Result<(), BffError> {
         match self {
             Self::Local(cache) => {
                 cache.invalidate(stale);
