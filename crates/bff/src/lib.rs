@@ -26,7 +26,8 @@
 //! # Layout
 //! - `app`: [`Bff`]: the router and [`serve`]; `context`: what handlers share.
 //! - `config`: [`BffConfig`] (the policy's [`Settings`] plus the key, secrets,
-//!   Redis, static directories); `cli`: [`Cli`], the flags and start-up.
+//!   Redis, static directories); `cli`: [`Cli`], the flags; `cli::launch`:
+//!   [`Launch`], start-up (the key, or the embedded sandbox).
 //! - `http`: the handlers, each a thin driver of the policy: `proxy` (the API
 //!   under the mount), `events` (SSE), `webhook` (the receiver), `health`;
 //!   `respond` (answers and body reading), `hygiene` (the header allowlist
@@ -75,7 +76,8 @@ mod static_files;
 mod upstream;
 
 pub use app::{serve, Bff, ServeError};
-pub use cli::{Cli, Launch, LaunchError};
+pub use cli::launch::{EmbeddedSandbox, Launch, LaunchError};
+pub use cli::Cli;
 pub use conferbot_policy::{BffError, ConfigError, Settings};
 pub use config::BffConfig;
 pub use redis_state::RedisUrl;

@@ -77,7 +77,7 @@ impl Invalidation {
         }
     }
 
-    /// Per operation, the prefix of the stale keys of [`crate::cache_key`]
+    /// Per operation, the prefix of the stale keys of [`crate::cache_key()`]
     /// (how a shared cache finds them without reading every answer).
     pub fn key_prefixes(&self) -> Vec<(Operation, String)> {
         self.operations

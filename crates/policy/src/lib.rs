@@ -26,7 +26,7 @@
 //!   errors re-written in the API's format, the key scan).
 //! - [`window`]: the sliding window and FIFO queue as a state machine; what
 //!   an upstream `429` pauses; the shared window's polling.
-//! - [`cache_key`], [`cache_table`], [`invalidation`]: the key of a read, the
+//! - [`mod@cache_key`], [`cache_table`], [`invalidation`]: the key of a read, the
 //!   in-process table of fresh answers and reads in flight, and which cached
 //!   reads a write or a delivery makes stale.
 //! - [`webhook`]: delivery checks (signature, event, timestamp) → an accepted

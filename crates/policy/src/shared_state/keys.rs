@@ -19,7 +19,7 @@ pub const WINDOW_KEYS: [&str; 5] = [WINDOW, QUEUE, LEASES, PAUSE, TICKETS];
 
 /// Bumped by every invalidation: reads begun before it are not stored.
 pub const GENERATION: &str = "generation";
-/// Before a [`crate::cache_key`]: a cached answer.
+/// Before a [`crate::cache_key()`]: a cached answer.
 pub const CACHE: &str = "cache:";
 /// Before a cache key: the lock of the read's leader.
 pub const LOCK: &str = "lock:";
