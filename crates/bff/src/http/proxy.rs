@@ -11,7 +11,7 @@
 use std::sync::Arc;
 
 use axum::extract::{Request, State};
-use axum::http::Version;
+use axum::http::{Uri, Version};
 use axum::response::Response;
 use bytes::Bytes;
 use conferbot_policy::cache_table::is_cached;
@@ -71,16 +71,11 @@ fn log_path(path: &str) -> &str {
 
 async fn handle(state: &Arc<AppState>, request: Request) -> Reply {
     let (parts, body) = request.into_parts();
-    // HTTP/2 always carries the authority, so only HTTP/1 can be absolute form.
-    let http1 = matches!(
-        parts.version,
-        Version::HTTP_09 | Version::HTTP_10 | Version::HTTP_11
-    );
     let head = RequestHead {
         method: parts.method.as_str(),
         path: parts.uri.path(),
         query: parts.uri.query(),
-        absolute_form: http1 && (parts.uri.scheme().is_some() || parts.uri.authority().is_some()),
+        absolute_form: absolute_form(parts.version, &parts.uri),
         headers: &Headers(&parts.headers),
     };
     let target = match route::target(&state.mount, &head) {
@@ -133,6 +128,17 @@ async fn handle(state: &Arc<AppState>, request: Request) -> Reply {
     }
 }
 
+/// Whether an HTTP/1 request target names a scheme or host
+/// (`GET http://evil/... HTTP/1.1`), which the policy refuses. HTTP/2 always
+/// carries the authority, so it is not absolute form there.
+fn absolute_form(version: Version, uri: &Uri) -> bool {
+    let http1 = matches!(
+        version,
+        Version::HTTP_09 | Version::HTTP_10 | Version::HTTP_11
+    );
+    http1 && (uri.scheme().is_some() || uri.authority().is_some())
+}
+
 fn failed(route: &'static str, err: BffError) -> Reply {
     Reply {
         route,
@@ -144,6 +150,17 @@ fn failed(route: &'static str, err: BffError) -> Reply {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn absolute_form_targets_are_told_over_http1_only() {
+        let absolute: Uri = "http://evil.example/api/conferbot/external/v1/usage"
+            .parse()
+            .unwrap();
+        assert!(absolute_form(Version::HTTP_11, &absolute));
+        assert!(!absolute_form(Version::HTTP_2, &absolute));
+        let origin_form: Uri = "/api/conferbot/external/v1/usage".parse().unwrap();
+        assert!(!absolute_form(Version::HTTP_11, &origin_form));
+    }
 
     #[test]
     fn logged_paths_are_cut_at_200_characters() {
