@@ -12,6 +12,8 @@
 //! - `test`: every test of the project, in order of cost.
 //! - `demo`: the dashboard on the BFF with the embedded sandbox.
 //! - `bench`: every benchmark, against peers measured in the same run, into `BENCHMARKS.md`.
+//! - `node_tests`, `runtime_tests`: the packed package from Node, then in every
+//!   runtime (Bun, Deno, workerd, Chromium, Vite, esbuild) and under tsc.
 //! - `e2e_tests`: the dashboard in headless Chromium against the real servers.
 
 mod bench;
@@ -21,6 +23,7 @@ mod dist;
 mod e2e_tests;
 mod node_tests;
 mod process;
+mod runtime_tests;
 mod test;
 mod tools;
 mod wasm_tests;
