@@ -59,7 +59,7 @@ export function runtimeCommand(runtime, file, args = []) {
   }
 }
 
-/** Environment for every runtime: no update checks, no colour in errors. */
+/** Environment for every runtime: no update checks, no colour in errors, no Bun cache written under $HOME. */
 const QUIET = { DENO_NO_UPDATE_CHECK: "1", NO_COLOR: "1", BUN_RUNTIME_TRANSPILER_CACHE_PATH: "0" };
 
 /** Runs `file` in `runtime` inside `dir`; answers the JSON its last stdout line holds. */

@@ -34,7 +34,7 @@ pub fn run(root: &Path) -> Result<()> {
             );
         };
         say(&format!(
-            "{name} {} (npm devDependency)",
+            "`{name} --version`: {} (npm devDependency)",
             version.lines().next().unwrap_or_default().trim()
         ));
     }
