@@ -160,7 +160,8 @@ describe("the responses widget on the sandbox (Starter plan)", () => {
     await w.responses.locator(".status").filter({ hasText: /^1 new response\.$/ }).waitFor();
     assert.equal(shownNumber(await w.responses.locator(".total").textContent() ?? ""), totalBefore + 1);
     t.diagnostic(`the page read the responses ${reads()} time(s) for one event`);
-    assert.equal(reads(), 1, "one read of page 1 for one event");
+    // One read of page 1, and at most one follow-up had that answer not held the new response yet.
+    assert.ok(reads() >= 1 && reads() <= 2, `reads of page 1 for one event: ${reads()}`);
 
     // Every kind of answer, as text a person can read.
     /** @param {string} question */
@@ -210,7 +211,23 @@ describe("the responses widget on the sandbox (Starter plan)", () => {
     await item.locator(".flag").filter({ hasText: "Updated" }).waitFor();
     assert.equal(await item.getAttribute("data-news"), "updated");
     assert.equal(await item.locator("time.updated").getAttribute("datetime"), simulated.data.updatedAt);
-    assert.equal(reads(), 1, "one read of the page shown");
+    assert.equal(reads(), 1, "one read of the page shown (an update announces no new id to wait for)");
+  });
+
+  test("an event during a slow read lets that read finish, then one more read shows the new response", async () => {
+    await expectResponsesPage(bot.id, 1, PAGE_SIZE);
+    const reads = countRequests(page, RESPONSE_READS);
+    let aborted = 0;
+    page.on("requestfailed", (request) => { if (RESPONSE_READS.test(request.url())) aborted += 1; });
+    await sandbox.armFault("delay", 1, 1500);
+    await w.responsesButton("Refresh").click();
+    await w.responses.locator(".body[aria-busy='true']").waitFor();
+    const simulated = await sandbox.simulateResponse(bot.id);
+    const item = w.responses.locator(`ol.responses > li[data-id="${simulated.data.id}"][data-news="new"]`);
+    await item.waitFor();
+    await settled(w.responses);
+    assert.equal(reads(), 2, "the slow read and one after it");
+    assert.equal(aborted, 0, "the slow read was not restarted");
   });
 
   test("on a later page a new response costs no read: the count and 'Show newest' say it", async () => {

@@ -115,7 +115,8 @@ describe("upstream calls per event with live dashboards open", () => {
       for (const reads of pageReads) {
         assert.equal(reads.chatbots, 0, "no dashboard read the chatbots");
         assert.equal(reads.usage, 0, "no dashboard read usage");
-        assert.equal(reads.responses, EVENTS, "each dashboard read page 1 once per event");
+        // One read of page 1 per event, and at most one follow-up where an answer did not hold the new response yet.
+        assert.ok(reads.responses >= EVENTS && reads.responses <= 2 * EVENTS, `responses reads of one dashboard: ${reads.responses}`);
       }
       for (const d of dashboards) {
         assert.deepEqual(d.pageErrors, []);

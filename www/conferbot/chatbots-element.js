@@ -11,7 +11,9 @@
 //
 // Live, applied from the event itself (no read): a `response.created` for a
 // chatbot on the page shown adds 1 to its row's count and highlights the row;
-// sort, page, page size and focus stay. `response.updated` and conversation
+// sort, page, page size and focus stay (an event that comes while a load is
+// in flight makes one more read, if that load shows its chatbot).
+// `response.updated` and conversation
 // events change nothing a row shows. `resync` (events were missed) re-reads
 // the page, quietly.
 
@@ -103,6 +105,8 @@ export class ChatbotsElement extends ConferbotElement {
   #highlighted = new Map();
   /** @type {number | undefined} */
   #highlightTimer;
+  /** Chatbots that `response.created` named while a load was in flight. @type {Set<string>} */
+  #eventsDuringLoad = new Set();
 
   constructor() {
     super("Chatbots", [pagerSheet, styles]);
@@ -153,16 +157,18 @@ export class ChatbotsElement extends ConferbotElement {
     }
     if (event.type !== "response.created") return;
     const id = event.data.botId;
-    const shown = this.#shown;
-    if (typeof id !== "string" || !shown) return;
-    const index = shown.data.findIndex((bot) => bot.id === id);
-    if (index < 0) return;
+    if (typeof id !== "string") return;
     if (this.isLoading) {
-      // The answer in flight may or may not count this response already:
-      // read again, after the event, instead of guessing.
-      this.reload({ quiet: true });
+      // The answer in flight (a first load, another page) may or may not
+      // count this response already: if it shows this chatbot, it is read
+      // again once shown, instead of guessed at. (Not restarted: under a
+      // steady stream of events a slow load would never finish.)
+      this.#eventsDuringLoad.add(id);
       return;
     }
+    const shown = this.#shown;
+    const index = shown ? shown.data.findIndex((bot) => bot.id === id) : -1;
+    if (!shown || index < 0) return;
     const bot = /** @type {Chatbot} */ (shown.data[index]);
     const data = [...shown.data];
     data[index] = { ...bot, responseCount: bot.responseCount + 1 };
@@ -198,6 +204,8 @@ export class ChatbotsElement extends ConferbotElement {
   renderView(page) {
     this.#highlight(changedRows(this.#shown, page));
     this.#shown = page;
+    if (page.data.some((bot) => this.#eventsDuringLoad.has(bot.id))) window.setTimeout(() => this.reload({ quiet: true }), 0);
+    this.#eventsDuringLoad.clear();
     this.#renderRows();
     const summary = this.#pager.render(page);
     return page.total === 0 ? "No chatbots yet." : summary;

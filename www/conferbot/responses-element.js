@@ -106,12 +106,14 @@ export class ResponsesElement extends ConferbotElement {
   #liveTimer;
   /** @type {number | undefined} */
   #followUpTimer;
+  /** An event came while a load was in flight: read again after it. */
+  #readAgain = false;
 
   #prompt = h("p", { class: "prompt" }, "Choose a chatbot to see its responses.");
   #newsText = h("p", {});
-  #newsBar = h("div", { class: "news", hidden: true }, this.#newsText,
+  #newsBar = h("div", { class: "news", part: "news", hidden: true }, this.#newsText,
     h("button", { type: "button", onclick: () => this.#showNewest() }, "Show newest"));
-  #list = h("ol", { class: "responses", "aria-label": "Responses, newest first" });
+  #list = h("ol", { class: "responses", part: "list", "aria-label": "Responses, newest first" });
   #content = h("div", { hidden: true }, this.#pager.element, this.#newsBar, this.#list);
 
   constructor() {
@@ -217,10 +219,14 @@ export class ResponsesElement extends ConferbotElement {
     this.#content.hidden = page === null;
     if (page === null) {
       this.#shown = null;
-      return "Choose a chatbot to see its responses.";
+      return ""; // the prompt says it already
     }
     const before = new Set(this.#shown?.data.map((r) => r.id) ?? []);
     this.#shown = page;
+    if (this.#readAgain) {
+      this.#readAgain = false;
+      this.#startLiveTimer(); // this load has ended by the time the timer fires
+    }
     if (page.page === 1) {
       this.#unseen = 0;
       this.#newsBar.hidden = true;
@@ -276,6 +282,7 @@ export class ResponsesElement extends ConferbotElement {
     this.#news.clear();
     this.#awaited.clear();
     this.#followedUp = false;
+    this.#readAgain = false;
     this.#unseen = 0;
     this.#newsBar.hidden = true;
   }
@@ -286,8 +293,22 @@ export class ResponsesElement extends ConferbotElement {
     this.#liveTimer = this.#followUpTimer = undefined;
   }
 
-  /** One quiet read of the page shown, LIVE_READ_DELAY_MS after the first event of a burst. */
+  /**
+   * One quiet read of the page shown, LIVE_READ_DELAY_MS after the first
+   * event of a burst; while a load is in flight, one more after it (not a
+   * restart: under a steady stream of events a slow read would never finish).
+   */
   #scheduleLiveRead() {
+    if (this.#liveTimer !== undefined) return;
+    if (this.isLoading) {
+      this.#readAgain = true;
+      return;
+    }
+    this.#startLiveTimer();
+  }
+
+  /** Starts the LIVE_READ_DELAY_MS timer of a quiet read, unless one is pending. */
+  #startLiveTimer() {
     if (this.#liveTimer !== undefined) return;
     this.#liveTimer = window.setTimeout(() => {
       this.#liveTimer = undefined;
