@@ -62,8 +62,9 @@ export function forecastLines(f) {
   const what = f.what === "responses" && f.chatbots !== null
     ? `${count(f.items, "response")} of ${count(f.chatbots, "chatbot")}`
     : count(f.items, f.what === "responses" ? "response" : "chatbot");
+  const done = f.resumed ? `${thousands(f.itemsDone)} done; ` : "";
   const lines = [
-    `forecast: ${count(f.callsNeeded, "API call")} ${f.resumed ? "to finish" : "for"} ${what} (pages of ${f.limit}; ${thousands(f.itemsDone)} done); ${count(f.callsSpent, "call")} spent on this forecast`,
+    `forecast: ${count(f.callsNeeded, "API call")} ${f.resumed ? "to finish" : "for"} ${what} (${done}pages of ${f.limit}), after the ${count(f.callsSpent, "call")} of this forecast`,
   ];
   if (f.maxCalls !== null && f.maxCalls < f.callsNeeded) {
     lines.push(`forecast: --max-calls ${f.maxCalls}: this run stops after ${count(f.callsPlanned, "call")}, resumable`);

@@ -69,6 +69,11 @@ export async function whenExists(path, child) {
   return true;
 }
 
+/** `text` as one word of a POSIX shell line. */
+export function shellQuote(text) {
+  return `'${text.replace(/'/g, "'\\''")}'`;
+}
+
 /** The lines of a JSONL file, parsed. */
 export function readJsonl(path) {
   return readFileSync(path, "utf8").split("\n").filter((line) => line !== "").map((line) => JSON.parse(line));
@@ -83,11 +88,16 @@ export function jsonLines(stderr) {
  * The workspace of `key` as the sandbox serves it, read page by page over
  * plain HTTP (not through the client): chatbots in API order, and for each
  * the responses in API order. `pages` counts the calls each list needs at
- * `limit` a page.
+ * `limit` a page. A 429 is waited out as its Retry-After says.
  */
 export async function sandboxData(api, key, limit = 100) {
   const get = async (path) => {
-    const response = await fetch(`${api}/external/v1${path}`, { headers: { "x-api-key": key } });
+    let response = await fetch(`${api}/external/v1${path}`, { headers: { "x-api-key": key } });
+    // A rate-limited sandbox: wait as it says (a few times at most).
+    for (let tries = 0; response.status === 429 && tries < 5; tries += 1) {
+      await new Promise((resolve) => setTimeout(resolve, Number(response.headers.get("retry-after")) * 1000));
+      response = await fetch(`${api}/external/v1${path}`, { headers: { "x-api-key": key } });
+    }
     if (!response.ok) throw new Error(`GET ${path}: ${response.status} ${await response.text()}`);
     return response.json();
   };

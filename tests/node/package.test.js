@@ -70,7 +70,7 @@ describe("the packed package", () => {
     writeFileSync(
       join(installed.dir, "usage.ts"),
       `import { ConferbotClient, ConferbotError, verifyWebhookSignature } from "conferbot-wasm";
-       import type { Chatbot, ConferbotErrorKind, ConferbotEvent, Page, Usage, Webhook, WebhookEvent } from "conferbot-wasm";
+       import type { Chatbot, ConferbotErrorKind, ConferbotEvent, Page, RetryInfo, Usage, Webhook, WebhookEvent } from "conferbot-wasm";
        const client = new ConferbotClient({ baseUrl: "http://localhost:8787/api/conferbot", timeoutMs: 5000 });
        export async function main(signal: AbortSignal): Promise<number> {
          const page: Page<Chatbot> = await client.listChatbots({ limit: 10 }, { signal, maxRetries: 1 });
@@ -100,6 +100,12 @@ describe("the packed package", () => {
          try { await client.getChatbot("x"); } catch (e) {
            if (e instanceof ConferbotError) { const k: ConferbotErrorKind = e.kind; const s: number | null = e.status; void k; void s; }
          }
+         const watched = new ConferbotClient({ baseUrl: "http://localhost:8787/api/conferbot", onRetry: ({ attempt, waitMs, error }) => {
+           const why: ConferbotErrorKind = error.kind; void why; void (attempt + waitMs);
+         } });
+         await watched.getUsage({ onRetry: (retry: RetryInfo) => { void retry.waitMs; } });
+         // @ts-expect-error: onRetry is a function
+         new ConferbotClient({ baseUrl: "http://x", onRetry: 5 });
          // @ts-expect-error: limit and remaining may be null (unlimited)
          const wrong: number = usage.remaining;
          // @ts-expect-error: only the documented events can be registered

@@ -1,7 +1,9 @@
 //! The `node --test` suite of the built package (`tests/node/`): the package
 //! against the real sandbox and BFF binaries, packed and installed into a
 //! fresh project, type-checked with tsc, and loaded in headless Chromium
-//! (plain module and esbuild bundle).
+//! (plain module and esbuild bundle); and its `conferbot` command line
+//! (`tests/node/cli-*.test.js`), run from the installed bin, in pipes and
+//! under a pseudo-terminal (`script`).
 //!
 //! Assumes what it tests is built (`cargo xtask test` does it first): the
 //! debug sandbox and BFF (`cargo build -p conferbot-sandbox -p conferbot-bff`)
@@ -20,6 +22,7 @@ use crate::tools;
 pub fn run(root: &Path) -> Result<()> {
     tools::ensure_npm_deps(root)?;
     let (chromium, _) = tools::ensure_chromium()?;
+    tools::ensure_script()?;
     say("Node tests of the built package (node --test tests/node/)");
     let bin = root.join("target").join("debug");
     process::run(
