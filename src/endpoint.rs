@@ -10,23 +10,8 @@ use crate::error::Error;
 use crate::id::ObjectId;
 use crate::pagination::PageRequest;
 
-/// The real API's base URL (direct mode's default).
-pub const DEFAULT_BASE_URL: &str = "https://api-v2.conferbot.com/api/v1";
-/// Where the API lives on its host.
-pub const API_PREFIX: &str = "/api/v1";
-/// Where the external endpoints live under the base URL.
-pub const EXTERNAL_PREFIX: &str = "/external/v1";
-/// Where the BFF serves the API to pages (same origin): the browser client's
-/// default base URL, and the BFF's mount point.
-pub const BFF_MOUNT: &str = "/api/conferbot";
-/// Where the BFF serves its live events (Server-Sent Events), under its
-/// mount: `GET /api/conferbot/events`. Not an upstream endpoint.
-pub const EVENTS_PATH: &str = "/events";
-/// The header that carries the API key (direct mode, and the BFF upstream).
-pub const API_KEY_HEADER: &str = "x-api-key";
-/// The header every write (POST, DELETE) sends so that the BFF can tell its own
-/// pages from cross-site forms, which cannot set custom headers; value `1`.
-pub const CSRF_HEADER: &str = "x-conferbot-csrf";
+pub use crate::protocol::api::{API_KEY_HEADER, API_PREFIX, DEFAULT_BASE_URL, EXTERNAL_PREFIX};
+pub use crate::protocol::bff::{BFF_MOUNT, CSRF_HEADER, EVENTS_PATH};
 
 /// HTTP methods the API uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -18,6 +18,8 @@
 //!   line ending, comments, `retry:`, the persisting last event id).
 //! - [`live_event`]: [`ConferbotEvent`], one event of the BFF's live stream, typed.
 //! - [`reconnect`]: [`Reconnect`], when to reopen a dropped event stream.
+//! - [`protocol`]: every protocol fact shared by client, servers and sandbox:
+//!   header names, the plan table, the upstream's wording, the BFF's headers.
 //! - [`rate`]: [`RateSpec`] (`60/60s`), the rate syntax the BFF and the sandbox share.
 //! - [`shape`]: the wire types' fields as data, and a checker of parsed JSON by
 //!   them (how the wasm client decodes with the engine's `JSON.parse`).
@@ -31,6 +33,7 @@ pub mod error;
 pub mod id;
 pub mod live_event;
 pub mod pagination;
+pub mod protocol;
 pub mod rate;
 pub mod reconnect;
 pub mod retry;

@@ -10,9 +10,7 @@
 use crate::sse::SseEvent;
 use crate::types::WebhookEvent;
 
-/// The `event:` of the BFF's notice that some events were missed for good;
-/// its `data:` is `{"reason": "..."}`.
-pub const RESYNC_EVENT: &str = "resync";
+pub use crate::protocol::bff::RESYNC_EVENT;
 
 /// One live event.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,9 +20,9 @@ pub struct ConferbotEvent {
     /// Which event: a webhook event, or `Other("resync")`; names this version
     /// does not know are kept.
     pub event: WebhookEvent,
-    /// The `data:` as received: the delivery body
-    /// (`{"event", "timestamp", "data"}`, see [`crate::WebhookDelivery`]), or
-    /// the resync notice.
+    /// The `data:` as received: the flat delivery body (`{"event", "botId",
+    /// "responseId", "chatSessionId", "visitorId", "timestamp"}`, see
+    /// [`crate::WebhookDelivery`]), or the resync notice.
     pub payload: String,
 }
 
@@ -54,7 +52,7 @@ mod tests {
     #[test]
     fn types_the_bffs_events() {
         let mut parser = SseParser::new();
-        parser.feed_str("retry: 3000\n\nid: 12\nevent: response.created\ndata: {\"event\":\"response.created\",\"timestamp\":1725186600,\"data\":{\"chatbotId\":\"64f8a2b3c1d4e5f6a7b8c9d0\"}}\n\nevent: resync\ndata: {\"reason\":\"missed\"}\n\nid: 13\nevent: bot.renamed\ndata: {}\n\n");
+        parser.feed_str("retry: 3000\n\nid: 12\nevent: response.created\ndata: {\"event\":\"response.created\",\"chatSessionId\":\"sess_1\",\"responseId\":\"65a1b2c3d4e5f6a7b8c9d0e1\",\"botId\":\"64f8a2b3c1d4e5f6a7b8c9d0\",\"visitorId\":\"visitor_1\",\"timestamp\":\"2024-12-15T09:30:00.000Z\"}\n\nevent: resync\ndata: {\"reason\":\"missed\"}\n\nid: 13\nevent: bot.renamed\ndata: {}\n\n");
         let events: Vec<ConferbotEvent> = std::iter::from_fn(|| parser.next_event())
             .map(ConferbotEvent::from)
             .collect();
@@ -67,7 +65,7 @@ mod tests {
         );
         assert!(!created.is_resync());
         let delivery: WebhookDelivery = serde_json::from_str(&created.payload).unwrap();
-        assert_eq!(delivery.chatbot_id(), Some("64f8a2b3c1d4e5f6a7b8c9d0"));
+        assert_eq!(delivery.bot_id.as_deref(), Some("64f8a2b3c1d4e5f6a7b8c9d0"));
         assert!(resync.is_resync());
         assert_eq!(resync.id, "12", "the resync notice has no id of its own");
         assert_eq!(other.event, WebhookEvent::Other("bot.renamed".into()));

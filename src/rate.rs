@@ -17,7 +17,7 @@ pub struct RateSpec {
 impl RateSpec {
     /// The upstream's documented limit: 60 requests per minute per key.
     pub const UPSTREAM: RateSpec = RateSpec {
-        max: 60,
+        max: crate::protocol::api::REQUESTS_PER_MINUTE,
         window: Duration::from_secs(60),
     };
 }

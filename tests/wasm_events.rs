@@ -125,7 +125,7 @@ fn chunks(parts: &[&str]) -> String {
     format!("[{}]", parts.join(","))
 }
 
-const CREATED: &str = r#"{"event":"response.created","timestamp":1725186600,"data":{"id":"64f8a2b3c1d4e5f6a7b8c9d1","chatbotId":"64f8a2b3c1d4e5f6a7b8c9d0","answers":{"n":1}}}"#;
+const CREATED: &str = r#"{"event":"response.created","chatSessionId":"sess_abc123def456","responseId":"65a1b2c3d4e5f6a7b8c9d0e1","botId":"64f8a2b3c1d4e5f6a7b8c9d0","visitorId":"visitor_xyz789","timestamp":"2024-12-15T09:30:00.000Z","channel":{"n":1}}"#;
 
 async fn resolve(promise: Promise) -> JsValue {
     JsFuture::from(promise).await.expect("resolves")
@@ -149,16 +149,21 @@ async fn events_split_anywhere_arrive_whole_and_a_dropped_stream_resumes_from_it
         ]),
         chunks(&[
             "\nid: 2\nevent: conversation.started\ndata: {\"event\":\"conversation.started\",\"timestamp\":\"2024-09-01T10:30:00.000Z\",",
-            "\"data\":{\"conversationId\":\"c1\",\"chatbotId\":\"64f8a2b3c1d4e5f6a7b8c9d0\"}}\n\n",
+            "\"chatSessionId\":\"sess_c1\",\"botId\":\"64f8a2b3c1d4e5f6a7b8c9d0\"}\n\n",
         ]),
     );
     let fake = Fake::new(&script);
     let events = resolve(take(&bff().events(JsValue::UNDEFINED), 3)).await;
     assert_eq!(at(&events, "0.type"), "response.created");
     assert_eq!(at(&events, "0.id"), "1");
-    assert_eq!(at(&events, "0.timestamp"), 1_725_186_600);
-    assert_eq!(at(&events, "0.data.chatbotId"), "64f8a2b3c1d4e5f6a7b8c9d0");
-    assert_eq!(at(&events, "0.data.answers.n"), 1);
+    assert_eq!(at(&events, "0.timestamp"), "2024-12-15T09:30:00.000Z");
+    assert_eq!(at(&events, "0.data.botId"), "64f8a2b3c1d4e5f6a7b8c9d0");
+    assert_eq!(at(&events, "0.data.responseId"), "65a1b2c3d4e5f6a7b8c9d0e1");
+    assert_eq!(
+        at(&events, "0.data.channel.n"),
+        1,
+        "unknown fields are kept"
+    );
     assert_eq!(at(&events, "1.type"), "resync");
     assert_eq!(at(&events, "1.id"), "1");
     assert_eq!(at(&events, "1.timestamp"), JsValue::NULL);
@@ -166,7 +171,7 @@ async fn events_split_anywhere_arrive_whole_and_a_dropped_stream_resumes_from_it
     assert_eq!(at(&events, "2.type"), "conversation.started");
     assert_eq!(at(&events, "2.id"), "2");
     assert_eq!(at(&events, "2.timestamp"), "2024-09-01T10:30:00.000Z");
-    assert_eq!(at(&events, "2.data.conversationId"), "c1");
+    assert_eq!(at(&events, "2.data.chatSessionId"), "sess_c1");
     assert_eq!(
         fake.calls(),
         2,
@@ -233,9 +238,9 @@ async fn answers_that_cannot_become_a_stream_reject_the_iteration() {
             "event \"3\" (response.created) is not the documented JSON",
         ),
         (
-            r#"{"chunks":["event: response.created\ndata: {\"event\":\"response.created\",\"data\":[1]}\n\n"],"hold":true}"#,
+            r#"{"chunks":["event: response.created\ndata: {\"event\":\"response.created\",\"botId\":[1]}\n\n"],"hold":true}"#,
             "decode",
-            "data must be an object, got an array",
+            "botId must be a string, got an array",
         ),
     ];
     for (step, kind, says) in cases {

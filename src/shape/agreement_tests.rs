@@ -306,27 +306,27 @@ fn errors_name_the_place_and_the_type() {
 }
 
 #[test]
-fn deliveries_agree_where_the_payload_is_an_object_and_are_refused_otherwise() {
+fn flat_deliveries_agree_and_keep_what_they_do_not_name() {
     for body in [
-        r#"{"event":"response.created","timestamp":1725186600,"data":{"id":"x","chatbotId":"y"}}"#,
-        r#"{"event":"conversation.started","timestamp":"2024-09-01T10:30:00.000Z","data":{},"extra":1}"#,
-        r#"{"event":"bot.renamed","timestamp":null,"data":{"a":[1]}}"#,
+        r#"{"event":"response.created","chatSessionId":"sess_abc123def456","responseId":"65a1b2c3d4e5f6a7b8c9d0e1","botId":"64f8a2b3c1d4e5f6a7b8c9d0","visitorId":"visitor_xyz789","timestamp":"2024-12-15T09:30:00.000Z"}"#,
+        r#"{"event":"response.updated","responseId":"65a1b2c3d4e5f6a7b8c9d0e1","botId":"64f8a2b3c1d4e5f6a7b8c9d0","chatSessionId":"sess_abc123def456","timestamp":"2024-12-15T09:30:00.000Z"}"#,
+        r#"{"event":"conversation.started","chatSessionId":"sess_1","botId":"64f8a2b3c1d4e5f6a7b8c9d0","visitorId":"visitor_1","timestamp":"2024-12-15T09:30:00.000Z","channel":"web"}"#,
+        r#"{"event":"bot.renamed"}"#,
     ] {
         let by_serde = serde_json::from_str::<crate::WebhookDelivery>(body)
             .map(|delivery| serde_json::to_value(delivery).unwrap_or_default())
             .map_err(|e| e.to_string());
-        compare(body, &DELIVERY, by_serde, object(parsed(body), &DELIVERY));
+        let checked = object(parsed(body), &DELIVERY);
+        assert_eq!(
+            checked.as_ref().ok(),
+            by_serde.as_ref().ok(),
+            "{body}: the checker and serde disagree"
+        );
     }
-    let absent = object(parsed(r#"{"event":"x"}"#), &DELIVERY).ok();
-    assert_eq!(
-        absent,
-        Some(parsed(r#"{"event":"x","timestamp":null,"data":{}}"#))
-    );
     for body in [
-        r#"{"event":"x","data":[1]}"#,
-        r#"{"event":"x","data":null}"#,
-        r#"{"event":"x","timestamp":true}"#,
-        r#"{"timestamp":1}"#,
+        r#"{"event":"x","botId":1}"#,
+        r#"{"event":"x","timestamp":1725186600}"#,
+        r#"{"botId":"64f8a2b3c1d4e5f6a7b8c9d0"}"#,
         "[]",
     ] {
         assert!(object(parsed(body), &DELIVERY).is_err(), "{body}");

@@ -190,7 +190,7 @@ fn fix<T: JsonTree>(
             TextOrEmpty => T::from_text(""),
             CountOrZero => T::from_count(0),
             FlagOrTrue => T::from_flag(true),
-            CallLimit | Timestamp => T::null(),
+            CallLimit => T::null(),
             JsonObject => T::new_object(),
         }));
     };
@@ -201,7 +201,6 @@ fn fix<T: JsonTree>(
         Count | CountOrZero => whole_number(&v, u64::MAX).is_some(),
         Flag | FlagOrTrue => v.boolean().is_some(),
         JsonObject => v.is_object(),
-        Timestamp => v.is_null() || v.is_string() || v.number().is_some(),
         PlanName => {
             let name = v.text().ok_or_else(|| at.wrong("a string", &v))?;
             let plan = Plan::from_name(&name);
@@ -233,7 +232,6 @@ fn expected(field_type: FieldType) -> &'static str {
         JsonObject => "an object",
         CallLimit => "a number, null or \"unlimited\"",
         EventNames => "an array of strings",
-        Timestamp => "a number or a string",
     }
 }
 

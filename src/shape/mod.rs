@@ -47,9 +47,6 @@ pub enum FieldType {
     EventNames,
     /// Any JSON object, kept as it is; `{}` when absent.
     JsonObject,
-    /// A time as a webhook sender writes it: Unix seconds (a number) or ISO
-    /// 8601 (a string); `null` when absent.
-    Timestamp,
 }
 
 /// The fields of one wire object, in the order the serde type writes them.
@@ -113,14 +110,17 @@ pub const DELETED_WEBHOOK: Shape = Shape {
     fields: &[("id", Text), ("deleted", Flag)],
 };
 
-/// [`crate::WebhookDelivery`], as a live event carries it. Stricter than the
-/// serde type, which takes any JSON for `timestamp` and `data`: a delivery
-/// whose payload is not an object is not one the documented events send.
+/// [`crate::WebhookDelivery`], the flat body a live event carries: the
+/// event, the ids it names, and its ISO 8601 timestamp. Fields it does not
+/// name are kept, as the serde type keeps them.
 pub const DELIVERY: Shape = Shape {
     fields: &[
         ("event", Text),
-        ("timestamp", Timestamp),
-        ("data", JsonObject),
+        ("chatSessionId", OptionalText),
+        ("responseId", OptionalText),
+        ("botId", OptionalText),
+        ("visitorId", OptionalText),
+        ("timestamp", OptionalText),
     ],
 };
 

@@ -2,19 +2,20 @@
 
 use super::open_enum::open_enum_serde;
 use super::usage::Limit;
+use crate::protocol::plans::{plan_facts, PlanFacts};
 
 /// A Conferbot plan. Names decode case-insensitively; unknown plans are kept.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Plan {
-    /// No API access.
+    /// No API access (see [`crate::protocol::plans`] for each plan's figures).
     Free,
-    /// 10,000 calls a month, 5 webhooks.
+    /// The entry plan with API access.
     Starter,
-    /// 50,000 calls a month, 15 webhooks.
+    /// Pro.
     Pro,
-    /// 200,000 calls a month, 50 webhooks.
+    /// Business.
     Business,
-    /// Unlimited calls, 999 webhooks.
+    /// Enterprise: unlimited calls.
     Enterprise,
     /// A plan this version does not know, as the server named it.
     Other(String),
@@ -50,33 +51,29 @@ impl Plan {
             .unwrap_or_else(|| Self::Other(raw.to_owned()))
     }
 
+    /// This plan's row of the plan table (`None` for a plan this version
+    /// does not know).
+    pub fn facts(&self) -> Option<&'static PlanFacts> {
+        match self {
+            Self::Other(_) => None,
+            known => plan_facts(known.as_str()),
+        }
+    }
+
     /// Whether the plan may call the API at all (Free may not: `403`).
+    /// Unknown plans are assumed to, as the server would refuse otherwise.
     pub fn has_api_access(&self) -> bool {
-        !matches!(self, Self::Free)
+        self.facts().map_or(true, |facts| facts.api_access)
     }
 
     /// Monthly API calls allowed; `None` for a plan this version does not know.
     pub fn monthly_calls(&self) -> Option<Limit> {
-        match self {
-            Self::Free => Some(Limit::Calls(0)),
-            Self::Starter => Some(Limit::Calls(10_000)),
-            Self::Pro => Some(Limit::Calls(50_000)),
-            Self::Business => Some(Limit::Calls(200_000)),
-            Self::Enterprise => Some(Limit::Unlimited),
-            Self::Other(_) => None,
-        }
+        self.facts().map(|facts| facts.monthly_calls)
     }
 
     /// Webhooks allowed; `None` for a plan this version does not know.
     pub fn webhook_limit(&self) -> Option<u32> {
-        match self {
-            Self::Free => Some(0),
-            Self::Starter => Some(5),
-            Self::Pro => Some(15),
-            Self::Business => Some(50),
-            Self::Enterprise => Some(999),
-            Self::Other(_) => None,
-        }
+        self.facts().map(|facts| facts.webhooks)
     }
 }
 

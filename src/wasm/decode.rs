@@ -43,7 +43,9 @@ pub(crate) fn page(body: &JsValue, item: &Shape) -> Result<(JsValue, Page<()>), 
 }
 
 /// A live event as JS sees it: `{ type, id, timestamp, data }`, where a
-/// delivery's `data` is its payload and a resync notice's is `{ reason }`.
+/// delivery's `data` is its whole flat body (`event`, `botId`,
+/// `responseId`, `chatSessionId`, `visitorId`, `timestamp`, and any field
+/// this version does not know) and a resync notice's is `{ reason }`.
 pub(crate) fn live_event(event: &ConferbotEvent) -> Result<JsValue, Error> {
     let mut what = String::from("event ");
     what.push_str(&text::quote(&event.id));
@@ -60,11 +62,11 @@ pub(crate) fn live_event(event: &ConferbotEvent) -> Result<JsValue, Error> {
         let delivery = checked(&payload, &what, |tree| {
             shape::object(tree.clone(), &DELIVERY)
         })?;
-        let field = |name: &str| Reflect::get(&delivery, &JsValue::from_str(name)).ok();
-        (
-            field("timestamp").unwrap_or(JsValue::NULL),
-            field("data").unwrap_or_else(|| Object::new().into()),
-        )
+        let timestamp = Reflect::get(&delivery, &JsValue::from_str("timestamp"))
+            .ok()
+            .filter(|t| !t.is_undefined())
+            .unwrap_or(JsValue::NULL);
+        (timestamp, delivery)
     };
     let out = Object::new();
     let fields = [

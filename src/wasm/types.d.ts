@@ -111,11 +111,12 @@ export interface ConferbotEvent {
   type: WebhookEvent | "resync";
   /** Its id on the stream (what a reconnection sends as `Last-Event-ID`). */
   id: string;
-  /** When it happened, as the webhook's sender wrote it: Unix seconds or ISO 8601; `null` when not said. */
-  timestamp: number | string | null;
+  /** When it was dispatched, ISO 8601 as Conferbot wrote it; `null` when not said (and for `"resync"`). */
+  timestamp: string | null;
   /**
-   * What it carries: for `response.*` the `ChatbotResponse`; for `conversation.*`
-   * `conversationId`, `chatbotId` and `startedAt` / `completedAt`; for `"resync"`, `reason`.
+   * What it carries: for a webhook event the delivery's flat body (`event`, `botId`,
+   * `responseId`, `chatSessionId`, `visitorId`, `timestamp`: ids only, never the
+   * response's content; fields added later are kept); for `"resync"`, `reason`.
    */
   data: { [key: string]: JsonValue };
 }

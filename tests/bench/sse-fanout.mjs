@@ -60,12 +60,16 @@ function connect(i) {
 
 /** Posts one signed delivery; resolves with the status. */
 function post(n) {
-  const now = Math.floor(Date.now() / 1000);
+  const now = new Date().toISOString();
   const id = randomBytes(12).toString("hex");
+  // The documented flat delivery body (shared/reference/conferbot-webhooks.md).
   const body = JSON.stringify({
     event: "response.created",
+    chatSessionId: `sess_${id.slice(0, 12)}`,
+    responseId: id,
+    botId: "0123456789abcdef01234567",
+    visitorId: `visitor_${id.slice(-6)}`,
     timestamp: now,
-    data: { id, chatbotId: "0123456789abcdef01234567", status: "completed", answers: {}, createdAt: "2026-01-01T00:00:00.000Z" },
   });
   const signature = createHmac("sha256", secret).update(body).digest("hex");
   return new Promise((resolve, reject) => {
@@ -77,7 +81,7 @@ function post(n) {
         "content-length": Buffer.byteLength(body),
         "x-webhook-signature": signature,
         "x-webhook-event": "response.created",
-        "x-webhook-timestamp": String(now),
+        "x-webhook-timestamp": now,
       },
     }, (res) => {
       res.resume();

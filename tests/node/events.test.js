@@ -68,22 +68,23 @@ describe("live events through the BFF", () => {
       const event = first.value;
       assert.equal(event.type, "response.created");
       assert.match(event.id, /^\d+$/);
-      assert.equal(typeof event.timestamp, "number");
-      assert.ok(created.has(event.data.id), JSON.stringify(event));
-      assert.match(event.data.chatbotId, /^[0-9a-f]{24}$/);
-      assert.equal(typeof event.data.answers, "object");
+      assert.match(event.timestamp, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/);
+      assert.ok(created.has(event.data.responseId), JSON.stringify(event));
+      assert.match(event.data.botId, /^[0-9a-f]{24}$/);
+      assert.match(event.data.chatSessionId, /^sess_/);
+      assert.equal(event.data.answers, undefined, "a delivery carries ids, never the response's content");
       assert.match(cutter.heads[0], /^GET \/api\/conferbot\/events HTTP\/1\.1\r\n/);
       assert.match(cutter.heads[0], /\r\naccept: text\/event-stream\r\n/i);
 
       // Cut the stream, and let an event happen while the client is away.
       cutter.hold();
       cutter.cut();
-      const missed = (await bff.admin.simulate({ event: "conversation.started" })).data;
+      const missed = (await bff.admin.simulate({ event: "conversation.started" })).delivery;
       await until("the delivery of the missed event", async () =>
         (await bff.admin.deliveries()).some((d) => d.event === "conversation.started" && d.delivered));
       cutter.release();
       const replayed = await nextOfType(iterator, "conversation.started");
-      assert.equal(replayed.data.conversationId, missed.conversationId);
+      assert.equal(replayed.data.chatSessionId, missed.chatSessionId);
       const resumedFrom = /\r\nlast-event-id: (\d+)\r\n/i.exec(cutter.heads.at(-1));
       assert.ok(resumedFrom, cutter.heads.at(-1));
       assert.ok(Number(resumedFrom[1]) >= Number(event.id));

@@ -85,8 +85,8 @@ describe("the packed package", () => {
          for await (const live of client.events({ signal, timeoutMs: 5000 })) {
            const seen: ConferbotEvent = live;
            const type: WebhookEvent | "resync" = seen.type;
-           const when: number | string | null = seen.timestamp;
-           const chatbot = seen.data.chatbotId;
+           const when: string | null = seen.timestamp;
+           const chatbot = seen.data.botId;
            if (typeof chatbot === "string") names += chatbot.length + seen.id.length;
            // @ts-expect-error: an event's id is a string
            const wrongId: number = seen.id;

@@ -182,7 +182,7 @@ export class ChatbotsElement extends ConferbotElement {
       return;
     }
     if (!ROW_EVENTS.has(event.type)) return;
-    const id = event.data.chatbotId;
+    const id = event.data.botId;
     if (typeof id === "string" && this.#shown?.data.some((bot) => bot.id === id)) this.#liveRead.request();
   }
 

@@ -13,8 +13,9 @@ use crate::secret::{ApiKey, WebhookSecret};
 
 /// Where the API is mounted by default: `/api/conferbot/external/v1/...`.
 pub const DEFAULT_MOUNT: &str = conferbot::BFF_MOUNT;
-/// Where webhook deliveries are received by default, under the mount.
-pub const DEFAULT_WEBHOOK_PATH: &str = "/webhooks/incoming";
+/// Where webhook deliveries are received by default, under the mount (the
+/// core's fact).
+pub use conferbot::protocol::bff::WEBHOOK_RECEIVER_PATH as DEFAULT_WEBHOOK_PATH;
 /// Where browsers subscribe to live events, under the mount (the core's fact,
 /// shared with the client).
 pub use conferbot::EVENTS_PATH;

@@ -201,12 +201,8 @@ fn allow_list(allowed: &[Method]) -> String {
         .join(", ")
 }
 
-/// Whole seconds, rounded up, at least 1: `Retry-After: 0` would invite a
-/// retry storm.
-pub(crate) fn retry_after_secs(wait: Duration) -> u64 {
-    let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-    secs.max(1)
-}
+/// `Retry-After` rounding is the core's protocol fact.
+pub(crate) use conferbot::protocol::api::retry_after_secs;
 
 #[cfg(test)]
 mod tests {

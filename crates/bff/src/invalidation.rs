@@ -31,9 +31,7 @@ impl Invalidation {
     pub fn of_delivery(delivery: &WebhookDelivery) -> Self {
         Self {
             operations: delivery.event.invalidates(),
-            chatbot: delivery
-                .chatbot_id()
-                .and_then(|id| ObjectId::parse(id, "chatbot id").ok()),
+            chatbot: delivery.bot(),
         }
     }
 
@@ -97,15 +95,9 @@ mod tests {
     }
 
     fn delivery(event: WebhookEvent, chatbot: Option<&str>) -> WebhookDelivery {
-        let data = chatbot.map_or(
-            serde_json::json!({}),
-            |id| serde_json::json!({"chatbotId": id}),
-        );
-        WebhookDelivery {
-            event,
-            timestamp: serde_json::Value::Null,
-            data,
-        }
+        let mut delivery = WebhookDelivery::new(event, "2024-12-15T09:30:00.000Z");
+        delivery.bot_id = chatbot.map(str::to_owned);
+        delivery
     }
 
     #[test]

@@ -32,6 +32,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", launch.listen))?;
     let addr = listener.local_addr()?;
+    // Handlers first: a harness may signal as soon as it reads the line below.
+    let shutdown = shutdown::signal();
     // Harnesses parse these lines: first the BFF, then the sandbox's root.
     let mut stdout = std::io::stdout().lock();
     writeln!(stdout, "listening on http://{addr}")?;
@@ -44,7 +46,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     let live = launch.sandbox.as_ref().map(|sandbox| {
         live_sandbox::start(addr, &launch.config, sandbox.admin_url(), launch.activity)
     });
-    serve(launch.config, listener, shutdown::signal()).await?;
+    serve(launch.config, listener, shutdown).await?;
     if let Some(live) = live {
         live.abort();
     }

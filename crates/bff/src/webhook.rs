@@ -1,8 +1,10 @@
 //! The webhook receiver: `POST {mount}/webhooks/incoming` (`--webhook-path`).
 //!
-//! Conferbot (or the sandbox) POSTs `{"event","timestamp","data"}` signed
-//! with `x-webhook-signature`, the hex HMAC-SHA256 of the raw body under the
-//! webhook secret. A delivery is accepted only when, in this order:
+//! Conferbot (or the sandbox) POSTs the documented flat body
+//! (`{"event","chatSessionId","responseId","botId","visitorId","timestamp"}`,
+//! [`WebhookDelivery`]) signed with `x-webhook-signature`, the hex
+//! HMAC-SHA256 of the raw body under the webhook secret. A delivery is
+//! accepted only when, in this order:
 //! - the body is at most 64 KiB (else `413`);
 //! - a secret is configured (else `503`: unsigned deliveries are never taken);
 //! - `x-webhook-signature` verifies against the raw body (else `401`);
@@ -26,6 +28,7 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
+use conferbot::protocol::webhooks::{EVENT_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER};
 use conferbot::timestamp::parse_webhook_timestamp;
 use conferbot::{verify_webhook_signature, WebhookDelivery};
 use serde_json::json;
@@ -121,7 +124,7 @@ async fn accept(
     let event = delivery.event.as_str().to_owned();
     let data =
         serde_json::to_string(&delivery).map_err(|_| (Rejection::Malformed, BffError::Internal))?;
-    let signature = header(headers, "x-webhook-signature")
+    let signature = header(headers, SIGNATURE_HEADER)
         .unwrap_or_default()
         .to_ascii_lowercase();
     // A retry is identical byte for byte, so the signature names the delivery.
@@ -154,7 +157,7 @@ pub fn verify(
     now: i64,
 ) -> Result<WebhookDelivery, (Rejection, BffError)> {
     let unauthorized = |reason, why| (reason, BffError::WebhookUnauthorized(why));
-    let signature = header(headers, "x-webhook-signature").ok_or_else(|| {
+    let signature = header(headers, SIGNATURE_HEADER).ok_or_else(|| {
         unauthorized(
             Rejection::Signature,
             "the x-webhook-signature header is missing",
@@ -170,11 +173,11 @@ pub fn verify(
         (
             Rejection::Malformed,
             BffError::InvalidRequest(format!(
-                "the body must be a delivery like {{\"event\": \"response.created\", \"timestamp\": 1725186600, \"data\": {{}}}} ({err})"
+                "the body must be a delivery like {{\"event\": \"response.created\", \"botId\": \"64f8a2b3c1d4e5f6a7b8c9d0\", \"responseId\": \"…\", \"chatSessionId\": \"sess_…\", \"timestamp\": \"2024-12-15T09:30:00.000Z\"}} ({err})"
             )),
         )
     })?;
-    let named = header(headers, "x-webhook-event").unwrap_or(delivery.event.as_str());
+    let named = header(headers, EVENT_HEADER).unwrap_or(delivery.event.as_str());
     if !delivery.event.is_known() || named != delivery.event.as_str() {
         let why = conferbot::WebhookEvent::parse_known(named)
             .and_then(|_| conferbot::WebhookEvent::parse_known(delivery.event.as_str()))
@@ -185,7 +188,7 @@ pub fn verify(
             );
         return Err((Rejection::UnknownEvent, BffError::InvalidRequest(why)));
     }
-    let stamped = header(headers, "x-webhook-timestamp")
+    let stamped = header(headers, TIMESTAMP_HEADER)
         .and_then(parse_webhook_timestamp)
         .ok_or_else(|| {
             unauthorized(
@@ -194,11 +197,10 @@ pub fn verify(
             )
         })?;
     // The header is not signed; the body's timestamp is. They must agree.
-    let signed = match &delivery.timestamp {
-        serde_json::Value::Null => None,
-        serde_json::Value::String(text) => parse_webhook_timestamp(text),
-        other => parse_webhook_timestamp(&other.to_string()),
-    };
+    let signed = delivery
+        .timestamp
+        .as_deref()
+        .and_then(parse_webhook_timestamp);
     if signed.is_some_and(|signed| signed != stamped) {
         return Err(unauthorized(
             Rejection::Timestamp,
@@ -260,53 +262,66 @@ mod tests {
         .map_err(|(r, _)| r)
     }
 
-    #[test]
-    fn accepts_both_timestamp_styles() {
-        let body = format!(r#"{{"event":"response.created","timestamp":{NOW},"data":{{}}}}"#);
-        assert!(check(
-            &signed(&body, &NOW.to_string(), Some("response.created")),
-            &body
+    /// A documented flat body of `event` stamped `at` (Unix seconds).
+    fn flat(event: &str, at: i64) -> String {
+        let iso = conferbot::timestamp::format_iso8601_ms(at * 1_000);
+        format!(
+            r#"{{"event":"{event}","chatSessionId":"sess_abc123def456","responseId":"65a1b2c3d4e5f6a7b8c9d0e1","botId":"64f8a2b3c1d4e5f6a7b8c9d0","visitorId":"visitor_xyz789","timestamp":"{iso}"}}"#
         )
-        .is_ok());
-        let body =
-            r#"{"event":"response.created","timestamp":"2024-09-01T10:30:00.000Z","data":{}}"#;
-        assert!(check(&signed(body, "2024-09-01T10:30:00.000Z", None), body).is_ok());
+    }
+
+    fn iso(at: i64) -> String {
+        conferbot::timestamp::format_iso8601_ms(at * 1_000)
+    }
+
+    #[test]
+    fn accepts_the_documented_delivery_with_either_header_style() {
+        let body = flat("response.created", NOW);
+        let delivery = check(&signed(&body, &iso(NOW), Some("response.created")), &body).unwrap();
+        assert_eq!(delivery.bot_id.as_deref(), Some("64f8a2b3c1d4e5f6a7b8c9d0"));
+        assert!(check(&signed(&body, &NOW.to_string(), None), &body).is_ok());
     }
 
     #[test]
     fn refuses_each_kind_of_bad_delivery() {
-        let body = format!(r#"{{"event":"response.created","timestamp":{NOW},"data":{{}}}}"#);
-        let mut forged = signed(&body, &NOW.to_string(), None);
+        let body = flat("response.created", NOW);
+        let mut forged = signed(&body, &iso(NOW), None);
         forged.insert("x-webhook-signature", "00ff".parse().unwrap());
         assert_eq!(check(&forged, &body).unwrap_err(), Rejection::Signature);
-        let mut unsigned = signed(&body, &NOW.to_string(), None);
+        let mut unsigned = signed(&body, &iso(NOW), None);
         unsigned.remove("x-webhook-signature");
         assert_eq!(check(&unsigned, &body).unwrap_err(), Rejection::Signature);
-        let mut undated = signed(&body, &NOW.to_string(), None);
+        let mut undated = signed(&body, &iso(NOW), None);
         undated.remove("x-webhook-timestamp");
         assert_eq!(check(&undated, &body).unwrap_err(), Rejection::Timestamp);
-        let moved = signed(&body, &(NOW + 60).to_string(), None);
+        let moved = signed(&body, &iso(NOW + 60), None);
         assert_eq!(check(&moved, &body).unwrap_err(), Rejection::Timestamp);
 
         let old = NOW - 301;
-        let stale = format!(r#"{{"event":"response.created","timestamp":{old},"data":{{}}}}"#);
+        let stale = flat("response.created", old);
         assert_eq!(
-            check(&signed(&stale, &old.to_string(), None), &stale).unwrap_err(),
+            check(&signed(&stale, &iso(old), None), &stale).unwrap_err(),
             Rejection::Stale
         );
 
-        let unknown = format!(r#"{{"event":"bot.deleted","timestamp":{NOW},"data":{{}}}}"#);
+        let unknown = flat("bot.deleted", NOW);
         assert_eq!(
-            check(&signed(&unknown, &NOW.to_string(), None), &unknown).unwrap_err(),
+            check(&signed(&unknown, &iso(NOW), None), &unknown).unwrap_err(),
             Rejection::UnknownEvent
         );
-        let mismatch = signed(&body, &NOW.to_string(), Some("response.updated"));
+        let mismatch = signed(&body, &iso(NOW), Some("response.updated"));
         assert_eq!(
             check(&mismatch, &body).unwrap_err(),
             Rejection::UnknownEvent
         );
         assert_eq!(
-            check(&signed("[1]", &NOW.to_string(), None), "[1]").unwrap_err(),
+            check(&signed("[1]", &iso(NOW), None), "[1]").unwrap_err(),
+            Rejection::Malformed
+        );
+        // The old wrapped shape with a numeric timestamp is not a delivery.
+        let wrapped = format!(r#"{{"event":"response.created","timestamp":{NOW},"data":{{}}}}"#);
+        assert_eq!(
+            check(&signed(&wrapped, &NOW.to_string(), None), &wrapped).unwrap_err(),
             Rejection::Malformed
         );
     }

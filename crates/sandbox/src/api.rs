@@ -17,11 +17,13 @@ use conferbot::{Operation, RouteMatch, API_KEY_HEADER, API_PREFIX, EXTERNAL_PREF
 
 use crate::clock::{month_of, ms_until_next_month, now_ms};
 use crate::faults::{self, ConnectionKill, FaultKind};
-use crate::limiter::{exceeded_message, retry_after_secs};
 use crate::quota;
 use crate::reply::Refusal;
 use crate::state::{lock, SandboxState};
 use crate::{chatbots, reply, webhooks};
+use conferbot::protocol::api::{
+    rate_limit_message, retry_after_secs, INVALID_KEY_ERROR, MONTHLY_LIMIT_ERROR, RATE_LIMIT_ERROR,
+};
 
 /// Largest request body read (a webhook create is a few hundred bytes).
 const MAX_BODY: usize = 64 * 1024;
@@ -86,7 +88,7 @@ fn admit(state: &SandboxState, request: &Request) -> Result<usize, Refusal> {
         .keys
         .workspace_of(key)
         .and_then(|ws| Some((ws, state.key_entry(ws)?)))
-        .ok_or_else(|| reply::error(StatusCode::UNAUTHORIZED, "Invalid or missing API key"))?;
+        .ok_or_else(|| reply::error(StatusCode::UNAUTHORIZED, INVALID_KEY_ERROR))?;
     if !entry.plan.has_api_access() {
         return Err(reply::error_with_message(
             StatusCode::FORBIDDEN,
@@ -102,8 +104,8 @@ fn admit(state: &SandboxState, request: &Request) -> Result<usize, Refusal> {
         let rate = state.config.rate;
         return Err(reply::error_with_message(
             StatusCode::TOO_MANY_REQUESTS,
-            "Rate limit exceeded",
-            exceeded_message(rate),
+            RATE_LIMIT_ERROR,
+            rate_limit_message(rate),
         )
         .retry_after(retry_after_secs(wait)));
     }
@@ -114,7 +116,7 @@ fn admit(state: &SandboxState, request: &Request) -> Result<usize, Refusal> {
         let secs = u64::try_from(ms_until_next_month(now).div_euclid(1_000)).unwrap_or(1);
         return Err(reply::error_with_message(
             StatusCode::TOO_MANY_REQUESTS,
-            "Monthly API limit reached",
+            MONTHLY_LIMIT_ERROR,
             quota::exhausted_message(&entry.plan, exhausted.limit),
         )
         .retry_after(secs.max(1)));

@@ -11,7 +11,10 @@ use crate::state::{lock, SandboxState};
 
 /// `{"error": "Chatbot not found"}`, also for another workspace's chatbot.
 pub fn chatbot_not_found() -> Refusal {
-    reply::error(StatusCode::NOT_FOUND, "Chatbot not found")
+    reply::error(
+        StatusCode::NOT_FOUND,
+        conferbot::protocol::api::CHATBOT_NOT_FOUND_ERROR,
+    )
 }
 
 /// The page the query asks for; `400` with the core's words if it is not valid.

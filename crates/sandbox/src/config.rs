@@ -49,8 +49,6 @@ pub struct SandboxConfig {
     /// Signing secret of every webhook created, instead of a generated
     /// `whsec_…` one, so a receiver started beforehand can verify deliveries.
     pub webhook_secret: Option<String>,
-    /// Send `x-webhook-timestamp` as ISO 8601 instead of Unix seconds.
-    pub webhook_timestamp_iso: bool,
     /// First wait before retrying a failed delivery (then ×2, ×4).
     pub delivery_backoff: Duration,
     /// Faults armed at start, hitting the first API calls.
@@ -67,7 +65,6 @@ impl Default for SandboxConfig {
             rate: RateSpec::UPSTREAM,
             extra_keys: Vec::new(),
             webhook_secret: None,
-            webhook_timestamp_iso: false,
             delivery_backoff: DEFAULT_DELIVERY_BACKOFF,
             faults: Vec::new(),
         }

@@ -8,17 +8,15 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use conferbot::{sign_webhook_body, Webhook, WebhookDelivery, WebhookEvent};
+use conferbot::protocol::webhooks::{
+    CONTENT_TYPE, EVENT_HEADER, MAX_RETRIES, SIGNATURE_HEADER, TIMESTAMP_HEADER,
+};
+use conferbot::{sign_webhook_body, Webhook, WebhookDelivery};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 use crate::clock::{iso_ms, now_ms};
 use crate::state::{lock, SandboxState};
 
-/// `User-Agent` of every delivery.
-pub const USER_AGENT: &str = "Conferbot-Webhooks/1.0";
-/// Retries after a failed first attempt (the guide: "up to 3 times").
-pub const MAX_RETRIES: u32 = 3;
 /// Attempts kept in the log; older ones are forgotten first.
 const LOG_CAPACITY: usize = 10_000;
 
@@ -79,30 +77,16 @@ struct Delivery {
     timestamp: String,
 }
 
-/// Sends `event` with `data` to every webhook of workspace `ws` subscribed to
-/// it, on background tasks. Returns how many webhooks it goes to.
-pub fn dispatch(state: &Arc<SandboxState>, ws: usize, event: &WebhookEvent, data: Value) -> usize {
+/// Sends `body` to every webhook of workspace `ws` subscribed to its event,
+/// on background tasks, with `x-webhook-timestamp` the body's own ISO 8601
+/// timestamp. Returns how many webhooks it goes to.
+pub fn dispatch(state: &Arc<SandboxState>, ws: usize, body: &WebhookDelivery) -> usize {
     let hooks = lock(&state.world)
         .workspace(ws)
-        .map(|w| w.subscribers(event))
+        .map(|w| w.subscribers(&body.event))
         .unwrap_or_default();
-    let now = now_ms();
-    // The body's timestamp is written like the header's.
-    let timestamp = if state.config.webhook_timestamp_iso {
-        Value::from(iso_ms(now))
-    } else {
-        Value::from(now.div_euclid(1_000))
-    };
-    let header_timestamp = match &timestamp {
-        Value::String(iso) => iso.clone(),
-        other => other.to_string(),
-    };
-    let body = WebhookDelivery {
-        event: event.clone(),
-        timestamp,
-        data,
-    };
-    let body = match serde_json::to_vec(&body) {
+    let timestamp = body.timestamp.clone().unwrap_or_else(|| iso_ms(now_ms()));
+    let bytes = match serde_json::to_vec(body) {
         Ok(bytes) => Bytes::from(bytes),
         Err(err) => {
             tracing::error!(%err, "could not encode a webhook body");
@@ -112,9 +96,9 @@ pub fn dispatch(state: &Arc<SandboxState>, ws: usize, event: &WebhookEvent, data
     for webhook in &hooks {
         let delivery = Delivery {
             webhook: webhook.clone(),
-            event: event.as_str().to_owned(),
-            body: body.clone(),
-            timestamp: header_timestamp.clone(),
+            event: body.event.as_str().to_owned(),
+            body: bytes.clone(),
+            timestamp: timestamp.clone(),
         };
         tokio::spawn(deliver(Arc::clone(state), delivery));
     }
@@ -150,10 +134,10 @@ async fn send(state: &SandboxState, delivery: &Delivery, attempt: u32) -> Delive
     let result = state
         .http
         .post(&delivery.webhook.url)
-        .header(reqwest::header::CONTENT_TYPE, "application/json")
-        .header("x-webhook-signature", signature)
-        .header("x-webhook-event", &delivery.event)
-        .header("x-webhook-timestamp", &delivery.timestamp)
+        .header(reqwest::header::CONTENT_TYPE, CONTENT_TYPE)
+        .header(SIGNATURE_HEADER, signature)
+        .header(EVENT_HEADER, &delivery.event)
+        .header(TIMESTAMP_HEADER, &delivery.timestamp)
         .body(delivery.body.clone())
         .send()
         .await;

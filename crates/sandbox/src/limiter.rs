@@ -56,40 +56,6 @@ impl SlidingWindow {
     }
 }
 
-/// `Retry-After` in whole seconds: rounded up, and at least 1 so that a client
-/// that honours it never retries straight into the same refusal.
-pub fn retry_after_secs(wait: Duration) -> u64 {
-    let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-    secs.max(1)
-}
-
-/// The 429 `message`: the guide's exact words for the default rate
-/// ("You exceeded 60 requests in 1 minute."), the same sentence for others.
-pub fn exceeded_message(rate: RateSpec) -> String {
-    let noun = if rate.max == 1 { "request" } else { "requests" };
-    format!(
-        "You exceeded {} {noun} in {}.",
-        rate.max,
-        describe_window(rate.window)
-    )
-}
-
-/// `60s` → "1 minute", `2s` → "2 seconds", `1500ms` → "1500 milliseconds".
-fn describe_window(window: Duration) -> String {
-    let ms = window.as_millis();
-    let (n, unit) = if ms % 3_600_000 == 0 {
-        (ms / 3_600_000, "hour")
-    } else if ms % 60_000 == 0 {
-        (ms / 60_000, "minute")
-    } else if ms % 1_000 == 0 {
-        (ms / 1_000, "second")
-    } else {
-        (ms, "millisecond")
-    };
-    let plural = if n == 1 { "" } else { "s" };
-    format!("{n} {unit}{plural}")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -123,37 +89,5 @@ mod tests {
             assert!(limiter.admit("k", t0 + Duration::from_millis(500)).is_err());
         }
         assert!(limiter.admit("k", t0 + Duration::from_secs(2)).is_ok());
-    }
-
-    #[test]
-    fn retry_after_rounds_up_to_at_least_one() {
-        assert_eq!(retry_after_secs(Duration::ZERO), 1);
-        assert_eq!(retry_after_secs(Duration::from_millis(1)), 1);
-        assert_eq!(retry_after_secs(Duration::from_millis(59_001)), 60);
-        assert_eq!(retry_after_secs(Duration::from_secs(60)), 60);
-    }
-
-    #[test]
-    fn messages() {
-        assert_eq!(
-            exceeded_message(RateSpec::UPSTREAM),
-            "You exceeded 60 requests in 1 minute."
-        );
-        assert_eq!(
-            exceeded_message(rate("20/2s")),
-            "You exceeded 20 requests in 2 seconds."
-        );
-        assert_eq!(
-            exceeded_message(rate("1/1s")),
-            "You exceeded 1 request in 1 second."
-        );
-        assert_eq!(
-            exceeded_message(rate("5/250ms")),
-            "You exceeded 5 requests in 250 milliseconds."
-        );
-        assert_eq!(
-            exceeded_message(rate("100/2h")),
-            "You exceeded 100 requests in 2 hours."
-        );
     }
 }

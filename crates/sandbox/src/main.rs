@@ -9,7 +9,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use anyhow::Context;
-use clap::{Parser, ValueEnum};
+use clap::Parser;
 use conferbot::{Plan, RateSpec};
 use conferbot_sandbox::{keys, AnswerStyle, FaultSpec, RunningSandbox, SandboxConfig};
 
@@ -58,9 +58,6 @@ struct Args {
     /// Signing secret of every webhook created (default: a generated whsec_… per webhook).
     #[arg(long, value_name = "SECRET")]
     webhook_secret: Option<String>,
-    /// Format of the x-webhook-timestamp header.
-    #[arg(long, value_enum, default_value_t = Timestamp::Unix)]
-    webhook_timestamp: Timestamp,
     /// First wait before retrying a failed webhook delivery (doubles each retry).
     #[arg(long, default_value = "1s", value_parser = conferbot::rate::parse_duration)]
     delivery_backoff: Duration,
@@ -68,14 +65,6 @@ struct Args {
     /// truncated, delay, drop; ARG = status or delay ms). Repeatable.
     #[arg(long = "fault", value_name = "KIND:COUNT")]
     faults: Vec<FaultSpec>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum Timestamp {
-    /// Unix seconds.
-    Unix,
-    /// ISO 8601.
-    Iso,
 }
 
 #[tokio::main]
@@ -93,13 +82,13 @@ async fn main() -> anyhow::Result<()> {
         rate: args.rate,
         extra_keys: args.keys,
         webhook_secret: args.webhook_secret,
-        webhook_timestamp_iso: args.webhook_timestamp == Timestamp::Iso,
         delivery_backoff: args.delivery_backoff,
         faults: args.faults,
     };
     let sandbox = RunningSandbox::start(config, args.listen)
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
+    let shutdown = shutdown_signal();
     // The first line is the contract with harnesses: print it before any log.
     let mut stdout = std::io::stdout();
     writeln!(stdout, "listening on http://{}", sandbox.addr())?;
@@ -112,36 +101,47 @@ async fn main() -> anyhow::Result<()> {
         )
         .init();
     tracing::info!(base = %sandbox.base_url(), admin = %sandbox.admin_url(), "ready");
-    shutdown_signal().await;
+    shutdown.await;
     tracing::info!("shutting down");
     sandbox.shutdown().await;
     Ok(())
 }
 
-/// Resolves on SIGINT (Ctrl-C) or, on Unix, SIGTERM.
-async fn shutdown_signal() {
-    let ctrl_c = async {
+/// Installs the SIGINT and SIGTERM handlers now (before the `listening on`
+/// line, or a harness's prompt signal would meet the default action and kill
+/// the process), and resolves on the first of either.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
+    #[cfg(unix)]
+    let (interrupt, terminate) = {
+        use tokio::signal::unix::{signal, SignalKind};
+        (
+            signal(SignalKind::interrupt()),
+            signal(SignalKind::terminate()),
+        )
+    };
+    async move {
+        #[cfg(unix)]
+        {
+            let wait = |stream: std::io::Result<tokio::signal::unix::Signal>| async move {
+                match stream {
+                    Ok(mut stream) => {
+                        stream.recv().await;
+                    }
+                    Err(err) => {
+                        tracing::warn!(%err, "cannot listen for a shutdown signal");
+                        std::future::pending::<()>().await;
+                    }
+                }
+            };
+            tokio::select! {
+                () = wait(interrupt) => {},
+                () = wait(terminate) => {},
+            }
+        }
+        #[cfg(not(unix))]
         if let Err(err) = tokio::signal::ctrl_c().await {
             tracing::warn!(%err, "cannot listen for Ctrl-C");
             std::future::pending::<()>().await;
         }
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(err) => {
-                tracing::warn!(%err, "cannot listen for SIGTERM");
-                std::future::pending::<()>().await;
-            }
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
     }
 }

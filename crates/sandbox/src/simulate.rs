@@ -1,6 +1,13 @@
 //! `POST /sandbox/responses`: something happens in a workspace (by default a
 //! new response), the data changes as upstream's would, and subscribed
-//! webhooks are sent the event.
+//! webhooks are sent the event's flat body
+//! (`{"event","chatSessionId","responseId","botId","visitorId","timestamp"}`,
+//! see [`WebhookDelivery`]).
+//!
+//! The API's response records carry no session or visitor, so the sandbox
+//! derives them from the response id (`sess_` and its first 12 hex digits,
+//! `visitor_` and its last 6): a `response.updated` names the same session as
+//! the `response.created` of that response. Conversations get fresh ids.
 
 use std::sync::Arc;
 
@@ -8,7 +15,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use conferbot::{ChatbotResponse, WebhookEvent};
+use conferbot::{ChatbotResponse, WebhookDelivery, WebhookEvent};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
@@ -34,7 +41,9 @@ pub struct SimulateEvent {
 }
 
 /// Applies the event and starts its deliveries; answers
-/// `{"data": payload, "deliveries": n}`, `201` when a response was created.
+/// `{"data": record, "delivery": body, "deliveries": n}` (the response record
+/// created or updated, or the conversation's ids; the body each webhook is
+/// sent), `201` when a response was created.
 pub async fn handle(
     State(state): State<Arc<SandboxState>>,
     body: Bytes,
@@ -47,22 +56,23 @@ pub async fn handle(
         .ok_or_else(|| reply::error(StatusCode::BAD_REQUEST, "Unknown apiKey"))?;
     let event = request.event.as_deref().unwrap_or("response.created");
     let event = WebhookEvent::parse_known(event).map_err(|err| reply::bad_request(&err))?;
-    let (status, data) = apply(&state, ws, &event, request)?;
-    let deliveries = delivery::dispatch(&state, ws, &event, data.clone());
+    let (status, data, body) = apply(&state, ws, &event, request)?;
+    let deliveries = delivery::dispatch(&state, ws, &body);
     tracing::info!(event = event.as_str(), deliveries, "simulated event");
     Ok(reply::json(
         status,
-        &json!({"data": data, "deliveries": deliveries}),
+        &json!({"data": data, "delivery": body, "deliveries": deliveries}),
     ))
 }
 
-/// Changes the workspace as the event says; the event's `data` payload.
+/// Changes the workspace as the event says; the record it made or changed,
+/// and the delivery body that announces it.
 fn apply(
     state: &SandboxState,
     ws: usize,
     event: &WebhookEvent,
     request: SimulateEvent,
-) -> Result<(StatusCode, Value), Refusal> {
+) -> Result<(StatusCode, Value, WebhookDelivery), Refusal> {
     let mut world = lock(&state.world);
     let World { workspaces, ids } = &mut *world;
     let workspace = workspaces.get_mut(ws).ok_or_else(chatbot_not_found)?;
@@ -74,6 +84,8 @@ fn apply(
         return Err(chatbot_not_found());
     }
     let now = now_ms();
+    let mut body = WebhookDelivery::new(event.clone(), iso_ms(now));
+    body.bot_id = Some(chatbot_id.clone());
     let to_value = |v: &ChatbotResponse| serde_json::to_value(v).unwrap_or(Value::Null);
     match event {
         WebhookEvent::ResponseCreated => {
@@ -86,32 +98,58 @@ fn apply(
                 updated_at: iso_ms(now),
             };
             let data = to_value(&response);
+            name_response(&mut body, &response.id, true);
             workspace
                 .add_response(response)
                 .ok_or_else(chatbot_not_found)?;
-            Ok((StatusCode::CREATED, data))
+            Ok((StatusCode::CREATED, data, body))
         }
-        WebhookEvent::ResponseUpdated => workspace
-            .update_newest_response(&chatbot_id, &iso_ms(now))
-            .map(|r| (StatusCode::OK, to_value(&r)))
-            .ok_or_else(|| {
-                reply::error(StatusCode::NOT_FOUND, "Chatbot has no responses to update")
-            }),
+        WebhookEvent::ResponseUpdated => {
+            let updated = workspace
+                .update_newest_response(&chatbot_id, &iso_ms(now))
+                .ok_or_else(|| {
+                    reply::error(StatusCode::NOT_FOUND, "Chatbot has no responses to update")
+                })?;
+            // The reference's `response.updated` example names no visitor.
+            name_response(&mut body, &updated.id, false);
+            Ok((StatusCode::OK, to_value(&updated), body))
+        }
         WebhookEvent::ConversationStarted | WebhookEvent::ConversationCompleted => {
-            let at = if *event == WebhookEvent::ConversationStarted {
-                "startedAt"
-            } else {
-                "completedAt"
-            };
-            let mut data = Map::new();
-            data.insert("conversationId".into(), seed::object_id(ids, now).into());
-            data.insert("chatbotId".into(), chatbot_id.into());
-            data.insert(at.into(), iso_ms(now).into());
-            Ok((StatusCode::OK, Value::Object(data)))
+            let fresh = seed::object_id(ids, now);
+            body.chat_session_id = Some(session_of(&fresh));
+            body.visitor_id = Some(visitor_of(&fresh));
+            let data = json!({
+                "chatSessionId": body.chat_session_id,
+                "botId": body.bot_id,
+                "visitorId": body.visitor_id,
+            });
+            Ok((StatusCode::OK, data, body))
         }
         WebhookEvent::Other(name) => Err(reply::error(
             StatusCode::BAD_REQUEST,
             format!("unknown event {name:?}"),
         )),
     }
+}
+
+/// Fills in the ids of a delivery about response `id`.
+fn name_response(body: &mut WebhookDelivery, id: &str, with_visitor: bool) {
+    body.response_id = Some(id.to_owned());
+    body.chat_session_id = Some(session_of(id));
+    if with_visitor {
+        body.visitor_id = Some(visitor_of(id));
+    }
+}
+
+/// The session the sandbox gives the record with object id `id`.
+fn session_of(id: &str) -> String {
+    format!("sess_{}", id.get(..12).unwrap_or(id))
+}
+
+/// The visitor the sandbox gives the record with object id `id`.
+fn visitor_of(id: &str) -> String {
+    format!(
+        "visitor_{}",
+        id.get(id.len().saturating_sub(6)..).unwrap_or(id)
+    )
 }

@@ -88,7 +88,7 @@ impl SandboxState {
         }
         let http = reqwest::Client::builder()
             .timeout(DELIVERY_TIMEOUT)
-            .user_agent(crate::delivery::USER_AGENT)
+            .user_agent(conferbot::protocol::webhooks::USER_AGENT)
             .build()
             .unwrap_or_default();
         Arc::new(Self {

@@ -93,7 +93,10 @@ pub fn delete(state: &SandboxState, ws: usize, id: &ObjectId) -> Response {
 }
 
 fn webhook_not_found() -> Refusal {
-    reply::error(StatusCode::NOT_FOUND, "Webhook not found")
+    reply::error(
+        StatusCode::NOT_FOUND,
+        conferbot::protocol::api::WEBHOOK_NOT_FOUND_ERROR,
+    )
 }
 
 /// The create body, or `400` naming the missing fields or what is malformed.

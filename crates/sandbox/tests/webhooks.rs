@@ -182,17 +182,47 @@ async fn a_new_response_is_stored_and_delivered_signed() {
     assert_eq!(header("x-webhook-event"), "response.created");
     assert_eq!(header("user-agent"), "Conferbot-Webhooks/1.0");
     assert_eq!(header("content-type"), "application/json");
-    let sent: i64 = header("x-webhook-timestamp").parse().unwrap();
+    let stamp = header("x-webhook-timestamp");
+    assert!(stamp.ends_with('Z'), "ISO 8601 as documented: {stamp}");
+    let sent = conferbot::timestamp::parse_webhook_timestamp(stamp).unwrap();
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_secs() as i64;
     assert!((now - sent).abs() < 60);
+    // The documented flat body, its keys in the reference's order, ids only.
+    let raw: serde_json::Value = serde_json::from_slice(&delivery.body).unwrap();
+    let keys: Vec<&str> = raw
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    let mut documented = vec![
+        "botId",
+        "chatSessionId",
+        "event",
+        "responseId",
+        "timestamp",
+        "visitorId",
+    ];
+    documented.sort_unstable();
+    assert_eq!(keys, documented, "{raw}");
+    let text = std::str::from_utf8(&delivery.body).unwrap();
+    assert!(
+        text.starts_with(r#"{"event":"response.created","chatSessionId":"sess_"#),
+        "{text}"
+    );
     let body: WebhookDelivery = serde_json::from_slice(&delivery.body).unwrap();
     assert_eq!(body.event, conferbot::WebhookEvent::ResponseCreated);
-    assert_eq!(body.timestamp, json!(sent));
-    assert_eq!(&body.data, response);
-    assert_eq!(body.chatbot_id(), Some(bot.id.as_str()));
+    assert_eq!(body.timestamp.as_deref(), Some(stamp));
+    assert_eq!(body.bot_id.as_deref(), Some(bot.id.as_str()));
+    assert_eq!(
+        body.response_id.as_ref(),
+        response["id"].as_str().map(str::to_owned).as_ref()
+    );
+    assert!(body.visitor_id.as_deref().unwrap().starts_with("visitor_"));
+    assert_eq!(&json!(body), &simulated.json["delivery"]);
 
     // The data changed as upstream's would.
     let after = h.get(keys::STARTER, &format!("/chatbots/{}", bot.id)).await;
@@ -214,10 +244,9 @@ async fn a_new_response_is_stored_and_delivered_signed() {
 }
 
 #[tokio::test]
-async fn a_fixed_secret_and_iso_timestamps_when_configured() {
+async fn a_fixed_secret_when_configured_and_flat_conversation_bodies() {
     let h = start(SandboxConfig {
         webhook_secret: Some("whsec_fixed".into()),
-        webhook_timestamp_iso: true,
         ..config()
     })
     .await;
@@ -245,6 +274,15 @@ async fn a_fixed_secret_and_iso_timestamps_when_configured() {
     let stamp = header("x-webhook-timestamp");
     assert!(stamp.ends_with('Z'), "{stamp}");
     assert!(conferbot::timestamp::parse_webhook_timestamp(stamp).is_some());
+    let body: WebhookDelivery = serde_json::from_slice(&delivery.body).unwrap();
+    assert_eq!(body.event, conferbot::WebhookEvent::ConversationStarted);
+    assert!(body
+        .chat_session_id
+        .as_deref()
+        .unwrap()
+        .starts_with("sess_"));
+    assert!(body.visitor_id.as_deref().unwrap().starts_with("visitor_"));
+    assert!(body.bot().is_some() && body.response_id.is_none());
 }
 
 #[tokio::test]
@@ -341,4 +379,35 @@ async fn an_always_failing_receiver_gets_one_try_and_three_retries() {
         .iter()
         .filter(|a| a["status"].is_null())
         .all(|a| a["error"].is_string()));
+}
+
+#[tokio::test]
+async fn an_update_names_the_session_of_the_response_it_changes() {
+    let h = start(config()).await;
+    let receiver = Receiver::start(0, StatusCode::OK).await;
+    h.create_webhook(
+        keys::STARTER,
+        &receiver.url(),
+        &["response.created", "response.updated"],
+    )
+    .await;
+    let created = h.admin_post("/responses", json!({})).await;
+    let updated = h
+        .admin_post("/responses", json!({"event": "response.updated"}))
+        .await;
+    assert_eq!(updated.status, 200, "{:?}", updated.json);
+    let (a, b) = (&created.json["delivery"], &updated.json["delivery"]);
+    assert_eq!(b["event"], "response.updated");
+    assert_eq!(a["responseId"], b["responseId"]);
+    assert_eq!(a["chatSessionId"], b["chatSessionId"]);
+    assert!(
+        b.get("visitorId").is_none(),
+        "as the reference's example: {b}"
+    );
+    let received = receiver.wait_for(2).await;
+    let bodies: Vec<serde_json::Value> = received
+        .iter()
+        .map(|d| serde_json::from_slice(&d.body).unwrap())
+        .collect();
+    assert!(bodies.contains(a) && bodies.contains(b), "{bodies:?}");
 }

@@ -16,9 +16,20 @@ pub fn now() -> i64 {
         .as_secs() as i64
 }
 
-/// A delivery body with `timestamp` written as the header will be.
-pub fn delivery(event: &str, timestamp: Value, data: Value) -> String {
-    json!({"event": event, "timestamp": timestamp, "data": data}).to_string()
+/// A documented flat delivery body of `event` stamped `at` (Unix seconds,
+/// written ISO 8601 as Conferbot does), with `fields` (ids, or fields this
+/// version does not know) between the event and the timestamp.
+pub fn delivery(event: &str, at: i64, fields: Value) -> String {
+    let mut body = serde_json::Map::new();
+    body.insert("event".into(), json!(event));
+    if let Value::Object(fields) = fields {
+        body.extend(fields);
+    }
+    body.insert(
+        "timestamp".into(),
+        json!(conferbot::timestamp::format_iso8601_ms(at * 1_000)),
+    );
+    Value::Object(body).to_string()
 }
 
 /// POSTs `body` to `url` signed with `secret`, with `x-webhook-timestamp: stamp`.

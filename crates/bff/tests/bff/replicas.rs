@@ -233,7 +233,7 @@ async fn a_webhook_on_one_replica_reaches_streams_and_caches_on_the_others() {
         streams.push(SseClient::connect(&replicas.url(replica, EVENTS), None).await);
     }
     let stamp = now();
-    let body = delivery("response.created", json!(stamp), json!({"chatbotId": bot}));
+    let body = delivery("response.created", stamp, json!({"botId": bot}));
     let (status, text) = post_signed(
         &replicas.client,
         &replicas.url(0, HOOK),
@@ -261,7 +261,7 @@ async fn a_webhook_on_one_replica_reaches_streams_and_caches_on_the_others() {
     // A browser that reconnects to another replica resumes from the shared log.
     drop(streams);
     for n in 0..2 {
-        let body = delivery("response.updated", json!(now()), json!({"n": n}));
+        let body = delivery("response.updated", now(), json!({"n": n}));
         let (status, _) = post_signed(
             &replicas.client,
             &replicas.url(1, HOOK),
@@ -310,7 +310,7 @@ async fn with_redis_down_upstream_calls_fail_closed_and_everything_recovers() {
         calls,
         "an upstream call went out unshaped"
     );
-    let body = delivery("response.created", json!(now()), json!({}));
+    let body = delivery("response.created", now(), json!({}));
     let (status, text) = post_signed(
         &replicas.client,
         &replicas.url(0, HOOK),
@@ -338,7 +338,7 @@ async fn with_redis_down_upstream_calls_fail_closed_and_everything_recovers() {
         .contains("conferbot_bff_redis_up 1"));
     let reply = replicas.get(0, "/chatbots?page=1").await;
     assert_eq!(reply.status, 200, "{}", reply.text);
-    let body = delivery("response.created", json!(now()), json!({}));
+    let body = delivery("response.created", now(), json!({}));
     let (status, text) = post_signed(
         &replicas.client,
         &replicas.url(0, HOOK),

@@ -39,8 +39,8 @@ async fn valid_deliveries_in_both_timestamp_styles_reach_sse_exactly_once() {
     let unix = now();
     let body = delivery(
         "response.created",
-        json!(unix),
-        json!({"chatbotId": "64f8a2b3c1d4e5f6a7b8c9d0", "n": 1}),
+        unix,
+        json!({"botId": "64f8a2b3c1d4e5f6a7b8c9d0", "n": 1}),
     );
     let (status, text) = post_signed(
         &h.client,
@@ -55,8 +55,8 @@ async fn valid_deliveries_in_both_timestamp_styles_reach_sse_exactly_once() {
     let iso = conferbot::timestamp::format_iso8601_ms(unix * 1000);
     let body = delivery(
         "conversation.started",
-        json!(iso),
-        json!({"conversationId": "c1"}),
+        unix,
+        json!({"chatSessionId": "sess_c1", "botId": "64f8a2b3c1d4e5f6a7b8c9d0"}),
     );
     let (status, text) = post_signed(
         &h.client,
@@ -98,8 +98,12 @@ async fn valid_deliveries_in_both_timestamp_styles_reach_sse_exactly_once() {
     assert_eq!(ids[1], ids[0] + 1);
     let data: serde_json::Value = serde_json::from_str(&events[0].data).unwrap();
     assert_eq!(data["event"], "response.created");
-    assert_eq!(data["data"]["n"], 1);
-    assert_eq!(data["timestamp"], unix);
+    assert_eq!(data["n"], 1);
+    assert_eq!(
+        data["timestamp"],
+        conferbot::timestamp::format_iso8601_ms(unix * 1000)
+    );
+    assert_eq!(data["botId"], "64f8a2b3c1d4e5f6a7b8c9d0");
 
     let metrics = h
         .client
@@ -131,7 +135,7 @@ async fn bad_deliveries_are_refused_and_never_streamed() {
     let mut sse = SseClient::connect(&h.url(EVENTS), None).await;
     let url = h.url(HOOK);
     let stamp = now().to_string();
-    let good = delivery("response.created", json!(now()), json!({}));
+    let good = delivery("response.created", now(), json!({}));
     let post = |body: String, secret: &'static str, stamp: String, event: &'static str| {
         let (client, url) = (h.client.clone(), url.clone());
         async move { post_signed(&client, &url, &body, secret, &stamp, event).await }
@@ -151,19 +155,19 @@ async fn bad_deliveries_are_refused_and_never_streamed() {
     );
 
     let old = now() - 301;
-    let stale = delivery("response.created", json!(old), json!({}));
+    let stale = delivery("response.created", old, json!({}));
     let (status, text) = post(stale, SECRET, old.to_string(), "response.created").await;
     assert_eq!(status, 401, "{text}");
     assert!(text.contains("tolerance"), "{text}");
 
-    let unknown = delivery("bot.deleted", json!(now()), json!({}));
+    let unknown = delivery("bot.deleted", now(), json!({}));
     let (status, text) = post(unknown, SECRET, stamp.clone(), "bot.deleted").await;
     assert_eq!(status, 400, "{text}");
     assert!(text.contains("unknown webhook event"), "{text}");
 
     let huge = delivery(
         "response.created",
-        json!(now()),
+        now(),
         json!({"pad": "x".repeat(70 * 1024)}),
     );
     let (status, text) = post(huge, SECRET, stamp.clone(), "response.created").await;
@@ -223,7 +227,7 @@ async fn bad_deliveries_are_refused_and_never_streamed() {
 #[tokio::test]
 async fn without_a_secret_the_receiver_refuses_every_delivery() {
     let h = Harness::start().await;
-    let body = delivery("response.created", json!(now()), json!({}));
+    let body = delivery("response.created", now(), json!({}));
     let (status, text) = post_signed(
         &h.client,
         &h.url(HOOK),
@@ -245,7 +249,7 @@ async fn a_reconnect_with_last_event_id_gets_what_it_missed() {
     let send = |n: u32| {
         let (client, url) = (h.client.clone(), url.clone());
         async move {
-            let body = delivery("response.updated", json!(now()), json!({"n": n}));
+            let body = delivery("response.updated", now(), json!({"n": n}));
             let (status, text) = post_signed(
                 &client,
                 &url,
@@ -276,7 +280,7 @@ async fn a_reconnect_with_last_event_id_gets_what_it_missed() {
     let numbers: Vec<i64> = missed
         .iter()
         .map(|e| {
-            serde_json::from_str::<serde_json::Value>(&e.data).unwrap()["data"]["n"]
+            serde_json::from_str::<serde_json::Value>(&e.data).unwrap()["n"]
                 .as_i64()
                 .unwrap()
         })
@@ -294,7 +298,7 @@ async fn a_last_event_id_older_than_the_replay_buffer_gets_a_resync() {
     .await;
     let mut ids = Vec::new();
     for n in 0..4 {
-        let body = delivery("response.updated", json!(now()), json!({"n": n}));
+        let body = delivery("response.updated", now(), json!({"n": n}));
         let (status, text) = post_signed(
             &h.client,
             &h.url(HOOK),
