@@ -7,7 +7,8 @@
 //!    `import.meta` in the glue, the error class importable alone, CommonJS
 //!    declarations);
 //! 5. `pkg/` = that output + `pkg-template/` (entry points, package.json with
-//!    the crate's version, README);
+//!    the crate's version, README), plus the `conferbot` command line bundled
+//!    from `cli/` (`cli_bundle`);
 //! 6. the sizes, raw and gzip, of the wasm and of each entry point with the JS
 //!    it loads. `--compare-opt-levels` builds with opt-level "s" too.
 
@@ -51,6 +52,7 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
     let pkg = root.join("pkg");
     let sizes = build(root, &bindgen, "z", &pkg)?;
     assemble(root, &pkg)?;
+    crate::cli_bundle::bundle(root, &pkg)?;
     say(&format!("pkg/ is ready ({})", pkg.display()));
     print_sizes("opt-level \"z\" (shipped)", &sizes);
     if compare {
