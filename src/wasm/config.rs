@@ -33,6 +33,8 @@ pub(crate) struct ClientConfig {
     pub timeout_ms: u32,
     /// The retry policy, unless a call says otherwise.
     pub retry: RetryPolicy,
+    /// `onRetry`, told before each wait between attempts, unless a call says otherwise.
+    pub on_retry: Option<js_sys::Function>,
 }
 
 impl ClientConfig {
@@ -70,6 +72,7 @@ impl ClientConfig {
             retry: max_retries.map_or_else(RetryPolicy::default, |n| {
                 RetryPolicy::default().with_max_retries(n)
             }),
+            on_retry: options.function("onRetry")?,
         })
     }
 }

@@ -1,6 +1,7 @@
 //! The retry loop: attempts until success or until the core's
 //! [`RetryPolicy`](crate::RetryPolicy) gives up, waiting between attempts
-//! with a timer that the caller's signal cuts short.
+//! with a timer that the caller's signal cuts short, and telling the caller's
+//! `onRetry` before each wait.
 
 use js_sys::Promise;
 use wasm_bindgen::prelude::*;
@@ -42,6 +43,7 @@ pub(crate) async fn send(request: &Outgoing<'_>, call: &CallOptions) -> Result<J
         match decision {
             RetryDecision::GiveUp => return Err(error),
             RetryDecision::RetryAfterMs(ms) => {
+                call.before_retry(retries_done + 1, ms, &error);
                 let slept = JsFuture::from(sleep(ms as f64, call.signal.clone())).await;
                 if slept.ok().and_then(|done| done.as_bool()) != Some(true) {
                     return Err(aborted());

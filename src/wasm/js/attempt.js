@@ -69,3 +69,20 @@ export function sleep(ms, signal) {
     signal?.addEventListener("abort", onAbort, { once: true });
   });
 }
+
+/**
+ * Tells the caller's `onRetry(info)` hook that the client is about to wait
+ * before retrying. The hook only observes: what it throws, and the rejection
+ * of a promise it returns, are swallowed, so that a progress display can never
+ * fail the call (nor leave an unhandled rejection behind).
+ */
+export function notifyRetry(hook, attempt, waitMs, error) {
+  try {
+    const returned = hook({ attempt, waitMs, error });
+    if (returned !== null && typeof returned === "object" && typeof returned.then === "function") {
+      returned.then(undefined, () => {});
+    }
+  } catch {
+    // An observer's failure is not the call's.
+  }
+}
