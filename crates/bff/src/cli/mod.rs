@@ -15,7 +15,8 @@ use std::time::Duration;
 use clap::Parser;
 use conferbot::rate::parse_duration;
 use conferbot::RateSpec;
-use conferbot_policy::settings::flags;
+use conferbot_policy::quota::MonthlyBudget;
+use conferbot_policy::settings::{flags, CacheEvents};
 
 use crate::logging::LogFormat;
 use crate::redis_state::RedisUrl;
@@ -125,6 +126,15 @@ pub struct Cli {
     /// `--cache-ttl` ([`flags::CACHE_TTL`]).
     #[arg(long = flags::CACHE_TTL.name, value_name = "DURATION", default_value = flags::CACHE_TTL.text, help = flags::CACHE_TTL.doc, value_parser = parse_duration)]
     pub cache_ttl: Duration,
+    /// `--cache-stale` ([`flags::CACHE_STALE`]).
+    #[arg(long = flags::CACHE_STALE.name, value_name = "DURATION", default_value = flags::CACHE_STALE.text, help = flags::CACHE_STALE.doc, value_parser = parse_duration)]
+    pub cache_stale: Duration,
+    /// `--cache-events` ([`flags::CACHE_EVENTS`]).
+    #[arg(long = flags::CACHE_EVENTS.name, value_name = "patch|drop", default_value = flags::CACHE_EVENTS.text, help = flags::CACHE_EVENTS.doc)]
+    pub cache_events: CacheEvents,
+    /// `--monthly-budget` ([`flags::MONTHLY_BUDGET`]).
+    #[arg(long = flags::MONTHLY_BUDGET.name, env = "CONFERBOT_MONTHLY_BUDGET", value_name = "CALLS|PERCENT%", help = flags::MONTHLY_BUDGET.doc)]
+    pub monthly_budget: Option<MonthlyBudget>,
     /// `--upstream-timeout` ([`flags::UPSTREAM_TIMEOUT`]).
     #[arg(long = flags::UPSTREAM_TIMEOUT.name, value_name = "DURATION", default_value = flags::UPSTREAM_TIMEOUT.text, help = flags::UPSTREAM_TIMEOUT.doc, value_parser = parse_duration)]
     pub upstream_timeout: Duration,
@@ -197,6 +207,20 @@ mod tests {
         assert_eq!(cli.rate, defaults.rate);
         assert_eq!(cli.queue_wait, defaults.queue_wait);
         assert_eq!(cli.cache_ttl, defaults.cache_ttl);
+        assert_eq!(cli.cache_stale, defaults.cache_stale);
+        assert_eq!(cli.cache_events, defaults.cache_events);
+        assert_eq!(cli.monthly_budget, defaults.monthly_budget);
+        let cli = Cli::try_parse_from([
+            "conferbot-bff",
+            "--monthly-budget",
+            "10%",
+            "--cache-events",
+            "drop",
+        ])
+        .unwrap();
+        assert_eq!(cli.monthly_budget, Some(MonthlyBudget::Percent(10)));
+        assert_eq!(cli.cache_events, CacheEvents::Drop);
+        assert!(Cli::try_parse_from(["conferbot-bff", "--monthly-budget", "0"]).is_err());
         assert_eq!(cli.upstream_timeout, defaults.upstream_timeout);
         assert_eq!(cli.webhook_path, defaults.webhook_path);
         assert_eq!(cli.webhook_tolerance, defaults.webhook_tolerance);

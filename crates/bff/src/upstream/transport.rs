@@ -12,7 +12,7 @@
 
 use std::time::Duration;
 
-use axum::http::header::RETRY_AFTER;
+use axum::http::header::{DATE, RETRY_AFTER};
 use axum::http::{HeaderMap, Method, Request, StatusCode, Uri};
 use bytes::{Bytes, BytesMut};
 use conferbot_policy::upstream_answer::{cut_off, retry_after, too_long};
@@ -31,6 +31,8 @@ pub(crate) struct RawAnswer {
     pub(crate) retry_after: Option<u64>,
     /// The whole body, at most the limit given to [`Transport::send`].
     pub(crate) body: Bytes,
+    /// Its `Date` header (the upstream's clock, which turns its month).
+    pub(crate) date: Option<String>,
 }
 
 /// Idle upstream connections are closed after this long (reqwest's default).
@@ -112,6 +114,7 @@ async fn plain_call(
     })?;
     let status = response.status();
     let retry_after = upstream_retry_after(response.headers());
+    let date = upstream_date(response.headers());
     let body = match Limited::new(response.into_body(), max_body).collect().await {
         Ok(collected) => collected.to_bytes(),
         Err(err) if err.is::<http_body_util::LengthLimitError>() => return Err(too_long()),
@@ -124,6 +127,7 @@ async fn plain_call(
         status,
         retry_after,
         body,
+        date,
     })
 }
 
@@ -142,6 +146,7 @@ async fn tls_call(
     let mut response = request.send().await.map_err(transport_error)?;
     let status = response.status();
     let retry_after = upstream_retry_after(response.headers());
+    let date = upstream_date(response.headers());
     let mut raw = BytesMut::new();
     while let Some(chunk) = response.chunk().await.map_err(transport_error)? {
         if raw.len() + chunk.len() > max_body {
@@ -153,11 +158,19 @@ async fn tls_call(
         status,
         retry_after,
         body: raw.freeze(),
+        date,
     })
 }
 
 fn upstream_retry_after(headers: &HeaderMap) -> Option<u64> {
     retry_after(headers.get(RETRY_AFTER).map(|v| v.as_bytes()))
+}
+
+fn upstream_date(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get(DATE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
 }
 
 fn transport_error(err: reqwest::Error) -> BffError {
