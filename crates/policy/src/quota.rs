@@ -124,9 +124,19 @@ pub struct MonthView {
     pub used: u64,
     /// When the month turns, Unix ms on our clock.
     pub resets_at_ms: u64,
+    /// The upstream's clock minus ours, in ms.
+    pub clock_offset_ms: i64,
 }
 
 impl MonthView {
+    /// When the month turns on the upstream's clock (its calendar names the
+    /// months: `2025-02-01T00:00:00.000Z`), Unix ms.
+    pub fn resets_at_upstream_ms(&self) -> i64 {
+        i64::try_from(self.resets_at_ms)
+            .unwrap_or(i64::MAX)
+            .saturating_add(self.clock_offset_ms)
+    }
+
     /// Calls left under the plan's limit.
     pub fn remaining(&self) -> Limit {
         match self.limit {
@@ -189,7 +199,8 @@ impl QuotaBook {
     }
 
     /// The upstream refused for the month at `now`, its `Retry-After`
-    /// reaching the month's turn.
+    /// reaching the month's turn: no call before then, and the month's use
+    /// is its limit.
     pub fn refused_for_month(&mut self, retry_after_secs: Option<u64>, now: u64) {
         // Without a usable Retry-After, the month's end as known (or a day).
         let until = retry_after_secs
@@ -197,6 +208,15 @@ impl QuotaBook {
             .or_else(|| self.month(now).map(|m| m.resets_at_ms))
             .unwrap_or(now.saturating_add(86_400_000));
         self.refused_until = Some(self.refused_until.unwrap_or(0).max(until));
+        // The upstream's word: the month's use is at its limit, whatever was
+        // learnt (others share the key).
+        let calls = self.calls;
+        if let Some(learned) = self.learned.as_mut() {
+            if let Limit::Calls(limit) = learned.limit {
+                learned.used = limit;
+                self.calls_at_learn = calls;
+            }
+        }
     }
 
     /// What would be refused at `now`, and why: the month spent by the
@@ -270,6 +290,7 @@ impl QuotaBook {
                 .used
                 .saturating_add(book.calls.saturating_sub(book.calls_at_learn)),
             resets_at_ms,
+            clock_offset_ms: book.clock_offset_ms,
         })
     }
 

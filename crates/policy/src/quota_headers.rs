@@ -6,6 +6,8 @@
 //!
 //! The month's headers are absent until a `getUsage` answer taught the BFF
 //! the plan; `unlimited` stands for an unlimited plan's limit and remaining.
+//! The reset is said on the upstream's clock, whose calendar names the
+//! months (`2025-02-01T00:00:00.000Z`).
 
 use conferbot::protocol::bff::{
     MINUTE_LIMIT_HEADER, MINUTE_REMAINING_HEADER, MINUTE_RESET_HEADER, MONTH_LIMIT_HEADER,
@@ -54,7 +56,7 @@ pub fn quota_headers(facts: &QuotaFacts) -> Vec<(&'static str, String)> {
         pairs.push((MONTH_LIMIT_HEADER, limit_text(month.limit)));
         pairs.push((MONTH_USED_HEADER, month.used.to_string()));
         pairs.push((MONTH_REMAINING_HEADER, limit_text(month.remaining())));
-        let reset = i64::try_from(month.resets_at_ms).unwrap_or(i64::MAX);
+        let reset = month.resets_at_upstream_ms();
         pairs.push((MONTH_RESET_HEADER, format_iso8601_ms(reset)));
     }
     if let Some(ms) = facts.queued_ms.filter(|ms| *ms > 0) {
@@ -86,7 +88,8 @@ mod tests {
                 month: "2025-01".into(),
                 limit: Limit::Calls(10_000),
                 used: 1_430,
-                resets_at_ms: 1_738_368_000_000,
+                resets_at_ms: 1_738_367_990_000,
+                clock_offset_ms: 10_000,
             }),
             queued_ms: Some(850),
         };
@@ -125,6 +128,7 @@ mod tests {
                 limit: Limit::Unlimited,
                 used: 5,
                 resets_at_ms: 0,
+                clock_offset_ms: 0,
             }),
             queued_ms: None,
         };

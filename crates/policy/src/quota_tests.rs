@@ -93,6 +93,7 @@ fn the_upstreams_monthly_refusal_holds_until_its_retry_after() {
     // Other users of the key spent the month: the upstream says so.
     book.refused_for_month(Some(3_600), now);
     assert!(book.refusal(None, now + HOUR - 1).is_some());
+    assert_eq!(book.month(now).unwrap().remaining(), Limit::Calls(0));
     assert_eq!(book.month(now).unwrap().resets_at_ms, now + HOUR);
     // Its Retry-After is the month's turn, even against the clocks.
     assert_eq!(book.refusal(None, now + HOUR), None);

@@ -85,7 +85,10 @@ pub fn dispatch(state: &Arc<SandboxState>, ws: usize, body: &WebhookDelivery) ->
         .workspace(ws)
         .map(|w| w.subscribers(&body.event))
         .unwrap_or_default();
-    let timestamp = body.timestamp.clone().unwrap_or_else(|| iso_ms(state.clock.now_ms()));
+    let timestamp = body
+        .timestamp
+        .clone()
+        .unwrap_or_else(|| iso_ms(state.clock.now_ms()));
     let bytes = match serde_json::to_vec(body) {
         Ok(bytes) => Bytes::from(bytes),
         Err(err) => {

@@ -149,7 +149,10 @@ async fn the_clock_moves_so_a_spent_month_turns_in_seconds() {
     assert_eq!(refused.status, 429);
     assert_eq!(refused.json["error"], "Monthly API limit reached");
     let wait: u64 = refused.header("retry-after").unwrap().parse().unwrap();
-    assert!((1..=2).contains(&wait), "Retry-After reaches the month's turn: {wait}");
+    assert!(
+        (1..=2).contains(&wait),
+        "Retry-After reaches the month's turn: {wait}"
+    );
     let date = refused.header("date").unwrap();
     assert!(date.starts_with("Fri, 31 Jan 2031 23:59:5"), "{date}");
 
@@ -159,8 +162,19 @@ async fn the_clock_moves_so_a_spent_month_turns_in_seconds() {
     assert_eq!(turned.json["data"]["month"], "2031-02");
     assert_eq!(turned.json["data"]["used"], 1);
 
-    assert_eq!(h.admin_get("/clock").await.json["data"]["offsetMs"].as_i64().map(|o| o > 0), Some(true));
-    assert_eq!(h.admin_post("/clock", json!({"offsetMs": 0})).await.json["data"]["offsetMs"], 0);
-    assert_eq!(h.admin_post("/clock", json!({"now": "soon"})).await.status, 400);
+    assert_eq!(
+        h.admin_get("/clock").await.json["data"]["offsetMs"]
+            .as_i64()
+            .map(|o| o > 0),
+        Some(true)
+    );
+    assert_eq!(
+        h.admin_post("/clock", json!({"offsetMs": 0})).await.json["data"]["offsetMs"],
+        0
+    );
+    assert_eq!(
+        h.admin_post("/clock", json!({"now": "soon"})).await.status,
+        400
+    );
     assert_eq!(h.admin_post("/clock", json!({})).await.status, 400);
 }

@@ -7,13 +7,17 @@ mod redis_server;
 mod support;
 
 mod binary;
+mod budget;
 mod cache;
 mod csrf;
 mod endpoints;
+mod events_applied;
 mod hostile_paths;
 mod limits;
 mod live_sandbox;
 mod replicas;
+mod replicas_applied;
+mod revalidation;
 mod secrecy;
 mod shaping;
 mod shutdown;

@@ -22,16 +22,20 @@ const WAIT: Duration = Duration::from_secs(10);
 /// How to stop one replica, and its server task.
 type Stop = (oneshot::Sender<()>, JoinHandle<Result<(), ServeError>>);
 
-struct Replicas {
+pub(crate) struct Replicas {
     sandbox: RunningSandbox,
     redis: RedisServer,
     addrs: Vec<SocketAddr>,
     stops: Vec<Stop>,
-    client: reqwest::Client,
+    pub(crate) client: reqwest::Client,
 }
 
 impl Replicas {
-    async fn start(count: usize, sandbox: SandboxConfig, tweak: impl Fn(&mut BffConfig)) -> Self {
+    pub(crate) async fn start(
+        count: usize,
+        sandbox: SandboxConfig,
+        tweak: impl Fn(&mut BffConfig),
+    ) -> Self {
         let redis = RedisServer::start().await;
         let sandbox = RunningSandbox::start(sandbox, localhost(0)).await.unwrap();
         let mut addrs = Vec::new();
@@ -60,16 +64,16 @@ impl Replicas {
         replicas
     }
 
-    fn url(&self, replica: usize, path: &str) -> String {
+    pub(crate) fn url(&self, replica: usize, path: &str) -> String {
         format!("http://{}{path}", self.addrs[replica % self.addrs.len()])
     }
 
-    async fn get(&self, replica: usize, path: &str) -> Reply {
+    pub(crate) async fn get(&self, replica: usize, path: &str) -> Reply {
         let url = self.url(replica, &format!("{API}{path}"));
         Reply::of(self.client.get(url).send().await.unwrap()).await
     }
 
-    fn stats(&self) -> SandboxStats {
+    pub(crate) fn stats(&self) -> SandboxStats {
         self.sandbox.stats()
     }
 
@@ -110,7 +114,7 @@ impl Replicas {
         response.text().await.unwrap()
     }
 
-    async fn shutdown(self) {
+    pub(crate) async fn shutdown(self) {
         for (stop, task) in self.stops {
             let _ = stop.send(());
             tokio::time::timeout(WAIT, task)

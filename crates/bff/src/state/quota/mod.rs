@@ -139,7 +139,12 @@ impl QuotaStore {
         let until = book.refused_until.unwrap_or(now);
         match &self.book {
             Book::Local(quota) => quota.update(|book| book.refused_for_month(retry_after, now)),
-            Book::Redis(quota) => quota.refused_until(until).await,
+            Book::Redis(quota) => {
+                if let Some(learned) = &book.learned {
+                    quota.learn(learned).await;
+                }
+                quota.refused_until(until).await;
+            }
         }
     }
 }
