@@ -34,8 +34,9 @@ LIVE EVENTS
   secret (CONFERBOT_WEBHOOK_SECRET or --webhook-secret-file; without one every delivery
   is refused with 503), x-webhook-timestamp (Unix seconds or ISO 8601) must match the
   body's and be within --webhook-tolerance. 401 bad signature or stale, 400 unknown
-  event, 413 over 64 KiB. Accepted deliveries drop the cached reads they change and are
-  answered 200 at once; a retry of one already accepted is not sent twice.
+  event, 413 over 64 KiB. Accepted deliveries are applied to the cached reads (a new
+  response adds 1 to its chatbot's responseCount in place; --cache-events) and answered
+  200 at once; a retry of one already accepted is neither applied nor sent twice.
   Events out: GET {mount}/events is a Server-Sent Events stream: `event:` the webhook
   event, `data:` the delivery body (the flat {\"event\",\"botId\",\"responseId\",...,
   \"timestamp\"} Conferbot sent), `id:` increasing by one. Reconnecting with
@@ -69,8 +70,9 @@ fn after_help() -> String {
 }
 
 /// `conferbot-bff`: holds the Conferbot API key and forwards only the
-/// operations of the External API, shaped to its rate limit, with a short
-/// cache; receives webhooks and streams them to browsers (SSE). Without a key
+/// operations of the External API, shaped to its rate limit, with a cache
+/// that webhooks keep current and a monthly budget; receives webhooks and
+/// streams them to browsers (SSE). Without a key
 /// it runs against an embedded sandbox (when built with it).
 // No `Debug`: even redacted, the key has no business in a dump of the flags.
 #[derive(Parser)]
