@@ -34,7 +34,17 @@ pub async fn handle(State(state): State<Arc<SandboxState>>, request: Request) ->
     if path != API_PREFIX && !path.starts_with(&format!("{API_PREFIX}/")) {
         return reply::not_found().into_response();
     }
-    lock(&state.stats).record_call();
+    let operation = path
+        .strip_prefix(&format!("{API_PREFIX}{EXTERNAL_PREFIX}"))
+        .and_then(|rest| match_route(request.method().as_str(), rest).ok())
+        .map(|route| route.operation.name());
+    {
+        let mut stats = lock(&state.stats);
+        stats.record_call();
+        if let Some(operation) = operation {
+            stats.record_operation(operation);
+        }
+    }
     let fault = lock(&state.faults).take();
     let response = match fault {
         None => answer(&state, request).await,
