@@ -18,8 +18,9 @@
 //!
 //! A change ([`Invalidation`]) patches held answers in place or marks them
 //! stale ([`Effect`]); a stale-marked answer is read again by the next
-//! request (which waits for it), and a refresh or read in flight that the
-//! change touches is not stored (its answer may predate it). When the
+//! request (which waits for it; under a budget, at most once per interval,
+//! [`Spend::reread_ms`]), and a refresh or read in flight that the change
+//! touches is not stored (its answer may predate it). When the
 //! upstream must not be called (the month is spent, [`Spend`]), what is held
 //! is served, marked stale, whatever its age; and when a call fails in a way
 //! that says nothing about the data (`429`, `5xx`, the BFF's own refusals),
@@ -206,7 +207,11 @@ impl<A: CachedAnswer, P: Clone> CacheTable<A, P> {
                         age_ms,
                     };
                 }
-                if current || !spend.may_call {
+                // A changed read waits for its turn under a budget.
+                let paced = entry.marked
+                    && age_ms < lifetime
+                    && now < entry.checked_at.saturating_add(spend.reread_ms);
+                if current || !spend.may_call || paced {
                     let due = current
                         && spend.may_call
                         && refresh.is_none()

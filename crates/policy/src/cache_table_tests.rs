@@ -49,10 +49,7 @@ fn free() -> Spend {
 }
 
 fn spent() -> Spend {
-    Spend {
-        may_call: false,
-        interval_ms: u64::MAX,
-    }
+    Spend::NONE
 }
 
 fn lead(table: &mut Table, key: &Target, now: u64) -> CallId {
@@ -140,6 +137,7 @@ fn a_failed_refresh_keeps_the_answer_and_waits_an_interval() {
     let stretched = Spend {
         may_call: true,
         interval_ms: 60 * SECOND,
+        reread_ms: 0,
     };
     // Past its freshness but not yet due by the (stretched) interval.
     assert!(matches!(
@@ -240,6 +238,23 @@ fn a_stale_mark_makes_the_next_read_wait_for_a_fresh_one_unless_nothing_may_be_s
     assert!(matches!(
         table.lookup(&responses, 4 * SECOND, free(), |_| "x"),
         Lookup::Hit { .. }
+    ));
+
+    // Under a budget, a changed read is read again at most once per interval
+    // (here a minute after its last read), and served stale until then.
+    table.apply(&created(BOT));
+    let budgeted = Spend {
+        may_call: true,
+        interval_ms: 60 * SECOND,
+        reread_ms: 60 * SECOND,
+    };
+    assert!(matches!(
+        table.lookup(&responses, 62 * SECOND, budgeted, |_| "x"),
+        Lookup::Stale { refresh: None, .. }
+    ));
+    assert!(matches!(
+        table.lookup(&responses, 63 * SECOND, budgeted, |_| "call"),
+        Lookup::Led(..)
     ));
 }
 

@@ -18,7 +18,9 @@
 //! `R` calls left under the cap and `T` until the month turns, each key is
 //! revalidated at most every `max(--cache-ttl, K × T / R)`, the interval at
 //! which revalidating all of them until the month's end would spend exactly
-//! what is left. Reads that miss spend too, and lengthen the interval.
+//! what is left. Reads that miss spend too, and lengthen the interval. Under
+//! a budget, a read that a change made stale is read again at most once per
+//! that interval too (without one, at once).
 //!
 //! Times are Unix milliseconds on the caller's clock.
 
@@ -38,6 +40,12 @@ pub struct Spend {
     pub may_call: bool,
     /// The shortest time between two revalidations of one key, in ms.
     pub interval_ms: u64,
+    /// The shortest time between two reads of one key that a change made
+    /// stale, in ms: none without a budget (a changed read is read again at
+    /// once); the revalidation interval under `--monthly-budget`, so that a
+    /// busy chatbot's responses cannot spend the month's budget in minutes
+    /// (what is held is served, marked stale, meanwhile).
+    pub reread_ms: u64,
 }
 
 impl Spend {
@@ -45,6 +53,14 @@ impl Spend {
     pub const FREE: Spend = Spend {
         may_call: true,
         interval_ms: 0,
+        reread_ms: 0,
+    };
+
+    /// Nothing may be spent.
+    pub const NONE: Spend = Spend {
+        may_call: false,
+        interval_ms: u64::MAX,
+        reread_ms: u64::MAX,
     };
 }
 
@@ -250,10 +266,7 @@ impl QuotaBook {
         now: u64,
     ) -> Spend {
         if self.refusal(budget, now).is_some() {
-            return Spend {
-                may_call: false,
-                interval_ms: u64::MAX,
-            };
+            return Spend::NONE;
         }
         let stretched = self.month(now).and_then(|view| {
             let cap = match budget {
@@ -268,9 +281,11 @@ impl QuotaBook {
                     .unwrap_or(u64::MAX),
             )
         });
+        let interval_ms = stretched.unwrap_or(0).max(fresh_ms);
         Spend {
             may_call: true,
-            interval_ms: stretched.unwrap_or(0).max(fresh_ms),
+            interval_ms,
+            reread_ms: if budget.is_some() { interval_ms } else { 0 },
         }
     }
 

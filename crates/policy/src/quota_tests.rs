@@ -137,6 +137,11 @@ fn intervals_stretch_so_that_revalidating_every_key_fits_what_is_left() {
     assert!(spend.may_call);
     // 4 keys × 11 days / 600 calls = 1.76 hours.
     assert_eq!(spend.interval_ms, 4 * 11 * DAY / 600);
+    assert_eq!(
+        spend.reread_ms, spend.interval_ms,
+        "a budget paces re-reads too"
+    );
+    assert_eq!(book.spend(None, HOUR, 4, now).reread_ms, 0);
     // Never shorter than the freshness; without a budget, the plan's limit
     // is the cap (9,600 left: 4 × 11 days / 9,600 = 6.6 minutes < 1 hour).
     assert_eq!(book.spend(None, HOUR, 4, now).interval_ms, HOUR);
@@ -146,6 +151,7 @@ fn intervals_stretch_so_that_revalidating_every_key_fits_what_is_left() {
         Spend {
             may_call: true,
             interval_ms: HOUR,
+            reread_ms: HOUR,
         }
     );
     let unlimited = self::book(5, Limit::Unlimited);

@@ -4,7 +4,8 @@
 -- KEYS: 1 held answer (hash: answer, fetched ms, marked), 2 leader lock,
 --       3 generation of the operation, 4 revalidation marker
 -- ARGV: 1 lock token, 2 lock ttl ms, 3 fresh ms, 4 revalidation interval ms,
---       5 may call the upstream (1|0)
+--       5 may call the upstream (1|0), 6 re-read interval ms of a changed answer
+--       (0: at once; under a budget, the revalidation interval)
 -- Returns {'hit', answer, age ms} | {'stale', answer, age ms, refresh (1|0), generation}
 --       | {'lead', generation, fallback answer or '', its age ms} | {'wait', generation}.
 local t = redis.call('TIME')
@@ -18,7 +19,10 @@ if held[1] then
   if current and age < tonumber(ARGV[3]) then
     return {'hit', held[1], age}
   end
-  if current or ARGV[5] ~= '1' then
+  -- A changed answer waits for its turn under a budget (the marker of the last read).
+  local paced = not current and tonumber(ARGV[6]) > 0
+      and not redis.call('SET', KEYS[4], '1', 'NX', 'PX', ARGV[6])
+  if current or ARGV[5] ~= '1' or paced then
     local refresh = 0
     if current and ARGV[5] == '1' and age >= tonumber(ARGV[4])
         and redis.call('SET', KEYS[4], '1', 'NX', 'PX', ARGV[4]) then

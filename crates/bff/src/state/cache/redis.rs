@@ -126,7 +126,9 @@ impl RedisCache {
                         let (target, key) = (target.clone(), key.clone());
                         tokio::spawn(async move {
                             let result = call.await;
-                            cache.finish(&target, &key, "", generation, &result).await;
+                            cache
+                                .finish(&target, &key, "", generation, spend, &result)
+                                .await;
                         });
                     }
                     return Served::held(Arc::new(answer), CacheStatus::Stale, age_ms);
@@ -136,7 +138,8 @@ impl RedisCache {
                     fallback,
                 }) => {
                     let result = fetch().await;
-                    self.finish(target, &key, &token, generation, &result).await;
+                    self.finish(target, &key, &token, generation, spend, &result)
+                        .await;
                     let failed = match &result {
                         Ok(answer) => (!answer.is_success()).then(|| answer.status.as_u16()),
                         Err(err) => Some(err.status()),
@@ -254,6 +257,7 @@ impl RedisCache {
             .arg(self.fresh_ms())
             .arg(spend.interval_ms.max(self.fresh_ms()).max(1))
             .arg(u8::from(spend.may_call))
+            .arg(spend.reread_ms)
             .invoke_async::<Vec<Value>>(&mut conn)
             .await;
         let reply = self.state.track(result).map_err(|_| ())?;
@@ -270,6 +274,7 @@ impl RedisCache {
         key: &str,
         token: &str,
         generation: i64,
+        spend: Spend,
         result: &Result<UpstreamAnswer, BffError>,
     ) {
         let answer = match result {
@@ -302,6 +307,7 @@ impl RedisCache {
             .key(self.state.key(&keys::lock(key)))
             .key(self.state.key(&keys::generation(target.operation)))
             .key(self.state.key(&keys::index(target.operation)))
+            .key(self.state.key(&keys::check(key)))
             .arg(token)
             .arg(generation)
             .arg(millis(lifetime))
@@ -309,6 +315,7 @@ impl RedisCache {
             .arg(self.state.key(keys::DONE_CHANNEL))
             .arg(message)
             .arg(u8::from(drop))
+            .arg(spend.interval_ms.min(millis(lifetime)))
             .invoke_async::<i64>(&mut conn)
             .await;
         if let Err(err) = self.state.track(outcome) {
