@@ -92,7 +92,7 @@ function watchResponses() {
 }
 
 async function openDashboard(watch) {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 1000 } });
+  const context = await browser.newContext({ viewport: { width: 1280, height: 1000 }, reducedMotion: "reduce" });
   const page = await context.newPage();
   const errors = [];
   page.on("pageerror", (error) => errors.push(error.message));
@@ -114,7 +114,7 @@ async function openDashboard(watch) {
 
 /** One page view: a fresh context loads the dashboard; what it shows first, and when. */
 async function pageView() {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 1000 } });
+  const context = await browser.newContext({ viewport: { width: 1280, height: 1000 }, reducedMotion: "reduce" });
   try {
     const page = await context.newPage();
     page.setDefaultTimeout(30_000);
