@@ -48,9 +48,4 @@ impl CallOptions {
             retry,
         })
     }
-
-    /// Whether the caller's signal has fired.
-    pub(crate) fn aborted(&self) -> bool {
-        self.signal.as_ref().is_some_and(AbortSignal::aborted)
-    }
 }

@@ -8,6 +8,7 @@
 //! - `process`: running a step, loudly, and failing with its command line.
 //! - `tools`: finding or installing each tool the other commands need.
 //! - `dist`: the wasm build and the npm package in `pkg/`, with its sizes.
+//! - `wire_schema`: the JS checker and TypeScript written from `conferbot::shape`.
 //! - `test`: every test of the project, in order of cost.
 //! - `demo`: the dashboard on the BFF with the embedded sandbox.
 //! - `bench`: every benchmark, against peers measured in the same run, into `BENCHMARKS.md`.
@@ -22,6 +23,7 @@ mod process;
 mod test;
 mod tools;
 mod wasm_tests;
+mod wire_schema;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -1,3 +1,6 @@
+import { newPage } from "./iterators.js";
+import { checkAnswer, errorBody } from "./wire.js";
+
 // Timers and abort signals for the Rust retry loop. Every timer set here is
 // cleared on every path, so a finished call leaves nothing that keeps Node's
 // event loop alive.
@@ -68,4 +71,136 @@ export function sleep(ms, signal) {
     }, ms);
     signal?.addEventListener("abort", onAbort, { once: true });
   });
+}
+
+/**
+ * One HTTP attempt of a call, from request to checked answer, so that a call
+ * crosses between wasm and JS once: `fetch`, the whole body read within
+ * `timeoutMs`, and a 2xx body checked by the generated checker of the
+ * answer's form (`wire.js`); `form` < 0 is an operation that returns
+ * nothing, whose 2xx answer resolves `undefined` whatever its body.
+ *
+ * With a caller's signal, the request runs under a signal that fires on it
+ * or on the timeout. Without one, no signal is made at all: passing any
+ * signal to `fetch` costs Node's fetch about a tenth of a loopback call
+ * (measured by `cargo xtask bench`, section 3), so the timeout is a race
+ * instead: the attempt rejects on time, and the abandoned request is let go
+ * (its body cancelled once its headers come, so its connection is freed).
+ *
+ * Rejects with what went wrong, for the Rust side to type and to decide on a
+ * retry: `{ status, body, retryAfter, headers }` for an error status (`body`
+ * the documented error body or `null`), or `{ failed, reason, text, headers }`
+ * with `failed` one of "aborted", "timeout", "network", "cut" (a 2xx body
+ * that could not be read) or "decode" (`reason` says why; `text` is the body).
+ */
+export function exchange(method, url, headers, body, callerSignal, timeoutMs, form) {
+  if (callerSignal) return exchangeUnder(new Attempt(callerSignal, timeoutMs), method, url, headers, body, form);
+  let late = false;
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      late = true;
+      reject({ failed: "timeout", reason: null, text: "", headers: null });
+    }, timeoutMs);
+    read(fetch(url, { method, headers, body }), form, () => late).then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (failure) => {
+        clearTimeout(timer);
+        reject(failure);
+      },
+    );
+  });
+}
+
+// The answer of `fetching`, read and checked; `late()` says the attempt has
+// timed out, so that an answer that comes after all is let go.
+async function read(fetching, form, late) {
+  let response;
+  try {
+    response = await fetching;
+  } catch (reason) {
+    throw { failed: "network", reason, text: "", headers: null };
+  }
+  if (late()) {
+    response.body?.cancel().catch(() => {});
+    return undefined;
+  }
+  return answer(response, form, (kind) => kind);
+}
+
+// The same under an `Attempt` (the caller's signal and the timeout).
+async function exchangeUnder(attempt, method, url, headers, body, form) {
+  const kindOf = (kind) => (attempt.callerAborted ? "aborted" : attempt.timedOut ? "timeout" : kind);
+  let response;
+  try {
+    response = await fetch(url, { method, headers, body, signal: attempt.signal });
+  } catch (reason) {
+    attempt.dispose();
+    throw { failed: kindOf("network"), reason, text: "", headers: null };
+  }
+  try {
+    return await answer(response, form, kindOf);
+  } finally {
+    attempt.dispose();
+  }
+}
+
+// A response's body read whole and, for a 2xx, checked; `kindOf` names a
+// failure to read it ("network" unless the attempt was aborted or timed out).
+async function answer(response, form, kindOf) {
+  const ok = response.status >= 200 && response.status < 300;
+  let text = "";
+  try {
+    text = await response.text();
+  } catch (reason) {
+    const failed = kindOf(ok ? "cut" : "network");
+    // An error status still says what went wrong without its body; a void
+    // operation that succeeded did so whatever became of its body.
+    if (failed === "cut" && form < 0) return undefined;
+    if (failed !== "network") throw { failed, reason, text: "", headers: response.headers };
+  }
+  if (!ok) {
+    throw { status: response.status, body: errorBody(text), retryAfter: response.headers.get("retry-after"), headers: response.headers };
+  }
+  if (form < 0) return undefined;
+  try {
+    return checkAnswer(text, form);
+  } catch (reason) {
+    throw { failed: "decode", reason, text, headers: response.headers };
+  }
+}
+
+/**
+ * A whole call: attempts until one succeeds or the Rust retry policy gives
+ * up. `judge` (Rust) decides after each failure whether and after how long
+ * to try again, and writes the final `ConferbotError`; this only loops and
+ * waits, so a successful call never re-enters the wasm.
+ */
+export async function send(judge, method, url, headers, body, signal, timeoutMs, maxRetries, form) {
+  for (let retries = 0; ; retries++) {
+    if (signal?.aborted) throw judge.failure(ABORTED, timeoutMs);
+    let outcome;
+    try {
+      return await exchange(method, url, headers, body, signal, timeoutMs, form);
+    } catch (caught) {
+      outcome = caught;
+    }
+    const ms = judge.retryDelay(outcome, method, retries, maxRetries, timeoutMs, Math.random());
+    if (ms < 0) throw judge.failure(outcome, timeoutMs);
+    if (!(await sleep(ms, signal))) throw judge.failure(ABORTED, timeoutMs);
+  }
+}
+
+const ABORTED = { failed: "aborted" };
+
+/**
+ * One page of a list: the call, then the page's numbers recorded by its
+ * Rust cursor (the paginator decides what comes next), then the page.
+ */
+export async function sendPage(cursor, judge, method, url, headers, signal, timeoutMs, maxRetries, form) {
+  const body = await send(judge, method, url, headers, undefined, signal, timeoutMs, maxRetries, form);
+  const page = cursor.record(body.data.length, body.total ?? -1, body.page ?? -1, body.totalPages ?? -1);
+  return newPage(cursor, body.data, body.total, page, body.totalPages);
 }
