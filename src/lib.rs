@@ -25,7 +25,8 @@
 //!   them (how the wasm client decodes with the engine's `JSON.parse`).
 //! - [`signature`]: webhook HMAC-SHA256 signing and constant-time verification.
 //! - [`text`]: values quoted and numbers written for error messages.
-//! - [`timestamp`]: ISO 8601 formatting and the two `x-webhook-timestamp` styles.
+//! - `timestamp` (native only, on the `time` crate): ISO 8601 formatting and
+//!   the two `x-webhook-timestamp` styles.
 //! - `wasm` (wasm32 only): the fetch transport and the `#[wasm_bindgen]` JS surface.
 
 pub mod endpoint;
@@ -41,6 +42,7 @@ pub mod shape;
 pub mod signature;
 pub mod sse;
 pub mod text;
+#[cfg(not(target_arch = "wasm32"))]
 pub mod timestamp;
 pub mod types;
 
