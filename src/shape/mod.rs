@@ -115,27 +115,47 @@ impl Form {
     ];
 
     /// Its place in [`Form::ALL`] and in the generated checker's table.
-    pub fn index(self) -> u32 {
-        Self::ALL
-            .iter()
-            .position(|form| form.same(self))
-            .map_or(u32::MAX, |i| i as u32)
+    /// A `const fn`, so that the wasm client passes the number alone
+    /// (`const { Form::Page(&CHATBOT).index() }`) and carries no table.
+    pub const fn index(self) -> u32 {
+        let mut i = 0;
+        while i < Self::ALL.len() {
+            if Self::ALL[i].same(self) {
+                return i as u32;
+            }
+            i += 1;
+        }
+        u32::MAX
     }
 
     /// The shape of its objects.
-    pub fn shape(self) -> &'static Shape {
+    pub const fn shape(self) -> &'static Shape {
         match self {
             Self::Data(shape) | Self::DataList(shape) | Self::Page(shape) => shape,
         }
     }
 
-    fn same(self, other: Form) -> bool {
-        let kind = |form: Form| match form {
+    const fn kind(self) -> u8 {
+        match self {
             Self::Data(_) => 0,
             Self::DataList(_) => 1,
             Self::Page(_) => 2,
-        };
-        kind(self) == kind(other) && self.shape().name == other.shape().name
+        }
+    }
+
+    const fn same(self, other: Form) -> bool {
+        let (a, b) = (self.shape().name.as_bytes(), other.shape().name.as_bytes());
+        if self.kind() != other.kind() || a.len() != b.len() {
+            return false;
+        }
+        let mut i = 0;
+        while i < a.len() {
+            if a[i] != b[i] {
+                return false;
+            }
+            i += 1;
+        }
+        true
     }
 }
 

@@ -14,7 +14,6 @@ use web_sys::AbortSignal;
 
 use crate::endpoint::Method;
 use crate::retry::{RetryDecision, RetryPolicy};
-use crate::shape::Form;
 
 use super::call_options::CallOptions;
 use super::fetch::refusal;
@@ -100,13 +99,14 @@ impl CallPolicy {
     }
 }
 
-/// The index of `form` in the generated checker's table (`-1`: no answer).
-fn form_index(form: Option<Form>) -> i32 {
-    form.map_or(-1, |form| i32::try_from(form.index()).unwrap_or(-1))
+/// The index of a form in the generated checker's table (`-1`: no answer).
+fn form_index(form: Option<u32>) -> i32 {
+    form.map_or(-1, |form| i32::try_from(form).unwrap_or(-1))
 }
 
 /// Sends a call of `method` to `url` with retries: a promise of its checked
-/// answer (`undefined` when `form` is `None`: it returns nothing).
+/// answer (`undefined` when `form` is `None`: it returns nothing). `form` is
+/// a [`Form::index`](crate::shape::Form::index), made at compile time.
 pub(crate) fn send(
     judge: &JsValue,
     headers: &JsValue,
@@ -114,7 +114,7 @@ pub(crate) fn send(
     method: Method,
     url: &str,
     body: Option<&JsValue>,
-    form: Option<Form>,
+    form: Option<u32>,
 ) -> Promise {
     send_js(
         judge,
@@ -137,7 +137,7 @@ pub(crate) fn send_page(
     headers: &JsValue,
     call: &CallOptions,
     url: &str,
-    form: Form,
+    form: u32,
 ) -> Promise {
     send_page_js(
         cursor,

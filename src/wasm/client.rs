@@ -36,7 +36,7 @@ struct Prepared {
     url: String,
     body: Option<JsValue>,
     call: CallOptions,
-    form: Option<Form>,
+    form: Option<u32>,
 }
 
 #[wasm_bindgen]
@@ -136,7 +136,7 @@ impl ConferbotClient {
                 &[&id],
                 None,
                 &opts,
-                Some(Form::Data(&CHATBOT)),
+                Some(const { Form::Data(&CHATBOT).index() }),
             )
         });
         self.spawn(prepared)
@@ -175,7 +175,7 @@ impl ConferbotClient {
         &self,
         #[wasm_bindgen(unchecked_optional_param_type = "RequestOptions")] opts: JsValue,
     ) -> Promise {
-        let form = Some(Form::Data(&USAGE));
+        let form = Some(const { Form::Data(&USAGE).index() });
         self.spawn(self.prepare(Operation::GetUsage, &[], None, &opts, form))
     }
 
@@ -185,7 +185,7 @@ impl ConferbotClient {
         &self,
         #[wasm_bindgen(unchecked_optional_param_type = "RequestOptions")] opts: JsValue,
     ) -> Promise {
-        let form = Some(Form::DataList(&WEBHOOK));
+        let form = Some(const { Form::DataList(&WEBHOOK).index() });
         self.spawn(self.prepare(Operation::ListWebhooks, &[], None, &opts, form))
     }
 
@@ -197,7 +197,7 @@ impl ConferbotClient {
         #[wasm_bindgen(unchecked_param_type = "NewWebhook")] input: JsValue,
         #[wasm_bindgen(unchecked_optional_param_type = "RequestOptions")] opts: JsValue,
     ) -> Promise {
-        let form = Some(Form::Data(&WEBHOOK));
+        let form = Some(const { Form::Data(&WEBHOOK).index() });
         let prepared = inputs::new_webhook_body(&input)
             .and_then(|body| self.prepare(Operation::CreateWebhook, &[], Some(body), &opts, form));
         self.spawn(prepared)
@@ -224,7 +224,7 @@ impl ConferbotClient {
         ids: &[&crate::id::ObjectId],
         body: Option<JsValue>,
         opts: &JsValue,
-        form: Option<Form>,
+        form: Option<u32>,
     ) -> Result<Prepared, Error> {
         Ok(Prepared {
             call: CallOptions::read(opts, &self.config)?,

@@ -57,10 +57,11 @@ impl ListKind {
         self.operation().url(base, &ids, Some(request))
     }
 
-    fn form(&self) -> Form {
+    /// The checker of its pages ([`Form::index`], made at compile time).
+    fn form(&self) -> u32 {
         match self {
-            Self::Chatbots => Form::Page(&CHATBOT),
-            Self::Responses(_) => Form::Page(&CHATBOT_RESPONSE),
+            Self::Chatbots => const { Form::Page(&CHATBOT).index() },
+            Self::Responses(_) => const { Form::Page(&CHATBOT_RESPONSE).index() },
         }
     }
 }
