@@ -3,11 +3,11 @@
 // need no init call. Bundlers that understand `new URL(…, import.meta.url)`
 // (Vite, webpack 5, Parcel) copy the .wasm for you; with esbuild, copy
 // conferbot_bg.wasm next to your bundle.
-import init, { conferbotErrorClass, conferbotFacts } from "./conferbot.js";
+import init, { conferbotErrorClass } from "./conferbot.js";
 
 await init({ module_or_path: new URL("./conferbot_bg.wasm", import.meta.url) });
 
 export { ConferbotClient, verifyWebhookSignature } from "./conferbot.js";
 export const ConferbotError = conferbotErrorClass();
-// The protocol facts, written from the Rust tables (src/shape/javascript.rs).
-export const { PLANS, DEFAULT_LIMIT, MAX_LIMIT, WEBHOOK_EVENTS, RESYNC_EVENT, planFacts } = conferbotFacts();
+// The protocol facts (PLANS, MAX_LIMIT, …), written from the Rust tables.
+export * from "./conferbot_facts.js";

@@ -17,6 +17,13 @@ export function withFakeWindow(body) {
   globalThis.window = globalThis;
   try { return body(); } finally { delete globalThis.window; }
 }
+// Runs `body` with the global `name` defined as workers have it (Node plays a
+// browser worker with `importScripts`, workerd with `WorkerGlobalScope`).
+export function withFakeGlobal(name, body) {
+  if (name in globalThis) return body();
+  globalThis[name] = function () {};
+  try { return body(); } finally { delete globalThis[name]; }
+}
 export function countFetches() {
   const counter = { count: 0 };
   const original = globalThis.fetch;
@@ -31,6 +38,8 @@ extern "C" {
     fn is_browser() -> bool;
     #[wasm_bindgen(js_name = withFakeWindow, catch)]
     fn with_fake_window(body: &js_sys::Function) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(js_name = withFakeGlobal, catch)]
+    fn with_fake_global(name: &str, body: &js_sys::Function) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(js_name = countFetches)]
     fn count_fetches() -> JsValue;
     fn json(text: &str) -> JsValue;
@@ -126,6 +135,23 @@ fn a_browser_refuses_an_api_key_unless_told_dangerously() {
         attempt("{}").is_ok(),
         "the BFF mount is the browser default"
     );
+}
+
+#[wasm_bindgen_test]
+fn a_browser_worker_refuses_an_api_key_and_cloudflare_workerd_does_not() {
+    if is_browser() {
+        return; // a page: the window test above covers it
+    }
+    let attempt = |global: &str| {
+        let body = Closure::once_into_js(|| {
+            ConferbotClient::new(json(r#"{"apiKey": "k"}"#)).map(JsValue::from)
+        });
+        with_fake_global(global, body.unchecked_ref())
+    };
+    let thrown = attempt("importScripts").expect_err("a browser worker took an API key");
+    assert_eq!(field(&thrown, "kind"), "invalid_request");
+    // workerd defines WorkerGlobalScope, and is a server.
+    assert!(attempt("WorkerGlobalScope").is_ok());
 }
 
 #[wasm_bindgen_test]

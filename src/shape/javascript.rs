@@ -8,7 +8,9 @@
 //! paths are built only on refusal, so a good answer allocates nothing.
 //!
 //! The same module carries the protocol facts the package exports (plans,
-//! page bounds, event names), so that they too are written from Rust.
+//! page bounds, event names), so that they too are written from Rust; the
+//! entry points re-export them (`conferbot_facts.js`, written by `cargo xtask
+//! dist`), without the wasm.
 
 use std::fmt::Write;
 
@@ -160,9 +162,7 @@ fn facts() -> String {
         out,
         "const PLAN_NAMES = new Map([{}]);\n\
          /** The facts of the plan named `name` (case-insensitive), or `null` for a plan this version does not know. */\n\
-         export const planFacts = (name) => PLANS.find((p) => p.name === planName(String(name))) ?? null;\n\
-         /** Everything above, for the package's entry points (through the wasm's `conferbotFacts`). */\n\
-         export const facts = () => ({{ PLANS, DEFAULT_LIMIT, MAX_LIMIT, WEBHOOK_EVENTS, RESYNC_EVENT, planFacts }});",
+         export const planFacts = (name) => PLANS.find((p) => p.name === planName(String(name))) ?? null;",
         plans.join(", ")
     );
     out

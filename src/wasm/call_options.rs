@@ -18,6 +18,9 @@ pub(crate) struct CallOptions {
     pub timeout_ms: u32,
     /// When and after how long to retry.
     pub retry: RetryPolicy,
+    /// The caller's `onRetry` (the call's own, else the client's), told by
+    /// the JS call loop (`send` in `js/attempt.js`) before each wait.
+    pub on_retry: Option<js_sys::Function>,
 }
 
 impl CallOptions {
@@ -46,6 +49,9 @@ impl CallOptions {
                 .integer("timeoutMs", 1, MAX_TIMEOUT_MS)?
                 .unwrap_or(config.timeout_ms),
             retry,
+            on_retry: fields
+                .function("onRetry")?
+                .or_else(|| config.on_retry.clone()),
         })
     }
 }

@@ -37,6 +37,7 @@ extern "C" {
         timeout_ms: u32,
         max_retries: u32,
         form: i32,
+        on_retry: Option<js_sys::Function>,
     ) -> Promise;
 
     #[allow(clippy::too_many_arguments)]
@@ -51,6 +52,7 @@ extern "C" {
         timeout_ms: u32,
         max_retries: u32,
         form: i32,
+        on_retry: Option<js_sys::Function>,
     ) -> Promise;
 }
 
@@ -126,6 +128,7 @@ pub(crate) fn send(
         call.timeout_ms,
         call.retry.max_retries,
         form_index(form),
+        call.on_retry.clone(),
     )
 }
 
@@ -149,5 +152,6 @@ pub(crate) fn send_page(
         call.timeout_ms,
         call.retry.max_retries,
         form_index(Some(form)),
+        call.on_retry.clone(),
     )
 }

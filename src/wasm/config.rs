@@ -44,6 +44,8 @@ pub(crate) struct ClientConfig {
     request_headers: [JsValue; 3],
     /// The client's `CallPolicy`: what its calls' JS loop asks after a failure.
     pub judge: JsValue,
+    /// `onRetry`, told before each wait between attempts, unless a call says otherwise.
+    pub on_retry: Option<js_sys::Function>,
 }
 
 impl ClientConfig {
@@ -84,6 +86,7 @@ impl ClientConfig {
                 .unwrap_or(DEFAULT_TIMEOUT_MS),
             retry,
             judge: CallPolicy::for_client(retry),
+            on_retry: options.function("onRetry")?,
         })
     }
 }

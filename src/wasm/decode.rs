@@ -1,6 +1,6 @@
 //! What the generated checker (`js/wire.js`, written from [`crate::shape`])
 //! does besides whole answers, which the transport checks itself: live
-//! events, and the protocol facts the package exports.
+//! events and error bodies (and whole answers for tests).
 
 use js_sys::Reflect;
 use wasm_bindgen::prelude::*;
@@ -19,9 +19,6 @@ extern "C" {
 
     #[wasm_bindgen(js_name = checkEvent, catch)]
     fn check_event_js(kind: &str, id: &str, text: &JsValue) -> Result<JsValue, JsValue>;
-
-    #[wasm_bindgen(js_name = facts)]
-    fn facts() -> JsValue;
 
     #[wasm_bindgen(js_name = errorBody)]
     fn checked_error_body(text: &JsValue) -> JsValue;
@@ -67,12 +64,4 @@ pub fn check_event(event: &ConferbotEvent) -> Result<JsValue, Error> {
         what.push(')');
         refused_answer(&what, &reason, &payload)
     })
-}
-
-/// The protocol facts: `PLANS`, `DEFAULT_LIMIT`, `MAX_LIMIT`,
-/// `WEBHOOK_EVENTS`, `RESYNC_EVENT` and `planFacts`, all written from the
-/// core's tables; the entry points export them by name.
-#[wasm_bindgen(js_name = conferbotFacts, skip_typescript)]
-pub fn conferbot_facts() -> JsValue {
-    facts()
 }

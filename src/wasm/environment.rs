@@ -11,10 +11,13 @@ extern "C" {
     static GLOBAL_THIS: JsValue;
 }
 
-/// Globals only pages and workers have; Node and other servers have none.
-const BROWSER_GLOBALS: [&str; 3] = ["window", "document", "WorkerGlobalScope"];
+/// Globals only pages and browser workers have. `importScripts` is on every
+/// browser worker's global scope (classic, module, shared, service), and on
+/// no server's: Cloudflare workerd defines `WorkerGlobalScope` but is a server
+/// whose code and secrets stay on it, so that name would refuse its `apiKey`.
+const BROWSER_GLOBALS: [&str; 3] = ["window", "document", "importScripts"];
 
-/// True when a `window`, `document` or `WorkerGlobalScope` global exists.
+/// True when a `window`, `document` or `importScripts` global exists.
 pub(crate) fn is_browser() -> bool {
     GLOBAL_THIS.with(|global| {
         BROWSER_GLOBALS.iter().any(|name| {

@@ -65,6 +65,16 @@ impl<'a> Fields<'a> {
             .transpose()
     }
 
+    /// A function field (a callback such as `onRetry`).
+    pub(crate) fn function(&self, name: &str) -> Result<Option<js_sys::Function>, Error> {
+        self.value(name)
+            .map(|v| {
+                v.dyn_into::<js_sys::Function>()
+                    .map_err(|other| self.wrong(name, "a function", &other))
+            })
+            .transpose()
+    }
+
     /// An integer field within `min..=max`.
     pub(crate) fn integer(&self, name: &str, min: u32, max: u32) -> Result<Option<u32>, Error> {
         let Some(n) = self.number(name)? else {

@@ -21,8 +21,7 @@
 //!   answer checked in JS by the generated checker, its failures typed.
 //! - `calls`: a call driven by JS (`send` in `js/attempt.js`: attempts,
 //!   abortable waits), its retries decided by the core's policy here.
-//! - `decode`: live events and error bodies through the generated checker,
-//!   and the protocol facts the package exports (`conferbotFacts`).
+//! - `decode`: live events and error bodies through the generated checker.
 //! - `page`: `Page` (plain JS, `hasNextPage()` / `getNextPage()` /
 //!   `iterPages()`) and its Rust `PageCursor`; list calls' `PagePromise`.
 //! - `events`: `client.events()`, the BFF's live events over a streaming
@@ -55,7 +54,7 @@ mod typescript;
 
 pub use calls::CallPolicy;
 pub use client::ConferbotClient;
-pub use decode::{check_answer, check_event, conferbot_facts, error_body};
+pub use decode::{check_answer, check_event, error_body};
 pub use events::EventStream;
 pub use iteration::FirstPage;
 pub use js_error::conferbot_error_class;

@@ -81,6 +81,27 @@ export interface ListParams {
   limit?: number;
 }
 
+/**
+ * What `onRetry` is told before the client waits to retry a failed attempt
+ * (after `Retry-After` for a 429, with backoff after a GET's 5xx, network
+ * error or timeout).
+ */
+export interface RetryInfo {
+  /** The attempt that failed, from 1 (the first request); the next one is `attempt + 1`. */
+  attempt: number;
+  /** How long the client waits before the next attempt, in ms. */
+  waitMs: number;
+  /** Why the attempt failed (`kind` `rate_limited`, `server`, `network` or `timeout`). */
+  error: ConferbotError;
+}
+
+/**
+ * Called before each wait between attempts, to show it (a progress line's
+ * "waiting 23 s for the rate limit"). It only observes: what it returns is
+ * ignored, and what it throws (or a promise it returns rejecting) is swallowed.
+ */
+export type RetryHook = (retry: RetryInfo) => void;
+
 /** Options of one call, over the client's. */
 export interface RequestOptions {
   /** Aborting it rejects the call with kind `aborted`, promptly, even between retries. */
@@ -89,6 +110,8 @@ export interface RequestOptions {
   timeoutMs?: number;
   /** Retries after the first attempt (0 to 10). */
   maxRetries?: number;
+  /** Told before each wait between attempts of this call, instead of the client's `onRetry`. */
+  onRetry?: RetryHook;
 }
 
 /** How a client talks to the API. */
@@ -109,4 +132,6 @@ export interface ClientOptions {
   maxRetries?: number;
   /** Extra headers for every request. */
   headers?: Record<string, string>;
+  /** Told before each wait between attempts of every call (a call's own `onRetry` replaces it). */
+  onRetry?: RetryHook;
 }

@@ -294,7 +294,7 @@ describe("the dashboard on the sandbox (Starter plan)", () => {
     await w.chatbots.locator("tbody tr").first().waitFor();
     await w.webhooks.locator("li").nth(1).waitFor();
     await w.chatbots.locator(".live").filter({ hasText: "Live updates on" }).waitFor();
-    await w.usage.locator(".live").filter({ hasText: "Live updates on" }).waitFor();
+    await w.responses.locator(".live").filter({ hasText: "Live updates on" }).waitFor();
     const file = path.join(ROOT, "target", "e2e", "dashboard.png");
     await mkdir(path.dirname(file), { recursive: true });
     await page.screenshot({ path: file, fullPage: true });
@@ -380,9 +380,16 @@ describe("the dashboard on an Enterprise workspace without chatbots", () => {
     await stopAll(bff, sandbox);
   });
 
-  test("usage shows as unlimited, the webhook limit is the Enterprise one, the table is empty", async () => {
+  test("usage shows as unlimited with its forecast, the webhook limit is the Enterprise one, the table is empty", async () => {
     const { page } = await openPage(/** @type {import("playwright-core").Browser} */ (browser));
     const w = widgets(page);
+    // The browser's clock at day 20, 12:00 UTC of the sandbox's month: a known part of the month elapsed.
+    const { month } = await sandboxApi(/** @type {string} */ (sandbox?.url), "e2e-enterprise-key").usage();
+    const [year, index] = month.split("-").map(Number);
+    const start = Date.UTC(year, index - 1, 1);
+    const monthMs = Date.UTC(year, index, 1) - start;
+    const at = start + 19.5 * 24 * 60 * 60 * 1000;
+    await page.clock.setFixedTime(at);
     await page.route("**/api/conferbot/events", (route) =>
       route.fulfill({ status: 404, contentType: "application/json", body: '{"error":"Not found"}' }));
     await page.goto(`${bff?.url}/`);
@@ -392,13 +399,20 @@ describe("the dashboard on an Enterprise workspace without chatbots", () => {
     assert.equal(await w.usage.locator('dd[data-field="limit"]').textContent(), "Unlimited");
     assert.equal(await w.usage.locator('dd[data-field="remaining"]').textContent(), "Unlimited");
     assert.match(await meter.getAttribute("aria-label") ?? "", /no monthly limit/);
+    const used = shownNumber(await w.usage.locator('dd[data-field="used"]').textContent() ?? "");
+    const projected = new Intl.NumberFormat("en-US", { maximumSignificantDigits: 2 })
+      .format(Math.round((used / (at - start)) * monthMs));
+    assert.equal(await w.usage.locator('[data-field="forecast"]').textContent(),
+      `At this pace the month ends at ~${projected} calls (no monthly limit).`);
     await w.webhooks.locator('[data-field="limit"]').filter({ hasText: /of 999 webhooks in use \(Enterprise plan\)/ }).waitFor();
 
     // A server without the events route (404, as a BFF without them answers): the widgets say so and work as before.
-    for (const widget of [w.chatbots, w.usage]) {
+    for (const widget of [w.chatbots, w.responses]) {
       await widget.locator('.live[data-state="off"]').filter({ hasText: "Live updates off" }).waitFor();
     }
-    assert.equal(await w.webhooks.locator(".live").isVisible(), false, "the webhooks widget does not follow events");
+    for (const widget of [w.usage, w.webhooks]) {
+      assert.equal(await widget.locator(".live").isVisible(), false, "usage and webhooks do not follow events");
+    }
 
     // No chatbots: the table says so, and there is nowhere to page to.
     await settled(w.chatbots);

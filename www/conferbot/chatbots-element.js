@@ -2,42 +2,36 @@
 //
 // Attributes (besides the shared ones in element-base.js):
 //   page-size   chatbots per page, 1..100 (default 20); the person can change it.
+//   selected    the id of the chosen chatbot (set when a person chooses a row).
 //
-// Live: a `response.created` / `response.updated` event for a chatbot on the
-// page shown re-reads that page (the BFF dropped it from its cache, so that is
-// one upstream call, at most one a second) and highlights the rows that
-// changed; sort, page, page size and focus stay. `resync` re-reads it too.
+// Choosing a row (a click anywhere on it, or Enter/Space on its name, which
+// is a button) marks it and dispatches `conferbot-chatbot-select` (bubbles,
+// composed) with `detail: {id, name}`: the demo page shows that chatbot's
+// responses in <conferbot-responses>.
+//
+// Live, applied from the event itself (no read): a `response.created` for a
+// chatbot on the page shown adds 1 to its row's count and highlights the row;
+// sort, page, page size and focus stay (an event that comes while a load is
+// in flight makes one more read, if that load shows its chatbot).
+// `response.updated` and conversation
+// events change nothing a row shows. `resync` (events were missed) re-reads
+// the page, quietly.
 
 import { h, replaceChildren } from "./dom.js";
 import { ConferbotElement } from "./element-base.js";
-import { formatCount, formatDateTime, formatNumber } from "./format.js";
-import { throttled } from "./live-events.js";
+import { formatDateTime, formatNumber } from "./format.js";
+import { Pager, pagerSheet, pageSizeAttribute, plainPage } from "./pager.js";
 import { sheet } from "./styles.js";
 
 /** @typedef {import("./package.js").ConferbotEvent} ConferbotEvent */
-
 /** @typedef {import("./package.js").Chatbot} Chatbot */
-/**
- * A page as shown: a plain copy of the package's `Page<Chatbot>` (whose wasm
- * memory is freed at once). `total` and `totalPages` are `null` when the
- * server did not say.
- * @typedef {{data: Chatbot[], total: number | null, page: number, totalPages: number | null, hasNext: boolean}} ChatbotPage
- */
+/** @typedef {import("./pager.js").PlainPage<Chatbot>} ChatbotPage */
 /** @typedef {"name" | "status" | "responseCount" | "createdAt" | "updatedAt"} ColumnKey */
 /** @typedef {{key: ColumnKey, label: string, kind: "text" | "number" | "date"}} Column */
 /** @typedef {{key: ColumnKey, direction: "ascending" | "descending"}} Sort */
 
-/** Page sizes offered; `page-size` may add another within 1..100 (the API's bounds, `src/pagination.rs`). */
-const PAGE_SIZES = [5, 10, 20, 50, 100];
-const DEFAULT_PAGE_SIZE = 20;
-const MAX_PAGE_SIZE = 100;
-
-/** The events that change a chatbot's row (its `responseCount` and `updatedAt`). */
-const ROW_EVENTS = new Set(["response.created", "response.updated"]);
-/** A burst of events waits this long and makes one read… */
-const LIVE_DELAY_MS = 250;
-/** …and live reads are at least this far apart. */
-const LIVE_INTERVAL_MS = 1000;
+/** What a chosen row dispatches. */
+export const SELECT_EVENT = "conferbot-chatbot-select";
 /** How long a changed row stays highlighted. */
 const HIGHLIGHT_MS = 2500;
 
@@ -51,17 +45,6 @@ const COLUMNS = [
 ];
 
 const styles = sheet(`
-  .toolbar {
-    display: flex;
-    flex-wrap: wrap;
-    align-items: center;
-    justify-content: space-between;
-    gap: 0.5rem 1rem;
-    margin-bottom: 0.5rem;
-  }
-  nav { display: flex; align-items: center; gap: 0.35rem; flex-wrap: wrap; }
-  .page-label { min-width: 7.5em; text-align: center; font-variant-numeric: tabular-nums; }
-  select { font: inherit; padding: 0.2rem; }
   .table-wrap { overflow-x: auto; }
   table { width: 100%; border-collapse: collapse; }
   th, td { padding: 0.4rem 0.6rem; border-bottom: 1px solid var(--conferbot-border, #d8dde6); text-align: start; }
@@ -75,10 +58,14 @@ const styles = sheet(`
     align-items: baseline;
     font-weight: 600;
   }
+  tbody th button.choose { font-weight: 500; text-decoration: underline dotted 1px; text-underline-offset: 0.2em; }
   th button:focus-visible { outline: 2px solid var(--conferbot-accent, #3358d4); outline-offset: 2px; }
   th.numeric button { flex-direction: row-reverse; }
   .arrow { color: var(--conferbot-muted, #5b6576); font-size: 0.8em; min-width: 1em; }
+  tbody tr { cursor: pointer; }
   tbody tr:hover { background: var(--conferbot-row-hover, #f6f8fb); }
+  tbody tr.selected { background: var(--conferbot-row-selected, #e8eefc); box-shadow: inset 3px 0 0 var(--conferbot-accent, #3358d4); }
+  tbody tr.selected button.choose { font-weight: 600; text-decoration: none; }
   td.date { white-space: nowrap; color: var(--conferbot-muted, #5b6576); }
   .badge {
     display: inline-block;
@@ -99,48 +86,36 @@ const styles = sheet(`
   @media (prefers-reduced-motion: reduce) {
     tbody tr.changed { animation: none; background: var(--conferbot-row-changed, #fff4c2); }
   }
-  .empty { padding: 1.5rem; text-align: center; color: var(--conferbot-muted, #5b6576); }
+  .empty { padding: 1.5rem; text-align: center; color: var(--conferbot-muted, #5b6576); cursor: default; }
 `);
 
 /** @extends {ConferbotElement<ChatbotPage>} */
 export class ChatbotsElement extends ConferbotElement {
   /** @override */
-  static observedAttributes = [...ConferbotElement.observedAttributes, "page-size"];
+  static observedAttributes = [...ConferbotElement.observedAttributes, "page-size", "selected"];
 
-  #page = 1;
-  #limit = DEFAULT_PAGE_SIZE;
   /** @type {Sort | null} */
   #sort = null;
   /** @type {ChatbotPage | null} */
   #shown = null;
-
-  #first = navButton("First", "First page", () => this.#goTo(1));
-  #previous = navButton("Previous", "Previous page", () => this.#goTo(this.#page - 1));
-  #next = navButton("Next", "Next page", () => this.#goTo(this.#page + 1));
-  #last = navButton("Last", "Last page", () => this.#goTo(this.#shown?.totalPages ?? 1));
-  #pageLabel = h("span", { class: "page-label", part: "page-label" }, "Page – of –");
-  #total = h("span", { class: "total muted", part: "total" });
-  /** @type {HTMLSelectElement} */
-  #pageSize = h("select", { id: "page-size", onchange: () => this.#setLimit(Number(this.#pageSize.value)) });
+  #pager = new Pager({ noun: "chatbot", label: "Chatbot pages", onChange: () => this.reload() });
   #headRow = h("tr");
-  #rows = h("tbody");
-  /** Ids of the rows to highlight at the next render (changed since the last one). @type {Set<string>} */
-  #changed = new Set();
+  #rows = h("tbody", { onclick: (/** @type {Event} */ event) => this.#chooseRowOf(event.target) });
+  /** Highlighted rows: chatbot id → until when (`performance.now()`). @type {Map<string, number>} */
+  #highlighted = new Map();
   /** @type {number | undefined} */
   #highlightTimer;
-  #liveRead = throttled(() => this.reload({ quiet: true }), { delayMs: LIVE_DELAY_MS, intervalMs: LIVE_INTERVAL_MS });
+  /** Chatbots that `response.created` named while a load was in flight. @type {Set<string>} */
+  #eventsDuringLoad = new Set();
 
   constructor() {
-    super("Chatbots", [styles]);
-    this.#fillPageSizes();
+    super("Chatbots", [pagerSheet, styles]);
     this.body.append(
-      h("div", { class: "toolbar" },
-        h("nav", { "aria-label": "Chatbot pages" }, this.#first, this.#previous, this.#pageLabel, this.#next, this.#last),
-        this.#total,
-        h("span", {}, h("label", { for: "page-size" }, "Per page "), this.#pageSize)),
+      this.#pager.element,
       h("div", { class: "table-wrap" },
         h("table", { part: "table" },
-          h("caption", { class: "visually-hidden" }, "Chatbots; column headers sort the rows shown"),
+          h("caption", { class: "visually-hidden" },
+            "Chatbots; choose a name to see its responses; column headers sort the rows shown"),
           h("thead", {}, this.#headRow),
           this.#rows)),
     );
@@ -148,21 +123,20 @@ export class ChatbotsElement extends ConferbotElement {
   }
 
   /**
-   * `page-size` is read here; the shared attributes go to the base class.
+   * `page-size` and `selected` are read here; the shared attributes go to the base class.
    * @override
    * @param {string} name
    * @param {string | null} oldValue
    * @param {string | null} newValue
    */
   attributeChangedCallback(name, oldValue, newValue) {
-    if (name !== "page-size") {
+    if (name === "page-size") {
+      const size = pageSizeAttribute(newValue);
+      if (size !== null) this.#pager.offerLimit(size, this.isStarted);
+    } else if (name === "selected") {
+      this.#markSelected();
+    } else {
       super.attributeChangedCallback(name, oldValue, newValue);
-      return;
-    }
-    const size = Number(newValue);
-    if (Number.isInteger(size) && size >= 1 && size <= MAX_PAGE_SIZE && size !== this.#limit) {
-      this.#fillPageSizes(size);
-      this.#setLimit(size);
     }
   }
 
@@ -172,30 +146,46 @@ export class ChatbotsElement extends ConferbotElement {
   }
 
   /**
-   * Re-reads the page shown when an event touches one of its chatbots.
+   * Applies what an event says to the rows shown; re-reads only on `resync`.
    * @override
    * @param {ConferbotEvent} event
    */
   onLiveEvent(event) {
     if (event.type === "resync") {
-      this.#liveRead.request();
+      this.reload({ quiet: true });
       return;
     }
-    if (!ROW_EVENTS.has(event.type)) return;
+    if (event.type !== "response.created") return;
     const id = event.data.botId;
-    if (typeof id === "string" && this.#shown?.data.some((bot) => bot.id === id)) this.#liveRead.request();
+    if (typeof id !== "string") return;
+    if (this.isLoading) {
+      // The answer in flight (a first load, another page) may or may not
+      // count this response already: if it shows this chatbot, it is read
+      // again once shown, instead of guessed at. (Not restarted: under a
+      // steady stream of events a slow load would never finish.)
+      this.#eventsDuringLoad.add(id);
+      return;
+    }
+    const shown = this.#shown;
+    const index = shown ? shown.data.findIndex((bot) => bot.id === id) : -1;
+    if (!shown || index < 0) return;
+    const bot = /** @type {Chatbot} */ (shown.data[index]);
+    const data = [...shown.data];
+    data[index] = { ...bot, responseCount: bot.responseCount + 1 };
+    this.#shown = { ...shown, data };
+    this.#highlight([id]);
+    this.#renderRows();
   }
 
   /** @override */
   disconnectedCallback() {
     super.disconnectedCallback();
-    this.#liveRead.cancel();
     window.clearTimeout(this.#highlightTimer);
   }
 
   /** @override */
   loadingText() {
-    return `Loading page ${formatNumber(this.#page)} of the chatbots…`;
+    return `Loading page ${formatNumber(this.#pager.page)} of the chatbots…`;
   }
 
   /**
@@ -204,18 +194,7 @@ export class ChatbotsElement extends ConferbotElement {
    * @returns {Promise<ChatbotPage>}
    */
   async fetchView(signal) {
-    const page = await this.client.listChatbots({ page: this.#page, limit: this.#limit }, { signal });
-    try {
-      return {
-        data: [...page.data],
-        total: page.total,
-        page: page.page,
-        totalPages: page.totalPages,
-        hasNext: page.hasNextPage(),
-      };
-    } finally {
-      page.free();
-    }
+    return plainPage(await this.client.listChatbots({ page: this.#pager.page, limit: this.#pager.limit }, { signal }));
   }
 
   /**
@@ -223,58 +202,41 @@ export class ChatbotsElement extends ConferbotElement {
    * @param {ChatbotPage} page
    */
   renderView(page) {
-    this.#changed = changedRows(this.#shown, page);
+    this.#highlight(changedRows(this.#shown, page));
     this.#shown = page;
-    this.#page = page.page;
+    if (page.data.some((bot) => this.#eventsDuringLoad.has(bot.id))) window.setTimeout(() => this.reload({ quiet: true }), 0);
+    this.#eventsDuringLoad.clear();
     this.#renderRows();
-    const of = page.totalPages === null ? "" : ` of ${formatNumber(Math.max(page.totalPages, 1))}`;
-    this.#pageLabel.textContent = `Page ${formatNumber(page.page)}${of}`;
-    this.#total.textContent = page.total === null ? "" : `${formatCount(page.total, "chatbot")} in all`;
-    this.#setNavigation(page.page > 1, page.hasNext, page.totalPages !== null && page.page < page.totalPages);
-    if (page.total === 0) return "No chatbots yet.";
-    const outOf = page.total === null ? "" : ` of ${formatNumber(page.total)}`;
-    return `Page ${formatNumber(page.page)}${of}: ${formatCount(page.data.length, "chatbot")} shown${outOf}.`;
-  }
-
-  /** @param {number} page */
-  #goTo(page) {
-    this.#page = Math.max(1, page);
-    this.reload();
+    const summary = this.#pager.render(page);
+    return page.total === 0 ? "No chatbots yet." : summary;
   }
 
   /**
-   * A new page size, keeping the first chatbot shown on the page shown.
-   * @param {number} limit
+   * Chooses the row that `target` is in: marks it, and tells the page.
+   * @param {EventTarget | null} target
    */
-  #setLimit(limit) {
-    const firstShown = (this.#page - 1) * this.#limit;
-    this.#limit = limit;
-    this.#page = Math.floor(firstShown / limit) + 1;
-    this.#pageSize.value = String(limit);
-    if (this.isStarted) this.reload();
+  #chooseRowOf(target) {
+    const row = target instanceof Element ? target.closest("tr[data-id]") : null;
+    const id = row?.getAttribute("data-id");
+    const bot = id ? this.#shown?.data.find((b) => b.id === id) : undefined;
+    if (!bot) return;
+    this.setAttribute("selected", bot.id);
+    this.dispatchEvent(new CustomEvent(SELECT_EVENT, {
+      bubbles: true,
+      composed: true,
+      detail: { id: bot.id, name: bot.name },
+    }));
   }
 
-  /** @param {number} [extra] a size from `page-size` that the list does not offer */
-  #fillPageSizes(extra) {
-    const sizes = [...new Set([...PAGE_SIZES, ...(extra ? [extra] : [])])].sort((a, b) => a - b);
-    replaceChildren(this.#pageSize, sizes.map((n) => h("option", { value: n }, n)));
-    this.#pageSize.value = String(extra ?? this.#limit);
-  }
-
-  /**
-   * @param {boolean} hasPrevious
-   * @param {boolean} hasNext
-   * @param {boolean} lastIsKnownAndAhead the last page is known (the server gave `totalPages`) and not this one
-   */
-  #setNavigation(hasPrevious, hasNext, lastIsKnownAndAhead) {
-    const focused = this.shadowRoot?.activeElement;
-    this.#first.disabled = this.#previous.disabled = !hasPrevious;
-    this.#next.disabled = !hasNext;
-    this.#last.disabled = !lastIsKnownAndAhead;
-    // A button that just disabled itself (Last, on the last page) would drop the
-    // keyboard focus to the page's start; keep it in the navigation instead.
-    if (focused instanceof HTMLButtonElement && focused.disabled) {
-      (hasPrevious ? this.#previous : this.#next).focus();
+  /** Marks the chosen row (`aria-current` on its button, a tint on the row). */
+  #markSelected() {
+    const selected = this.getAttribute("selected");
+    for (const row of this.#rows.querySelectorAll("tr[data-id]")) {
+      const chosen = row.getAttribute("data-id") === selected;
+      row.classList.toggle("selected", chosen);
+      const button = row.querySelector("button.choose");
+      if (chosen) button?.setAttribute("aria-current", "true");
+      else button?.removeAttribute("aria-current");
     }
   }
 
@@ -318,21 +280,42 @@ export class ChatbotsElement extends ConferbotElement {
       replaceChildren(this.#rows, h("tr", {}, h("td", { class: "empty", colspan: COLUMNS.length }, words)));
       return;
     }
-    const changed = this.#changed;
-    this.#changed = new Set();
+    // Rows are rebuilt; a focused name button gets its focus back on its new self.
+    const focused = this.shadowRoot?.activeElement;
+    const focusedId = focused instanceof HTMLElement && this.#rows.contains(focused)
+      ? focused.closest("tr")?.getAttribute("data-id")
+      : null;
+    const now = performance.now();
     replaceChildren(this.#rows, sortRows(chatbots, this.#sort).map((bot) =>
-      h("tr", { "data-id": bot.id, class: changed.has(bot.id) ? "changed" : null },
-        h("th", { scope: "row", class: "name" }, bot.name),
+      h("tr", { "data-id": bot.id, class: (this.#highlighted.get(bot.id) ?? 0) > now ? "changed" : null },
+        h("th", { scope: "row", class: "name" }, h("button", { type: "button", class: "choose" }, bot.name)),
         h("td", {}, h("span", { class: "badge", "data-status": bot.status.toLowerCase() }, bot.status)),
         h("td", { class: "numeric" }, formatNumber(bot.responseCount)),
         dateCell(bot.createdAt),
         dateCell(bot.updatedAt))));
-    if (changed.size > 0) {
-      window.clearTimeout(this.#highlightTimer);
-      this.#highlightTimer = window.setTimeout(() => {
-        for (const row of this.#rows.querySelectorAll("tr.changed")) row.classList.remove("changed");
-      }, HIGHLIGHT_MS);
+    this.#markSelected();
+    if (focusedId) {
+      /** @type {HTMLElement | null} */ (this.#rows.querySelector(`tr[data-id="${CSS.escape(focusedId)}"] button.choose`))?.focus();
     }
+  }
+
+  /**
+   * Highlights the rows of `ids` for HIGHLIGHT_MS from now (at the next render).
+   * @param {Iterable<string>} ids
+   */
+  #highlight(ids) {
+    const until = performance.now() + HIGHLIGHT_MS;
+    let any = false;
+    for (const id of ids) {
+      this.#highlighted.set(id, until);
+      any = true;
+    }
+    if (!any) return;
+    window.clearTimeout(this.#highlightTimer);
+    this.#highlightTimer = window.setTimeout(() => {
+      this.#highlighted.clear();
+      for (const row of this.#rows.querySelectorAll("tr.changed")) row.classList.remove("changed");
+    }, HIGHLIGHT_MS);
   }
 }
 
@@ -383,15 +366,6 @@ function sortRows(chatbots, sort) {
 /** @param {string} iso */
 function dateCell(iso) {
   return h("td", { class: "date" }, h("time", { datetime: iso }, formatDateTime(iso)));
-}
-
-/**
- * @param {string} text
- * @param {string} label what a screen reader says
- * @param {() => void} onclick
- */
-function navButton(text, label, onclick) {
-  return h("button", { type: "button", "aria-label": label, disabled: true, onclick }, text);
 }
 
 customElements.define("conferbot-chatbots", ChatbotsElement);

@@ -41,6 +41,8 @@ export class ConferbotElement extends HTMLElement {
   #generation = 0;
   /** @type {AbortController | null} cancels the load in flight when a newer one starts */
   #inFlight = null;
+  /** Whether the load in flight shows itself (dims the body, says what it loads). */
+  #inFlightLoud = false;
   /** @type {number | undefined} */
   #retryTimer;
   #started = false;
@@ -141,15 +143,36 @@ export class ConferbotElement extends HTMLElement {
     this.#live.hidden = false;
     this.#unsubscribe = subscribe(this.getAttribute("base-url") || DEFAULT_BASE_URL, {
       onEvent: (event) => this.onLiveEvent(event),
-      onState: (state) => this.#showLiveState(state),
+      onState: (state) => this.showLiveState(state),
     });
   }
 
-  /** @param {LiveState} state */
-  #showLiveState(state) {
+  /**
+   * Shows the live indicator in `state`, with the state's words unless
+   * `words` says otherwise (a widget that is live by other means than the
+   * event stream sets it itself).
+   * @param {LiveState} state
+   * @param {string} [words]
+   */
+  showLiveState(state, words = LIVE_STATE_WORDS[state]) {
+    this.#live.hidden = false;
     this.#live.dataset.state = state;
     const text = this.#live.querySelector(".live-text");
-    if (text) text.textContent = LIVE_STATE_WORDS[state];
+    if (text) text.textContent = words;
+  }
+
+  /** Whether a load is in flight. */
+  get isLoading() {
+    return this.#inFlight !== null;
+  }
+
+  /**
+   * Says `text` in the polite status line (what a live update brought, which
+   * a quiet reload does not announce by itself).
+   * @param {string} text
+   */
+  announce(text) {
+    this.#status.textContent = text;
   }
 
   /**
@@ -171,31 +194,36 @@ export class ConferbotElement extends HTMLElement {
    * error panel, and a rate limit schedules the next attempt.
    *
    * `quiet` (a live update) neither dims the body, nor disables Refresh (which
-   * would drop its keyboard focus), nor announces the result; while a load is
-   * in flight it is an ordinary one.
+   * would drop its keyboard focus), nor announces the result; it replaces a
+   * quiet load in flight quietly, and a loud one loudly (that one's person is
+   * still waiting for it).
    * @param {{quiet?: boolean}} [options]
+   * @returns {Promise<boolean>} whether this load was shown (not replaced by a newer one, not failed)
    */
   async reload({ quiet = false } = {}) {
     const generation = ++this.#generation;
-    const loud = !quiet || this.#inFlight !== null;
+    const loud = !quiet || (this.#inFlight !== null && this.#inFlightLoud);
     this.#cancelRetry();
     this.#inFlight?.abort();
     const inFlight = new AbortController();
     this.#inFlight = inFlight;
+    this.#inFlightLoud = loud;
     if (loud) {
       this.#setBusy(true);
       this.#status.textContent = this.loadingText();
     }
     try {
       const view = await this.fetchView(inFlight.signal);
-      if (generation !== this.#generation) return;
+      if (generation !== this.#generation) return false;
       this.#hideError();
       const summary = this.renderView(view);
       if (loud) this.#status.textContent = summary;
+      return true;
     } catch (error) {
-      if (generation !== this.#generation) return;
+      if (generation !== this.#generation) return false;
       if (loud) this.#status.textContent = "";
       this.showLoadError(error);
+      return false;
     } finally {
       if (generation === this.#generation) {
         this.#inFlight = null;

@@ -60,3 +60,20 @@ export function formatMonth(month) {
 export function formatPercent(fraction) {
   return new Intl.NumberFormat(locale(), { style: "percent", maximumFractionDigits: 0 }).format(fraction);
 }
+
+/**
+ * A projection, to two significant digits (`7259.4` → `"7,300"`): a forecast
+ * is not precise to the call, and should not look it.
+ * @param {number} n
+ */
+export function formatApproximate(n) {
+  return new Intl.NumberFormat(locale(), { maximumSignificantDigits: 2 }).format(Math.round(n));
+}
+
+/**
+ * A day of the month in UTC, as the API's months are (`"Nov 24"`).
+ * @param {number} ms since the epoch
+ */
+export function formatDay(ms) {
+  return new Intl.DateTimeFormat(locale(), { month: "short", day: "numeric", timeZone: "UTC" }).format(ms);
+}

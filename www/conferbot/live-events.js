@@ -6,7 +6,8 @@
 // module opens that stream once per base URL when the first widget
 // subscribes, hands each event to every subscriber, and closes it (through
 // an AbortController) when the last one leaves. The stream costs no call to
-// the Conferbot API: only the reads a widget makes because of an event do.
+// the Conferbot API: a widget applies what an event says where it can, and
+// reads only what an event names but does not carry (a new response's answers).
 //
 // What subscribers are told about the stream (`LiveState`):
 //   connecting    the stream is being opened
@@ -179,33 +180,4 @@ function sleep(ms, signal) {
       resolve(false);
     }, { once: true });
   });
-}
-
-/**
- * Calls `action` at most once per `intervalMs`: the first request waits
- * `delayMs` (so that a burst of events makes one call), later ones wait until
- * `intervalMs` after the previous call.
- * @param {() => void} action
- * @param {{delayMs: number, intervalMs: number}} timing
- * @returns {{request: () => void, cancel: () => void}}
- */
-export function throttled(action, { delayMs, intervalMs }) {
-  /** @type {number | undefined} */
-  let timer;
-  let lastRun = -Infinity;
-  return {
-    request() {
-      if (timer !== undefined) return;
-      const wait = Math.max(delayMs, lastRun + intervalMs - performance.now());
-      timer = window.setTimeout(() => {
-        timer = undefined;
-        lastRun = performance.now();
-        action();
-      }, wait);
-    },
-    cancel() {
-      window.clearTimeout(timer);
-      timer = undefined;
-    },
-  };
 }

@@ -12,3 +12,9 @@ export { ConferbotClient, ConferbotError, WEBHOOK_EVENTS, planFacts } from "/pkg
 /** @typedef {import("/pkg/browser.js").Webhook} Webhook */
 /** @typedef {import("/pkg/browser.js").KnownWebhookEvent} KnownWebhookEvent */
 /** @typedef {import("/pkg/browser.js").ConferbotEvent} ConferbotEvent */
+/** @typedef {import("/pkg/browser.js").ChatbotResponse} ChatbotResponse */
+/** @typedef {import("/pkg/browser.js").JsonValue} JsonValue */
+/**
+ * @template T
+ * @typedef {import("/pkg/browser.js").Page<T>} Page
+ */

@@ -4,10 +4,13 @@
 //! 1. `cargo build --profile wasm-release --target wasm32-unknown-unknown`;
 //! 2. `wasm-bindgen --target web`: one glue module shared by both entry points;
 //! 3. `wasm-opt -Oz --converge` (binaryen from npm);
-//! 4. `pkg/` = that output + `pkg-template/` (entry points, package.json with
-//!    the crate's version, README), minus what users must not see (the glue's
-//!    init types, which mention `any`: the entry points do the init);
-//! 5. the sizes, raw and gzip, of the wasm and of each entry point with the JS
+//! 4. the edits of `bindgen_output` (types that check under any target, no
+//!    `import.meta` in the glue, the error class importable alone, CommonJS
+//!    declarations);
+//! 5. `pkg/` = that output + `pkg-template/` (entry points, package.json with
+//!    the crate's version, README), plus the `conferbot` command line bundled
+//!    from `cli/` (`cli_bundle`);
+//! 6. the sizes, raw and gzip, of the wasm and of each entry point with the JS
 //!    it loads. `--compare-opt-levels` builds with opt-level "s" too.
 
 use std::fs;
@@ -19,6 +22,7 @@ use anyhow::{bail, Context, Result};
 use flate2::write::GzEncoder;
 use flate2::Compression;
 
+use crate::bindgen_output;
 use crate::process::{self, say};
 use crate::tools::{self, cargo, WASM_TARGET};
 
@@ -36,9 +40,6 @@ const WASM_FEATURES: [&str; 6] = [
 /// The version in pkg-template/package.json that dist replaces with the crate's.
 const VERSION_PLACEHOLDER: &str = "0.0.0-set-by-cargo-xtask-dist";
 
-/// Where the glue puts the user-invisible init API (from here to the end).
-const INIT_TYPES_MARKER: &str = "export type InitInput";
-
 /// Builds `pkg/` and prints its sizes.
 pub fn run(root: &Path, args: &[String]) -> Result<()> {
     let compare = match args {
@@ -53,6 +54,7 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
     let pkg = root.join("pkg");
     let sizes = build(root, &bindgen, "z", &pkg)?;
     assemble(root, &pkg)?;
+    crate::cli_bundle::bundle(root, &pkg)?;
     say(&format!("pkg/ is ready ({})", pkg.display()));
     print_sizes("opt-level \"z\" (shipped)", &sizes);
     if compare {
@@ -127,22 +129,8 @@ fn build(root: &Path, bindgen: &Path, opt_level: &str, out: &Path) -> Result<Siz
     )?;
     // Its declarations of the raw exports are all `any`, and no user imports it.
     let _ = fs::remove_file(out.join("conferbot_bg.wasm.d.ts"));
-    strip_init_types(&out.join("conferbot.d.ts"))?;
+    bindgen_output::edit(out)?;
     Sizes::measure(out, &root.join("pkg-template"))
-}
-
-/// Drops the glue's init declarations: users never call them (the entry
-/// points do), and they are typed with `any`.
-fn strip_init_types(dts: &Path) -> Result<()> {
-    let text = fs::read_to_string(dts).with_context(|| format!("reading {}", dts.display()))?;
-    let Some(at) = text.find(INIT_TYPES_MARKER) else {
-        bail!(
-            "{} has no `{INIT_TYPES_MARKER}`: did wasm-bindgen's output change?",
-            dts.display()
-        );
-    };
-    fs::write(dts, format!("{}\n", text[..at].trim_end()))
-        .with_context(|| format!("writing {}", dts.display()))
 }
 
 /// Copies `pkg-template/` over the bound output and sets the version.
@@ -204,6 +192,9 @@ impl Sizes {
             Ok(bytes)
         };
         let node = entry("node.js")?;
+        let workerd = entry("workerd.js")?;
+        let mut init = entry("init.js")?;
+        init.extend(fs::read(out.join("conferbot_error.js"))?);
         let browser = entry("browser.js")?;
         let row = |name: &str, bytes: &[u8]| -> Result<(String, u64, u64)> {
             Ok((name.to_owned(), bytes.len() as u64, gzip_len(bytes)?))
@@ -220,6 +211,8 @@ impl Sizes {
             wasm_row,
             row("JS glue (conferbot.js + snippets)", &glue)?,
             row("node entry: node.js + glue", &node)?,
+            row("workerd entry: workerd.js + glue", &workerd)?,
+            row("init entry: init.js + error + glue", &init)?,
             browser_row,
             total,
         ];

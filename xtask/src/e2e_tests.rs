@@ -8,7 +8,8 @@
 //! dependencies from the lockfile. First type-checks the widgets' JSDoc
 //! against the package's own `.d.ts` (`tsc -p www`, no emit), since a widget
 //! that misreads the package fails there more clearly than in a browser.
-//! The screenshot lands in `target/e2e/dashboard.png`.
+//! Screenshots land in `target/e2e/` (`dashboard.png`, `responses.png`: the
+//! dashboard with a chatbot's responses open).
 
 use std::env;
 use std::fs;
@@ -66,12 +67,11 @@ pub fn run(root: &Path) -> Result<()> {
             .env("CONFERBOT_CHROMIUM", &chromium)
             .current_dir(root),
     )?;
+    let shots = root.join("target").join("e2e");
     say(&format!(
-        "browser tests passed; the dashboard's screenshot is {}",
-        root.join("target")
-            .join("e2e")
-            .join("dashboard.png")
-            .display()
+        "browser tests passed; screenshots: {} and {}",
+        shots.join("dashboard.png").display(),
+        shots.join("responses.png").display()
     ));
     Ok(())
 }

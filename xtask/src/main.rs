@@ -7,19 +7,26 @@
 //! # Layout
 //! - `process`: running a step, loudly, and failing with its command line.
 //! - `tools`: finding or installing each tool the other commands need.
-//! - `dist`: the wasm build and the npm package in `pkg/`, with its sizes.
+//! - `dist`: the wasm build and the npm package in `pkg/`, with its sizes;
+//!   `bindgen_output`: its checked edits of wasm-bindgen's output;
+//!   `cli_bundle`: the `conferbot` command line bundled into it.
 //! - `wire_schema`: the JS checker and TypeScript written from `conferbot::shape`.
 //! - `test`: every test of the project, in order of cost.
 //! - `demo`: the dashboard on the BFF with the embedded sandbox.
 //! - `bench`: every benchmark, against peers measured in the same run, into `BENCHMARKS.md`.
+//! - `node_tests`, `runtime_tests`: the packed package from Node, then in every
+//!   runtime (Bun, Deno, workerd, Chromium, Vite, esbuild) and under tsc.
 //! - `e2e_tests`: the dashboard in headless Chromium against the real servers.
 
 mod bench;
+mod bindgen_output;
+mod cli_bundle;
 mod demo;
 mod dist;
 mod e2e_tests;
 mod node_tests;
 mod process;
+mod runtime_tests;
 mod test;
 mod tools;
 mod wasm_tests;

@@ -1,7 +1,8 @@
 //! The `node --test` suite of the built package (`tests/node/`): the package
 //! against the real sandbox and BFF binaries, packed and installed into a
-//! fresh project, type-checked with tsc, and loaded in headless Chromium
-//! (plain module and esbuild bundle).
+//! fresh project (`runtime_tests` takes it to the other runtimes); and its
+//! `conferbot` command line (`tests/node/cli-*.test.js`), run from the
+//! installed bin, in pipes and under a pseudo-terminal (`script`).
 //!
 //! Assumes what it tests is built (`cargo xtask test` does it first): the
 //! debug sandbox and BFF (`cargo build -p conferbot-sandbox -p conferbot-bff`)
@@ -19,7 +20,7 @@ use crate::tools;
 /// Runs `node --test tests/node/` against the built servers and package.
 pub fn run(root: &Path) -> Result<()> {
     tools::ensure_npm_deps(root)?;
-    let (chromium, _) = tools::ensure_chromium()?;
+    tools::ensure_script()?;
     say("Node tests of the built package (node --test tests/node/)");
     let bin = root.join("target").join("debug");
     process::run(
@@ -33,7 +34,6 @@ pub fn run(root: &Path) -> Result<()> {
             ])
             .env("CONFERBOT_SANDBOX_BIN", bin.join("conferbot-sandbox"))
             .env("CONFERBOT_BFF_BIN", bin.join("conferbot-bff"))
-            .env("CONFERBOT_PKG_DIR", root.join("pkg"))
-            .env("CHROMIUM_BIN", chromium),
+            .env("CONFERBOT_PKG_DIR", root.join("pkg")),
     )
 }

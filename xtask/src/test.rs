@@ -6,7 +6,9 @@
 //!    over real HTTP on 127.0.0.1;
 //! 3. the npm package (`dist`), then wasm-bindgen-test in Node and Chromium;
 //! 4. the built package from Node scripts against the sandbox and the BFF;
-//! 5. the dashboard in headless Chromium, with the key-leak audit.
+//! 5. the packed package in every runtime (Node ESM/CJS, Bun, Deno, workerd,
+//!    Chromium, Vite, esbuild) and under tsc in every consumer setup;
+//! 6. the dashboard in headless Chromium, with the key-leak audit.
 
 use std::path::Path;
 
@@ -76,6 +78,7 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
             .current_dir(root),
     )?;
     crate::node_tests::run(root)?;
+    crate::runtime_tests::run(root)?;
     crate::e2e_tests::run(root)?;
 
     say("all tests passed");

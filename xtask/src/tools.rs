@@ -169,6 +169,22 @@ pub fn apt_install(packages: &[&str], why: &str) -> Result<()> {
     run(&mut install)
 }
 
+/// util-linux's `script` (Debian's `bsdutils`), which runs the CLI under a
+/// pseudo-terminal in the Node tests.
+pub fn ensure_script() -> Result<()> {
+    let script = PathBuf::from("/usr/bin/script");
+    if !script.exists() {
+        apt_install(
+            &["bsdutils"],
+            "`script`, a pseudo-terminal for the CLI's tests",
+        )?;
+    }
+    if !script.exists() {
+        bail!("apt-get installed bsdutils, but /usr/bin/script is missing");
+    }
+    Ok(())
+}
+
 /// Debian's `redis-server`, which the BFF's scale-out tests start on a free port.
 pub fn ensure_redis() -> Result<PathBuf> {
     let server = PathBuf::from("/usr/bin/redis-server");

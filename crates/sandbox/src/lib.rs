@@ -9,7 +9,8 @@
 //! so the sandbox cannot drift from what the client and the BFF expect.
 //!
 //! Data is seeded and deterministic (`--seed`, default 42): 137 chatbots per
-//! workspace, each with its responses. Admin routes under `/sandbox` (no key)
+//! workspace, each with up to 60 responses (`--chatbots`, `--max-responses`;
+//! `--tricky-answers` for answers that exporters must quote). Admin routes under `/sandbox` (no key)
 //! simulate events, inject faults, set usage and expose counters; see the
 //! crate README.
 //!
@@ -37,7 +38,8 @@
 //! - `admin`: the other `/sandbox` routes.
 //! - [`stats`]: [`SandboxStats`], counters of `/api/v1` answers.
 //! - `state`: the shared state, one lock per concern.
-//! - `seed`, `workspace`: deterministic data and one workspace's store.
+//! - `seed`, `workspace`: deterministic data and one workspace's store;
+//!   `tricky`: the answers of `--tricky-answers`.
 //! - `prng`, `clock`: SplitMix64 and ISO 8601 formatting, each a few lines.
 //! - `reply`: JSON answers in the upstream's error format.
 
@@ -60,6 +62,7 @@ pub mod server;
 mod simulate;
 mod state;
 pub mod stats;
+mod tricky;
 mod webhooks;
 mod workspace;
 
@@ -68,7 +71,7 @@ use std::sync::Arc;
 use axum::Router;
 
 pub use admin::ADMIN_PREFIX;
-pub use config::SandboxConfig;
+pub use config::{AnswerStyle, SandboxConfig};
 pub use delivery::DeliveryAttempt;
 pub use faults::{FaultKind, FaultSpec};
 pub use server::RunningSandbox;

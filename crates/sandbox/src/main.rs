@@ -11,7 +11,7 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::Parser;
 use conferbot::{Plan, RateSpec};
-use conferbot_sandbox::{keys, FaultSpec, RunningSandbox, SandboxConfig};
+use conferbot_sandbox::{keys, AnswerStyle, FaultSpec, RunningSandbox, SandboxConfig};
 
 /// A local imitation of the Conferbot External API, under /api/v1/external/v1.
 #[derive(Debug, Parser)]
@@ -40,6 +40,15 @@ struct Args {
     /// Chatbots in each workspace.
     #[arg(long, default_value_t = conferbot_sandbox::config::DEFAULT_CHATBOTS)]
     chatbots: usize,
+    /// Most responses a chatbot has (each gets from 0 to this many; at most
+    /// 100000, since a chatbot's responses are generated on every read).
+    #[arg(long, default_value_t = conferbot_sandbox::config::DEFAULT_MAX_RESPONSES,
+          value_parser = clap::value_parser!(u64).range(0..=100_000))]
+    max_responses: u64,
+    /// Seed answers that exporters must quote: commas, quotes, line breaks,
+    /// nested values (see crates/sandbox/README.md).
+    #[arg(long)]
+    tricky_answers: bool,
     /// Per-key sliding-window limit, requests/window.
     #[arg(long, default_value = "60/60s")]
     rate: RateSpec,
@@ -64,6 +73,12 @@ async fn main() -> anyhow::Result<()> {
     let config = SandboxConfig {
         seed: args.seed,
         chatbots_per_workspace: args.chatbots,
+        max_responses_per_chatbot: args.max_responses,
+        answers: if args.tricky_answers {
+            AnswerStyle::Tricky
+        } else {
+            AnswerStyle::Plain
+        },
         rate: args.rate,
         extra_keys: args.keys,
         webhook_secret: args.webhook_secret,

@@ -8,14 +8,14 @@ use conferbot::{Chatbot, ChatbotResponse};
 use serde_json::{json, Map, Value};
 
 use crate::clock::iso_ms;
+use crate::config::{AnswerStyle, SandboxConfig};
 use crate::prng::{fnv1a, SplitMix64};
+use crate::tricky;
 use crate::workspace::{SeededChatbot, Workspace};
 
 /// 2024-01-01T00:00:00.000Z: seeded chatbots are created during 2024.
 const EPOCH_2024_MS: i64 = 1_704_067_200_000;
 const DAY_MS: i64 = 86_400_000;
-/// Most responses seeded per chatbot: enough for several pages at small limits.
-const MAX_SEEDED_RESPONSES: u64 = 60;
 
 const TOPICS: [&str; 14] = [
     "Customer Support",
@@ -46,10 +46,12 @@ const MESSAGES: [&str; 6] = [
     "Do you ship internationally?",
 ];
 
-/// The seeded data of the workspace of `key`.
-pub fn workspace(seed: u64, key: &str, chatbots: usize) -> Workspace {
-    let mut rng = SplitMix64::new(seed ^ fnv1a(key));
-    let mut bots: Vec<SeededChatbot> = (0..chatbots).map(|_| chatbot(&mut rng)).collect();
+/// The seeded data of the workspace of `key`, as `config` shapes it.
+pub fn workspace(config: &SandboxConfig, key: &str) -> Workspace {
+    let mut rng = SplitMix64::new(config.seed ^ fnv1a(key));
+    let mut bots: Vec<SeededChatbot> = (0..config.chatbots_per_workspace)
+        .map(|_| chatbot(&mut rng, config.max_responses_per_chatbot, config.answers))
+        .collect();
     // Newest first, as dashboards list them; ties keep generation order.
     bots.sort_by(|a, b| b.chatbot.created_at.cmp(&a.chatbot.created_at));
     Workspace::new(bots)
@@ -61,7 +63,7 @@ pub fn object_id(rng: &mut SplitMix64, created_ms: i64) -> String {
     format!("{secs:08x}{}", rng.hex(16))
 }
 
-fn chatbot(rng: &mut SplitMix64) -> SeededChatbot {
+fn chatbot(rng: &mut SplitMix64, max_responses: u64, style: AnswerStyle) -> SeededChatbot {
     let created = EPOCH_2024_MS + whole_seconds(rng.below(365 * DAY_MS as u64));
     // At least a day after creation, so every seeded response fits in between.
     let updated = created + DAY_MS + whole_seconds(rng.below(180 * DAY_MS as u64));
@@ -79,11 +81,12 @@ fn chatbot(rng: &mut SplitMix64) -> SeededChatbot {
     let count = if status == "draft" {
         0
     } else {
-        rng.below(MAX_SEEDED_RESPONSES + 1)
+        rng.below(max_responses.saturating_add(1))
     };
     let responses = ResponseSeed {
         seed: rng.next_u64(),
         count,
+        style,
         from: created,
         // A response's update comes at most `MAX_FILL_MS` after its creation.
         to: updated - MAX_FILL_MS,
@@ -116,6 +119,7 @@ const MAX_FILL_MS: i64 = 600_000;
 pub struct ResponseSeed {
     seed: u64,
     count: u64,
+    style: AnswerStyle,
     from: i64,
     to: i64,
 }
@@ -139,7 +143,10 @@ impl ResponseSeed {
                     id: object_id(&mut rng, created),
                     chatbot_id: chatbot_id.to_owned(),
                     status: if completed { "completed" } else { "partial" }.to_owned(),
-                    answers: answers(&mut rng, completed),
+                    answers: match self.style {
+                        AnswerStyle::Plain => answers(&mut rng, completed),
+                        AnswerStyle::Tricky => tricky::answers(&mut rng, completed),
+                    },
                     created_at: iso_ms(created),
                     updated_at: iso_ms(updated),
                 };
@@ -175,12 +182,20 @@ pub fn answers(rng: &mut SplitMix64, completed: bool) -> Map<String, Value> {
 mod tests {
     use super::*;
 
+    fn shaped(seed: u64, chatbots: usize) -> SandboxConfig {
+        SandboxConfig {
+            seed,
+            chatbots_per_workspace: chatbots,
+            ..SandboxConfig::default()
+        }
+    }
+
     #[test]
     fn same_seed_same_data_and_counts_match() {
-        let a = workspace(42, "k", 30);
-        assert_eq!(a, workspace(42, "k", 30));
-        assert_ne!(a, workspace(43, "k", 30));
-        assert_ne!(a, workspace(42, "other", 30));
+        let a = workspace(&shaped(42, 30), "k");
+        assert_eq!(a, workspace(&shaped(42, 30), "k"));
+        assert_ne!(a, workspace(&shaped(43, 30), "k"));
+        assert_ne!(a, workspace(&shaped(42, 30), "other"));
         for bot in a.chatbots(0..30) {
             let responses = a.responses(&bot.id).unwrap();
             assert_eq!(bot.response_count, responses.len() as u64);
@@ -194,5 +209,45 @@ mod tests {
                 .windows(2)
                 .all(|w| w[0].created_at >= w[1].created_at));
         }
+    }
+
+    #[test]
+    fn max_responses_and_tricky_answers_shape_the_data() {
+        let config = SandboxConfig {
+            max_responses_per_chatbot: 300,
+            answers: AnswerStyle::Tricky,
+            ..shaped(42, 40)
+        };
+        let ws = workspace(&config, "k");
+        let bots = ws.chatbots(0..40);
+        let responses: Vec<_> = bots
+            .iter()
+            .flat_map(|b| ws.responses(&b.id).unwrap())
+            .collect();
+        assert!(bots.iter().all(|b| b.response_count <= 300));
+        assert!(
+            bots.iter().any(|b| b.response_count > 100),
+            "several pages of 100"
+        );
+        let text: Vec<String> = responses
+            .iter()
+            .flat_map(|r| r.answers.values().map(Value::to_string))
+            .collect();
+        for needle in [",", "\\\"", "\\n", "\\r\\n"] {
+            assert!(
+                text.iter().any(|t| t.contains(needle)),
+                "an answer with {needle}"
+            );
+        }
+        // The same chatbots (ids, names) as the plain data: only answers differ.
+        let plain = workspace(&shaped(42, 40), "k");
+        assert_eq!(
+            bots.iter().map(|b| &b.name).collect::<Vec<_>>(),
+            plain
+                .chatbots(0..40)
+                .iter()
+                .map(|b| &b.name)
+                .collect::<Vec<_>>()
+        );
     }
 }

@@ -38,7 +38,7 @@ impl World {
             workspaces: keys
                 .entries()
                 .iter()
-                .map(|e| seed::workspace(config.seed, &e.key, config.chatbots_per_workspace))
+                .map(|e| seed::workspace(config, &e.key))
                 .collect(),
             ids: SplitMix64::new(config.seed ^ 0x7765_6268_6f6f_6b73),
         }

@@ -176,9 +176,10 @@ async function answer(response, form, kindOf) {
  * A whole call: attempts until one succeeds or the Rust retry policy gives
  * up. `judge` (Rust) decides after each failure whether and after how long
  * to try again, and writes the final `ConferbotError`; this only loops and
- * waits, so a successful call never re-enters the wasm.
+ * waits (telling `onRetry` before each wait), so a successful call never
+ * re-enters the wasm.
  */
-export async function send(judge, method, url, headers, body, signal, timeoutMs, maxRetries, form) {
+export async function send(judge, method, url, headers, body, signal, timeoutMs, maxRetries, form, onRetry) {
   for (let retries = 0; ; retries++) {
     if (signal?.aborted) throw judge.failure(ABORTED, timeoutMs);
     let outcome;
@@ -189,6 +190,7 @@ export async function send(judge, method, url, headers, body, signal, timeoutMs,
     }
     const ms = judge.retryDelay(outcome, method, retries, maxRetries, timeoutMs, Math.random());
     if (ms < 0) throw judge.failure(outcome, timeoutMs);
+    if (onRetry) notifyRetry(onRetry, retries + 1, ms, judge.failure(outcome, timeoutMs));
     if (!(await sleep(ms, signal))) throw judge.failure(ABORTED, timeoutMs);
   }
 }
@@ -199,8 +201,25 @@ const ABORTED = { failed: "aborted" };
  * One page of a list: the call, then the page's numbers recorded by its
  * Rust cursor (the paginator decides what comes next), then the page.
  */
-export async function sendPage(cursor, judge, method, url, headers, signal, timeoutMs, maxRetries, form) {
-  const body = await send(judge, method, url, headers, undefined, signal, timeoutMs, maxRetries, form);
+export async function sendPage(cursor, judge, method, url, headers, signal, timeoutMs, maxRetries, form, onRetry) {
+  const body = await send(judge, method, url, headers, undefined, signal, timeoutMs, maxRetries, form, onRetry);
   const page = cursor.record(body.data.length, body.total ?? -1, body.page ?? -1, body.totalPages ?? -1);
   return newPage(cursor, body.data, body.total, page, body.totalPages);
+}
+
+/**
+ * Tells the caller's `onRetry(info)` hook that the client is about to wait
+ * before retrying. The hook only observes: what it throws, and the rejection
+ * of a promise it returns, are swallowed, so that a progress display can never
+ * fail the call (nor leave an unhandled rejection behind).
+ */
+export function notifyRetry(hook, attempt, waitMs, error) {
+  try {
+    const returned = hook({ attempt, waitMs, error });
+    if (returned !== null && typeof returned === "object" && typeof returned.then === "function") {
+      returned.then(undefined, () => {});
+    }
+  } catch {
+    // An observer's failure is not the call's.
+  }
 }

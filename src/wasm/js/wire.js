@@ -26,8 +26,6 @@ export const RESYNC_EVENT = "resync";
 const PLAN_NAMES = new Map([["free", "Free"], ["starter", "Starter"], ["pro", "Pro"], ["business", "Business"], ["enterprise", "Enterprise"]]);
 /** The facts of the plan named `name` (case-insensitive), or `null` for a plan this version does not know. */
 export const planFacts = (name) => PLANS.find((p) => p.name === planName(String(name))) ?? null;
-/** Everything above, for the package's entry points (through the wasm's `conferbotFacts`). */
-export const facts = () => ({ PLANS, DEFAULT_LIMIT, MAX_LIMIT, WEBHOOK_EVENTS, RESYNC_EVENT, planFacts });
 
 const U32_MAX = 4294967295;
 const U64_MAX = 18446744073709551615n;

@@ -48,17 +48,25 @@ export async function openPage(browser) {
 }
 
 /**
- * The three widgets of the dashboard, as locators.
+ * The four widgets of the dashboard, as locators.
  * @param {import("playwright-core").Page} page
  */
 export function widgets(page) {
   const chatbots = page.locator("conferbot-chatbots");
+  const responses = page.locator("conferbot-responses");
   const usage = page.locator("conferbot-usage");
   const webhooks = page.locator("conferbot-webhooks");
   return {
     chatbots,
+    responses,
     usage,
     webhooks,
+    /** The ids of the responses listed, top to bottom. */
+    responseIds: () => responses.locator("ol.responses > li[data-id]").evaluateAll((items) => items.map((li) => li.getAttribute("data-id"))),
+    /** The responses widget's "page n of m" label. */
+    responsesPageLabel: responses.locator(".page-label"),
+    /** @param {string} name a button of the responses widget, by accessible name */
+    responsesButton: (name) => responses.getByRole("button", { name, exact: true }),
     /** The names in the chatbot table, top to bottom. */
     chatbotNames: () => chatbots.locator("tbody th.name").allTextContents(),
     /** The "page n of m" label. */
@@ -92,3 +100,24 @@ export function shownNumber(text) {
   if (digits === "") throw new Error(`no number in ${JSON.stringify(text)}`);
   return Number(digits);
 }
+
+/**
+ * Counts the page's requests (browser to BFF) whose URL matches `pattern`, from now on.
+ * @param {import("playwright-core").Page} page
+ * @param {RegExp} pattern
+ * @returns {() => number} how many so far
+ */
+export function countRequests(page, pattern) {
+  let count = 0;
+  page.on("request", (request) => {
+    if (pattern.test(request.url())) count += 1;
+  });
+  return () => count;
+}
+
+/** Requests for chatbot lists (the table's reads). */
+export const CHATBOT_LIST_READS = /\/external\/v1\/chatbots\?/;
+/** Requests for a chatbot's responses. */
+export const RESPONSE_READS = /\/external\/v1\/chatbots\/[0-9a-f]{24}\/responses/;
+/** Requests for usage. */
+export const USAGE_READS = /\/external\/v1\/usage/;

@@ -75,6 +75,34 @@ export function sandboxApi(origin, apiKey = STARTER_KEY) {
      * @param {string} [event] `response.created` unless said
      */
     simulateResponse: (chatbotId, event) => admin("POST", "responses", { apiKey, chatbotId, ...(event ? { event } : {}) }),
+    /**
+     * A new response with these answers on a chatbot, delivered like any other.
+     * @param {string} chatbotId
+     * @param {Record<string, unknown>} answers
+     */
+    simulateAnswers: (chatbotId, answers) => admin("POST", "responses", { apiKey, chatbotId, answers }),
+    /**
+     * One page of a chatbot's responses: `{data, total, page, totalPages}`.
+     * @param {string} chatbotId
+     * @param {number} page
+     * @param {number} limit
+     */
+    responses: (chatbotId, page, limit) => get(`chatbots/${chatbotId}/responses?page=${page}&limit=${limit}`),
+    /**
+     * Waits until a BFF started with `--sandbox` has registered its webhook
+     * receiver here (it does so at start, in the background).
+     * @param {() => string} output the BFF's output, to explain a failure
+     */
+    waitForReceiver: async (output) => {
+      const deadline = Date.now() + 15_000; // a hang guard, not a timing assertion
+      for (;;) {
+        const hooks = await call(`${api}/webhooks`, { headers: { "x-api-key": apiKey } });
+        const list = Array.isArray(hooks) ? hooks : hooks.data;
+        if (list.some((/** @type {{url: string}} */ hook) => hook.url.endsWith("/webhooks/incoming"))) return;
+        if (Date.now() > deadline) throw new Error(`the BFF did not register its webhook receiver:\n${output()}`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    },
     reset: () => admin("POST", "reset"),
     /** @param {number} used calls this month for this key */
     setUsed: (used) => admin("POST", "usage", { apiKey, used }),

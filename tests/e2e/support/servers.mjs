@@ -125,12 +125,13 @@ export function startSandbox({ port = 0, args = [] } = {}) {
  * The BFF serving www/ and pkg/, either on its embedded sandbox (`upstream`
  * absent; then `urls[1]` is the sandbox) or forwarding to `upstream` with `apiKey`.
  * Caching is off unless `cacheTtl` says (e.g. `"5s"`), since most tests
- * change data and read it back at once.
- * @param {{upstream?: string, apiKey?: string, port?: number, cacheTtl?: string, args?: string[]}} [options]
+ * change data and read it back at once; `cacheTtl: null` leaves the BFF's
+ * own default cache policy (the one users get), for tests that count calls.
+ * @param {{upstream?: string, apiKey?: string, port?: number, cacheTtl?: string | null, args?: string[]}} [options]
  */
 export function startBff({ upstream, apiKey, port = 0, cacheTtl = "0", args = [] } = {}) {
   const common = ["--www", path.join(ROOT, "www"), "--pkg", PKG_DIR,
-    "--listen", `127.0.0.1:${port}`, "--cache-ttl", cacheTtl];
+    "--listen", `127.0.0.1:${port}`, ...(cacheTtl === null ? [] : ["--cache-ttl", cacheTtl])];
   if (upstream) {
     return startServer(BFF_BIN, [...common, "--upstream", upstream, ...args],
       { env: { CONFERBOT_API_KEY: apiKey ?? STARTER_KEY } });
@@ -144,4 +145,37 @@ export function startBff({ upstream, apiKey, port = 0, cacheTtl = "0", args = []
  */
 export async function stopAll(...servers) {
   await Promise.all(servers.map((s) => s?.stop()));
+}
+
+/**
+ * The BFF's upstream calls so far, by operation (`listChatbots`…), summed over
+ * statuses: read from its `/metrics` (`conferbot_bff_upstream_calls_total`).
+ * @param {string} bffUrl
+ * @returns {Promise<Record<string, number>>}
+ */
+export async function upstreamCallsByRoute(bffUrl) {
+  const response = await fetch(`${bffUrl}/metrics`);
+  if (!response.ok) throw new Error(`GET /metrics answered ${response.status}`);
+  /** @type {Record<string, number>} */
+  const calls = {};
+  for (const line of (await response.text()).split("\n")) {
+    const match = /^conferbot_bff_upstream_calls_total\{([^}]*)\}\s+(\d+)/.exec(line);
+    const route = match && /route="([^"]+)"/.exec(match[1]);
+    if (match && route) calls[route[1]] = (calls[route[1]] ?? 0) + Number(match[2]);
+  }
+  return calls;
+}
+
+/**
+ * What changed between two {@link upstreamCallsByRoute} readings, every route named in either.
+ * @param {Record<string, number>} before
+ * @param {Record<string, number>} after
+ */
+export function callsBetween(before, after) {
+  /** @type {Record<string, number>} */
+  const delta = {};
+  for (const route of new Set([...Object.keys(before), ...Object.keys(after)])) {
+    delta[route] = (after[route] ?? 0) - (before[route] ?? 0);
+  }
+  return delta;
 }

@@ -11,9 +11,10 @@
 //! - `node`, `stats`: running a Node bench script; medians and percentiles.
 //! - one file per section: `sizes`, `startup`, `client_overhead`,
 //!   `pagination`, `http_load` (with `wrk` and `nginx`), `quota`, `memory`,
-//!   `sse_fanout`, `redis_limiter`.
+//!   `sse_fanout`, `redis_limiter`, `cli_export`.
 //! - `report`: the tables, the machine, and the files written.
 
+mod cli_export;
 mod client_overhead;
 mod http_load;
 mod memory;
@@ -67,6 +68,9 @@ pub struct Settings {
     pub quota_loads: usize,
     /// Signed webhook deliveries fanned out to 1,000 SSE clients.
     pub sse_deliveries: usize,
+    /// Chatbots of the CLI export's workspace: 1 + 2 + 118 = 121 calls (two
+    /// minutes at 60/60s), or 1 + 1 + 59 = 61 (one minute) for `--quick`.
+    pub cli_chatbots: usize,
 }
 
 impl Settings {
@@ -83,6 +87,7 @@ impl Settings {
                 wrk_rounds: 1,
                 quota_loads: 500,
                 sse_deliveries: 50,
+                cli_chatbots: 59,
             }
         } else {
             Settings {
@@ -96,6 +101,7 @@ impl Settings {
                 wrk_rounds: 3,
                 quota_loads: 500,
                 sse_deliveries: 200,
+                cli_chatbots: 118,
             }
         }
     }
@@ -133,6 +139,14 @@ impl Bench<'_> {
             .map_err(|why| anyhow::anyhow!("no release binaries: {why}"))
     }
 
+    /// The release `conferbot-sandbox` binary.
+    pub fn sandbox_bin(&self) -> Result<&Path> {
+        self.binaries
+            .as_ref()
+            .map(|(_, sandbox)| sandbox.as_path())
+            .map_err(|why| anyhow::anyhow!("no release binaries: {why}"))
+    }
+
     /// The shared sandbox: 10,000 chatbots, no effective rate limit.
     pub fn sandbox(&self) -> Result<&Server> {
         self.sandbox
@@ -149,7 +163,7 @@ impl Bench<'_> {
 /// One section: its key for `--only`, its title, and how it is measured.
 type Measure = fn(&Bench) -> Result<Section>;
 
-const SECTIONS: [(&str, &str, Measure); 9] = [
+const SECTIONS: [(&str, &str, Measure); 10] = [
     ("sizes", "1. Package weight", sizes::measure),
     ("startup", "2. Start-up", startup::measure),
     (
@@ -167,13 +181,14 @@ const SECTIONS: [(&str, &str, Measure); 9] = [
         "9. Redis-backed limiter cost",
         redis_limiter::measure,
     ),
+    ("cli", "10. CLI export", cli_export::measure),
 ];
 
 const USAGE: &str = "usage: cargo xtask bench [--quick] [--no-build] [--only KEY,KEY…]
   --quick      fewer samples and 3 s load runs (under 2 minutes once built)
   --no-build   use pkg/ and target/release as they are
   --only       sections: sizes, startup, overhead, pagination, http, quota, memory,
-               sse, redis";
+               sse, redis, cli";
 
 /// Runs the benchmarks and writes `BENCHMARKS.md` and `target/bench/results.json`.
 pub fn run(root: &Path, args: &[String]) -> Result<()> {
