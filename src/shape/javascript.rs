@@ -47,7 +47,7 @@ const HEADER: &str = "\
 
 const HELPERS: &str = r#"
 const U32_MAX = 4294967295;
-const U64_MAX = 18446744073709551615n;
+const U64_MAX = BigInt("18446744073709551615");
 const kindOf = (v) => (v === null ? "null" : Array.isArray(v) ? "an array" : typeof v);
 const isObject = (v) => typeof v === "object" && v !== null && !Array.isArray(v);
 const isCount = (v) => Number.isInteger(v) && v >= 0 && v < 18446744073709551616;
