@@ -19,7 +19,7 @@ pub(crate) struct CallOptions {
     /// When and after how long to retry.
     pub retry: RetryPolicy,
     /// The caller's `onRetry` (the call's own, else the client's), told by
-    /// the JS call loop (`send` in `js/attempt.js`) before each wait.
+    /// the JS call loop (`send` in `js/calls.js`) before each wait.
     pub on_retry: Option<js_sys::Function>,
 }
 

@@ -1,6 +1,6 @@
 //! A call from request to answer, driven by JS, decided by Rust.
 //!
-//! The loop of attempts is `send` in `js/attempt.js` (and `sendPage` for a
+//! The loop of attempts is `send` in `js/calls.js` (and `sendPage` for a
 //! list page): a successful call runs from the request to the checked answer
 //! without re-entering the wasm, and without a Rust future, a closure or a
 //! string per field. What needs deciding comes back here: after a failed
@@ -20,9 +20,9 @@ use super::fetch::refusal;
 use super::js_error::rejection_to_js;
 use super::page::PageCursor;
 
-#[wasm_bindgen(module = "/src/wasm/js/attempt.js")]
+#[wasm_bindgen(module = "/src/wasm/js/calls.js")]
 extern "C" {
-    /// See `js/attempt.js`: resolves `true` after `ms`, `false` once `signal` aborts.
+    /// See `js/calls.js`: resolves `true` after `ms`, `false` once `signal` aborts.
     pub(crate) fn sleep(ms: f64, signal: Option<AbortSignal>) -> Promise;
 
     #[allow(clippy::too_many_arguments)]

@@ -27,7 +27,7 @@ extern "C" {
 /// The answer `text` of `form`, parsed, checked and completed by the
 /// generated checker, as the transport checks every 2xx answer (a list page
 /// whole); a `decode` error says why not. (For tests: calls check inside
-/// `js/attempt.js` without this crossing.)
+/// `js/calls.js` without this crossing.)
 pub fn check_answer(text: &str, form: Form) -> Result<JsValue, Error> {
     let text = JsValue::from_str(text);
     check_answer_js(&text, form.index()).map_err(|why| refused_answer("the answer", &why, &text))

@@ -13,7 +13,7 @@
 //!
 //! Written as a state machine that says which single I/O step comes next
 //! ([`Stream::plan`]) and takes its outcome ([`Stream::settle`]), driven by a
-//! JS loop with one `await` (`eventItems` in `js/iterators.js`): every state
+//! JS loop with one `await` (`eventItems` in `js/calls.js`): every state
 //! and what may follow it is in one `match`, no borrow of the state is held
 //! across an `await`, and the module needs no Rust futures at all.
 
@@ -37,7 +37,7 @@ use super::decode;
 use super::fetch::{checked_headers, failure, global_fetch, Attempt};
 use super::js_error::to_js;
 
-#[wasm_bindgen(module = "/src/wasm/js/iterators.js")]
+#[wasm_bindgen(module = "/src/wasm/js/calls.js")]
 extern "C" {
     #[wasm_bindgen(js_name = eventItems)]
     fn event_items(stream: EventStream) -> JsValue;
@@ -47,7 +47,7 @@ extern "C" {
     fn read_chunk(reader: &JsValue) -> Promise;
 }
 
-/// One subscription to the live events; JS drives it through `eventItems` in `js/iterators.js`.
+/// One subscription to the live events; JS drives it through `eventItems` in `js/calls.js`.
 #[wasm_bindgen(skip_typescript)]
 pub struct EventStream {
     start: Result<Rc<Stream>, Error>,

@@ -1,7 +1,7 @@
 //! One HTTP attempt over the global `fetch` (browsers and Node 18+ alike),
 //! bounded by its timeout and the caller's signal, with its answer checked.
 //!
-//! The attempt itself is `exchange` in `js/attempt.js`: request, body and the
+//! The attempt itself is `exchange` in `js/calls.js`: request, body and the
 //! generated checker of the answer's form (`js/wire.js`) in one JS function,
 //! so a call crosses between wasm and JS once instead of once per step and
 //! per field. What it rejects with is typed here ([`refusal`]); every way an
@@ -28,9 +28,9 @@ extern "C" {
     pub(crate) fn global_fetch(url: &str, init: &RequestInit) -> Promise;
 }
 
-#[wasm_bindgen(module = "/src/wasm/js/attempt.js")]
+#[wasm_bindgen(module = "/src/wasm/js/calls.js")]
 extern "C" {
-    /// See `js/attempt.js`: a signal that fires on the caller's, on a timeout
+    /// See `js/calls.js`: a signal that fires on the caller's, on a timeout
     /// (when one is given) or on `abort()`.
     pub(crate) type Attempt;
     #[wasm_bindgen(constructor)]

@@ -19,7 +19,7 @@
 //! - `environment`: whether the code runs in a browser.
 //! - `fetch`: one HTTP attempt with its timeout and the caller's signal, its
 //!   answer checked in JS by the generated checker, its failures typed.
-//! - `calls`: a call driven by JS (`send` in `js/attempt.js`: attempts,
+//! - `calls`: a call driven by JS (`send` in `js/calls.js`: attempts,
 //!   abortable waits), its retries decided by the core's policy here.
 //! - `decode`: live events and error bodies through the generated checker.
 //! - `page`: `Page` (plain JS, `hasNextPage()` / `getNextPage()` /
@@ -32,7 +32,7 @@
 //! - `typescript`: the TypeScript of the package: `wire.d.ts` (generated from
 //!   [`crate::shape`]) and `types.d.ts` (options, pages, the error class).
 //! - `js/`: the small JS snippets wasm-bindgen ships beside the glue
-//!   (`conferbot_error.js`, `attempt.js`, `iterators.js`, and `wire.js`,
+//!   (`conferbot_error.js`, `calls.js`, and `wire.js`,
 //!   generated from [`crate::shape`]).
 
 mod allocator;

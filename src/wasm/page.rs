@@ -1,7 +1,7 @@
 //! `Page<T>`: one page of a list, with `hasNextPage()`, `getNextPage()`,
 //! `iterPages()` and `for await` over its items and every later page's.
 //!
-//! The page object is plain JS (`Page` in `js/iterators.js`: its fields are
+//! The page object is plain JS (`Page` in `js/calls.js`: its fields are
 //! plain properties, read without a call into wasm); what it cannot decide
 //! alone lives in its [`PageCursor`]: the core's [`Paginator`] as it stood
 //! after recording that page, so "is there a next page" and "which one" are
@@ -24,9 +24,9 @@ use super::calls::send_page;
 use super::config::ClientConfig;
 use super::js_error::to_js;
 
-#[wasm_bindgen(module = "/src/wasm/js/iterators.js")]
+#[wasm_bindgen(module = "/src/wasm/js/calls.js")]
 extern "C" {
-    /// See `js/iterators.js`: `promise` (of a `Page`), also async-iterable
+    /// See `js/calls.js`: `promise` (of a `Page`), also async-iterable
     /// over every item of the list.
     #[wasm_bindgen(js_name = pagePromise)]
     pub(crate) fn page_promise(promise: Promise) -> Promise;
