@@ -2,7 +2,8 @@
 // with the files, manifest and declarations it must have. (tests/runtimes/
 // runs it in every runtime and type-checks it in every TypeScript setup.)
 import assert from "node:assert/strict";
-import { readFileSync, readdirSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 
