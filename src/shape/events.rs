@@ -138,3 +138,27 @@ pub const EVENT_SHAPES: [EventShape; 5] = [
         data: &RESYNC_NOTICE,
     },
 ];
+
+/// The first field the live event of `delivery` requires (by its
+/// [`EVENT_SHAPES`] row) that `delivery` lacks, if any: a server that relays
+/// deliveries to the wasm client can refuse what the client's checker would
+/// refuse (`response.created` without `visitorId`), instead of ending every
+/// subscriber's loop with a `decode` error.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn missing_required_field(delivery: &crate::WebhookDelivery) -> Option<&'static str> {
+    let shape = EVENT_SHAPES
+        .iter()
+        .find(|shape| shape.event.as_ref() == Some(&delivery.event))?;
+    let written = serde_json::to_value(delivery).ok()?;
+    shape
+        .data
+        .fields
+        .iter()
+        .filter(|field| field.ty == super::FieldType::Text)
+        .find(|field| {
+            !written
+                .get(field.name)
+                .is_some_and(serde_json::Value::is_string)
+        })
+        .map(|field| field.name)
+}

@@ -32,6 +32,8 @@ mod table_tests;
 #[cfg(not(target_arch = "wasm32"))]
 mod typescript;
 
+#[cfg(not(target_arch = "wasm32"))]
+pub use events::missing_required_field;
 pub use events::{EventShape, DELIVERY, EVENT_SHAPES, RESYNC_NOTICE};
 #[cfg(not(target_arch = "wasm32"))]
 pub use javascript::javascript;

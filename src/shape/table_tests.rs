@@ -127,3 +127,25 @@ fn the_generated_typescript_never_says_any() {
         .collect();
     assert!(!words.contains(&"any"));
 }
+
+#[test]
+fn a_delivery_missing_a_documented_id_is_named() {
+    let parse = |raw: &str| serde_json::from_str::<WebhookDelivery>(raw).unwrap();
+    let created = r#"{"event":"response.created","chatSessionId":"s","responseId":"r","botId":"b","visitorId":"v","timestamp":"t"}"#;
+    assert_eq!(missing_required_field(&parse(created)), None);
+    let no_visitor = r#"{"event":"response.created","chatSessionId":"s","responseId":"r","botId":"b","timestamp":"t"}"#;
+    assert_eq!(
+        missing_required_field(&parse(no_visitor)),
+        Some("visitorId")
+    );
+    let updated = r#"{"event":"response.updated","chatSessionId":"s","responseId":"r","botId":"b","timestamp":"t"}"#;
+    assert_eq!(missing_required_field(&parse(updated)), None);
+    let conversation = r#"{"event":"conversation.started"}"#;
+    assert_eq!(
+        missing_required_field(&parse(conversation)),
+        None,
+        "its ids are optional"
+    );
+    let unknown = r#"{"event":"bot.renamed"}"#;
+    assert_eq!(missing_required_field(&parse(unknown)), None);
+}
