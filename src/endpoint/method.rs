@@ -23,11 +23,6 @@ impl Method {
         }
     }
 
-    /// Whether sending it twice has the effect of sending it once.
-    pub fn is_idempotent(self) -> bool {
-        matches!(self, Self::Get | Self::Delete)
-    }
-
     /// The method named `raw` (exact, upper case).
     pub fn parse(raw: &str) -> Option<Self> {
         match raw {

@@ -112,6 +112,11 @@ describe("conferbot export, 5,000+ responses", () => {
       const out = cli.path(`${signal}.${format}`);
       const checkpoint = `${out}.checkpoint.json`;
       const args = ["export", "responses", "--out", out, "--format", format];
+      // Every API call answers 25 ms late, so the whole export takes seconds
+      // and a signal up to 400 ms after a checkpoint always finds pages left
+      // (on an idle machine an unslowed export can finish first).
+      await sandbox.admin.fault({ kind: "delay", count: 1_000_000, delayMs: 25 });
+      t.after(() => sandbox.admin.clearFaults());
       for (let round = 0; round < 3; round += 1) {
         const resuming = round > 0;
         const mark = resuming ? statSync(checkpoint).mtimeMs : 0;
@@ -123,10 +128,7 @@ describe("conferbot export, 5,000+ responses", () => {
           if (statSync(checkpoint).mtimeMs > mark) break;
           await pause(5);
         }
-        // Within 40 ms: the client reads a page in a few ms on loopback, so a
-        // longer window can outlast what is left to export (a third round
-        // resumes with a handful of pages) and the run ends before the signal.
-        const delay = Math.floor(Math.random() * 40);
+        const delay = Math.floor(Math.random() * 400);
         t.diagnostic(`round ${round + 1}: ${signal} ${delay} ms after its checkpoint changed`);
         await pause(delay);
         run.child.kill(signal);

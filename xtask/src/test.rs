@@ -1,7 +1,8 @@
 //! `cargo xtask test`: every test of the project, cheapest first, so a
 //! failure shows up as early as it can.
 //!
-//! 1. formatting and clippy (native, and the crate for wasm32);
+//! 1. formatting and clippy (native; the core and the policy for wasm32; the
+//!    BFF without its embedded sandbox);
 //! 2. native tests of the whole workspace: the core, the sandbox and the BFF
 //!    over real HTTP on 127.0.0.1;
 //! 3. the npm package (`dist`), then wasm-bindgen-test in Node and Chromium;
@@ -28,7 +29,7 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
     tools::ensure_wasm_bindgen_cli(root)?;
     tools::ensure_redis()?;
 
-    say("formatting and lints (cargo fmt --check, cargo clippy -D warnings)");
+    say("formatting and lints (cargo fmt --check, cargo clippy -D warnings, native and wasm32, the BFF without its sandbox)");
     process::run(
         cargo()
             .args(["fmt", "--all", "--", "--check"])
@@ -62,7 +63,38 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
             .current_dir(root),
     )?;
 
-    say("native tests: the core, the sandbox and the BFF (cargo test --workspace)");
+    // The policy runs in the npm server half's wasm too: it must stay
+    // runtime-neutral and warning-free there.
+    process::run(
+        cargo()
+            .args([
+                "clippy",
+                "-p",
+                "conferbot-policy",
+                "--target",
+                WASM_TARGET,
+                "--",
+                "-D",
+                "warnings",
+            ])
+            .current_dir(root),
+    )?;
+    // The production build of the BFF: no embedded sandbox.
+    process::run(
+        cargo()
+            .args([
+                "clippy",
+                "-p",
+                "conferbot-bff",
+                "--no-default-features",
+                "--",
+                "-D",
+                "warnings",
+            ])
+            .current_dir(root),
+    )?;
+
+    say("native tests: the core, the policy, the sandbox and the BFF (cargo test --workspace)");
     process::run(cargo().args(["test", "--workspace"]).current_dir(root))?;
 
     say("the npm package (cargo xtask dist)");

@@ -1,66 +1,24 @@
-//! The server: shared state, the router, and `serve`.
+//! The server: [`Bff`] builds the shared state and the router; [`serve`] runs it.
 
 use std::future::Future;
 use std::sync::Arc;
-use std::time::Duration;
 
-use axum::extract::{Request, State};
-use axum::http::{header, HeaderValue, Method};
-use axum::response::{IntoResponse, Response};
+use axum::middleware;
 use axum::routing::{any, get};
-use axum::{middleware, Router};
+use axum::Router;
+use conferbot_policy::ConfigError;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
-use tower_http::cors::{AllowOrigin, CorsLayer};
 
-use crate::cache::ReadCache;
-use crate::cache_store::CacheStore;
-use crate::config::{BffConfig, ConfigError};
-use crate::csrf::CSRF_HEADER;
-use crate::error::BffError;
-use crate::events::sse::{self, SseSettings};
-use crate::events::EventBus;
+use crate::config::BffConfig;
+use crate::context::AppState;
 use crate::forward::Forwarder;
-use crate::headers::{retain_allowed, X_CACHE};
-use crate::limiter::SlidingWindow;
+use crate::http::{events, health, hygiene, metrics_text, proxy, webhook};
 use crate::metrics::Metrics;
-use crate::proxy::proxy;
-use crate::redis_state::cache::RedisCache;
-use crate::redis_state::events::RedisLog;
-use crate::redis_state::window::RedisWindow;
 use crate::redis_state::RedisState;
-use crate::secret::WebhookSecret;
+use crate::state::Capabilities;
+use crate::static_files;
 use crate::upstream::Upstream;
-use crate::window_store::WindowStore;
-use crate::{health, static_files, webhook};
-
-/// What every request handler shares.
-#[derive(Debug)]
-pub struct AppState {
-    /// The mount, validated (`/api/conferbot`).
-    pub(crate) mount: String,
-    /// Origins allowed to write, lower case.
-    pub(crate) allowed_origins: Vec<String>,
-    /// GET cache and coalescing.
-    pub(crate) cache: CacheStore,
-    /// The upstream behind the rate window.
-    pub(crate) forwarder: Arc<Forwarder>,
-    /// Counters for `/metrics`.
-    pub(crate) metrics: Arc<Metrics>,
-    /// The event log and its fan-out to SSE streams.
-    pub(crate) events: Arc<EventBus>,
-    /// What webhook deliveries are verified with; `None`: refused.
-    pub(crate) webhook_secret: Option<WebhookSecret>,
-    /// How old a delivery may be.
-    pub(crate) webhook_tolerance: Duration,
-    /// SSE heartbeat and retry hint.
-    pub(crate) sse: SseSettings,
-    /// Becomes `true` when shutdown begins: SSE streams end, so that
-    /// graceful shutdown does not wait for them forever.
-    pub(crate) closing: watch::Sender<bool>,
-    /// The shared state, with `--redis`.
-    pub(crate) redis: Option<Arc<RedisState>>,
-}
 
 /// A configured BFF, ready to give its [`Router`].
 #[derive(Debug, Clone)]
@@ -75,54 +33,37 @@ impl Bff {
     /// `config.redis` (which needs a tokio runtime to start its connection).
     pub fn new(config: BffConfig) -> Result<Self, ConfigError> {
         config.validate()?;
+        let settings = &config.settings;
         let metrics = Arc::new(Metrics::default());
         let upstream = Upstream::new(
-            &config.upstream,
-            config.api_key.clone(),
-            config.upstream_timeout,
-        )
-        .map_err(|err| ConfigError(err.to_string()))?;
+            &settings.upstream,
+            &config.api_key,
+            settings.upstream_timeout,
+        )?;
         let redis = match &config.redis {
             Some(url) => Some(
-                RedisState::connect(url, &config.api_key, Arc::clone(&metrics))
+                RedisState::connect(url, config.api_key.shared_prefix(), Arc::clone(&metrics))
                     .map_err(ConfigError)?,
             ),
             None => None,
         };
-        let (window, cache, events) = match &redis {
-            None => (
-                WindowStore::Local(SlidingWindow::new(config.rate)),
-                CacheStore::Local(ReadCache::new(config.cache_ttl)),
-                EventBus::local(config.event_replay),
-            ),
-            Some(redis) => {
-                // A leader may queue for its turn, then wait for the upstream.
-                let lock_ttl = config.queue_wait + config.upstream_timeout + Duration::from_secs(5);
-                let shared = RedisCache::new(Arc::clone(redis), config.cache_ttl, lock_ttl);
-                (
-                    WindowStore::Redis(RedisWindow::new(Arc::clone(redis), config.rate)),
-                    CacheStore::Redis {
-                        joined: ReadCache::new(Duration::ZERO),
-                        shared: Arc::new(shared),
-                    },
-                    EventBus::redis(RedisLog::new(Arc::clone(redis), config.event_replay)),
-                )
-            }
-        };
-        let forwarder = Forwarder::new(upstream, window, config.queue_wait, Arc::clone(&metrics));
+        let Capabilities {
+            window,
+            cache,
+            events,
+        } = Capabilities::new(settings, redis.as_ref());
+        let forwarder = Forwarder::new(upstream, window, settings.queue_wait, Arc::clone(&metrics));
         let state = Arc::new(AppState {
-            mount: config.mount.clone(),
-            allowed_origins: config.normalized_origins(),
+            mount: settings.mount.clone(),
+            allowed_origins: settings.normalized_origins(),
             cache,
             forwarder: Arc::new(forwarder),
             metrics,
             events: Arc::new(events),
             webhook_secret: config.webhook_secret.clone(),
-            webhook_tolerance: config.webhook_tolerance,
-            sse: SseSettings {
-                heartbeat: config.sse_heartbeat,
-                retry: config.sse_retry,
-            },
+            webhook_tolerance: settings.webhook_tolerance,
+            sse_heartbeat: settings.sse_heartbeat,
+            sse_retry: settings.sse_retry,
             closing: watch::Sender::new(false),
             redis,
         });
@@ -136,22 +77,24 @@ impl Bff {
     }
 
     /// The whole app: the API under the mount, `/healthz`, `/metrics`, and
-    /// the static directories when configured.
+    /// the static directories when configured. The paths are the policy's
+    /// ([`conferbot_policy::route::Mounts`]).
     pub fn router(&self) -> Router {
-        let mount = &self.config.mount;
+        let paths = self.config.settings.mounts();
+        let mount = &paths.mount;
         let mut api = Router::new()
-            .route(&self.config.events_path(), any(events_route))
-            .route(mount, any(proxy))
-            .route(&format!("{mount}/"), any(proxy))
-            .route(&format!("{mount}/{{*rest}}"), any(proxy))
-            .layer(middleware::from_fn(retain_allowed));
-        if let Some(cors) = cors_layer(&self.config.allow_origins) {
+            .route(&paths.events, any(events::stream))
+            .route(mount, any(proxy::proxy))
+            .route(&format!("{mount}/"), any(proxy::proxy))
+            .route(&format!("{mount}/{{*rest}}"), any(proxy::proxy))
+            .layer(middleware::from_fn(hygiene::retain_allowed));
+        if let Some(cors) = hygiene::cors_layer(&self.config.settings.allow_origins) {
             api = api.layer(cors);
         }
         let metrics = Arc::clone(&self.state.metrics);
         let app = Router::new()
             .route("/healthz", get(health::healthz))
-            .route(&self.config.webhook_path(), any(webhook_route))
+            .route(&paths.webhook, any(webhook::receive))
             .route(
                 "/metrics",
                 get(move || async move { metrics_text(&metrics) }),
@@ -181,85 +124,21 @@ pub async fn serve(
 }
 
 /// Why [`serve`] stopped with an error.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum ServeError {
     /// The configuration was refused.
+    #[error("configuration: {0}")]
     Config(ConfigError),
     /// The listener failed.
+    #[error("server: {0}")]
     Io(std::io::Error),
-}
-
-impl std::fmt::Display for ServeError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::Config(err) => write!(f, "configuration: {err}"),
-            Self::Io(err) => write!(f, "server: {err}"),
-        }
-    }
-}
-
-impl std::error::Error for ServeError {}
-
-/// `GET {mount}/events`; other methods `405` in the API's format.
-async fn events_route(state: State<Arc<AppState>>, request: Request) -> Response {
-    if request.method() != Method::GET {
-        return BffError::MethodNotAllowed(vec![conferbot::Method::Get]).into_response();
-    }
-    sse::events(state, request.headers().clone()).await
-}
-
-/// `POST` on the webhook path; other methods `405` in the API's format.
-async fn webhook_route(state: State<Arc<AppState>>, request: Request) -> Response {
-    if request.method() != Method::POST {
-        return BffError::MethodNotAllowed(vec![conferbot::Method::Post]).into_response();
-    }
-    webhook::receive(state, request).await
-}
-
-fn metrics_text(metrics: &Metrics) -> Response {
-    (
-        [(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
-        )],
-        metrics.render(),
-    )
-        .into_response()
-}
-
-/// The JSON `404` for paths outside every route (when no `--www` is served).
-pub(crate) async fn not_found() -> Response {
-    BffError::NotFound.into_response()
-}
-
-/// CORS for `--allow-origin`; none at all by default (same-origin only).
-fn cors_layer(origins: &[String]) -> Option<CorsLayer> {
-    if origins.is_empty() {
-        return None;
-    }
-    let origins: Vec<HeaderValue> = origins
-        .iter()
-        .filter_map(|o| HeaderValue::from_str(o).ok())
-        .collect();
-    Some(
-        CorsLayer::new()
-            .allow_origin(AllowOrigin::list(origins))
-            .allow_methods([Method::GET, Method::POST, Method::DELETE])
-            .allow_headers([
-                header::CONTENT_TYPE,
-                header::HeaderName::from_static(CSRF_HEADER),
-            ])
-            .expose_headers([
-                header::RETRY_AFTER,
-                header::HeaderName::from_static(X_CACHE),
-            ]),
-    )
 }
 
 #[cfg(test)]
 mod tests {
     use axum::body::Body;
     use axum::extract::Request;
+    use axum::http::header;
     use tower::ServiceExt;
 
     use super::*;
@@ -279,7 +158,7 @@ mod tests {
     #[test]
     fn redis_outside_a_runtime_is_refused_not_a_panic() {
         let mut config = BffConfig::new(ApiKey::new("k").unwrap());
-        config.redis = Some(crate::RedisUrl::new("redis://127.0.0.1:1").unwrap());
+        config.redis = Some(crate::redis_state::RedisUrl::new("redis://127.0.0.1:1").unwrap());
         let err = Bff::new(config).unwrap_err();
         assert!(err.0.contains("tokio runtime"), "{err}");
     }

@@ -4,34 +4,27 @@
 //! `--queue-wait` budget. If the upstream still answers `429` (another client
 //! shares the key, or its clock runs differently), the window is paused for
 //! its `Retry-After` and the call is repeated once the pause ends, if that is
-//! within the budget: a `429` means the upstream did not act, so repeating is
-//! safe for writes too. Otherwise the `429` goes back with its `Retry-After`.
-//! When the window is shared and Redis is unreachable, nothing is sent: the
-//! request is answered `503` (fail closed).
+//! within the budget (the policy's [`pause_after_429`] and
+//! [`repeat_after_429`]). Otherwise the `429` goes back with its
+//! `Retry-After`. When the window is shared and Redis is unreachable, nothing
+//! is sent: the request is answered `503` (fail closed).
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
+use conferbot_policy::window::{pause_after_429, repeat_after_429, WindowRefusal};
+use conferbot_policy::{BffError, Target};
 use tokio::time::Instant;
 
-use crate::error::BffError;
+use crate::answer::UpstreamAnswer;
 use crate::metrics::Metrics;
-use crate::routing::Target;
-use crate::upstream::{Upstream, UpstreamAnswer};
-use crate::window_store::{WindowRefusal, WindowStore};
-
-/// Upstream calls per request at most (the first and two after 429s).
-const MAX_ATTEMPTS: u32 = 3;
-/// Longest pause an upstream `429` imposes: a monthly-quota answer may ask
-/// for days, and the BFF must recover by itself once the quota is raised.
-const MAX_PAUSE: Duration = Duration::from_secs(300);
-/// Pause when a `429` comes without a usable `Retry-After`.
-const DEFAULT_PAUSE: Duration = Duration::from_secs(1);
+use crate::state::window::WindowStore;
+use crate::upstream::Upstream;
 
 /// The upstream client behind the rate window.
 #[derive(Debug)]
-pub struct Forwarder {
+pub(crate) struct Forwarder {
     upstream: Upstream,
     window: WindowStore,
     queue_wait: Duration,
@@ -40,7 +33,7 @@ pub struct Forwarder {
 
 impl Forwarder {
     /// Calls through `window`, waiting at most `queue_wait` per request.
-    pub fn new(
+    pub(crate) fn new(
         upstream: Upstream,
         window: WindowStore,
         queue_wait: Duration,
@@ -55,7 +48,7 @@ impl Forwarder {
     }
 
     /// Sends `target` upstream when the window allows it.
-    pub async fn forward(
+    pub(crate) async fn forward(
         &self,
         target: &Target,
         body: Option<&Bytes>,
@@ -68,15 +61,12 @@ impl Forwarder {
             let budget = deadline.saturating_duration_since(Instant::now());
             match self.window.acquire(budget).await {
                 Ok(waited) => self.metrics.queue_wait(waited),
-                Err(WindowRefusal::Full(refused)) => {
-                    self.metrics.queue_refused();
-                    return Err(BffError::QueueTimeout {
-                        retry_after: refused.retry_after,
-                    });
-                }
-                Err(WindowRefusal::Unavailable) => {
-                    self.metrics.shared_state_refused();
-                    return Err(BffError::SharedStateUnavailable);
+                Err(refusal) => {
+                    match refusal {
+                        WindowRefusal::Full { .. } => self.metrics.queue_refused(),
+                        WindowRefusal::Unavailable => self.metrics.shared_state_refused(),
+                    }
+                    return Err(refusal.into());
                 }
             }
             let (result, latency) = self.upstream.send(target, body).await;
@@ -86,17 +76,15 @@ impl Forwarder {
             if status != 429 {
                 return Ok(answer);
             }
-            let pause = answer
-                .retry_after
-                .map_or(DEFAULT_PAUSE, Duration::from_secs)
-                .min(MAX_PAUSE);
+            let pause = pause_after_429(answer.retry_after);
             self.window.pause(pause).await;
             tracing::warn!(
                 route,
                 pause_ms = u64::try_from(pause.as_millis()).unwrap_or(u64::MAX),
                 "upstream answered 429; rate window paused"
             );
-            if attempt >= MAX_ATTEMPTS || Instant::now() + pause > deadline {
+            let left = deadline.checked_duration_since(Instant::now());
+            if !left.is_some_and(|left| repeat_after_429(attempt, pause, left)) {
                 return Ok(answer);
             }
         }

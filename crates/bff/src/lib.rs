@@ -8,6 +8,12 @@
 //! and Server-Sent Events out. State is in-process by default; with
 //! `--redis URL`, replicas share their limiter, cache, coalescing and events.
 //!
+//! Every decision (routing, re-validation, header hygiene, CSRF, the rate
+//! window's arithmetic, cache and invalidation rules, upstream answers,
+//! webhook checks, SSE framing) is made by the sans-IO [`conferbot_policy`]
+//! crate, which the npm server half runs too; this crate is the I/O around
+//! it: axum, tokio, the upstream transport, Redis.
+//!
 //! ```no_run
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! use conferbot_bff::{serve, ApiKey, BffConfig};
@@ -18,65 +24,61 @@
 //! ```
 //!
 //! # Layout
-//! - [`app`]: shared state, [`Bff::router`] and [`serve`]; [`health`]: `/healthz`.
-//! - [`config`]: [`BffConfig`], its defaults and validation; [`cli`]: the flags and start-up.
-//! - [`routing`]: the allowlist: raw path → operation via the core's `match_route`, canonical query.
-//! - [`csrf`]: writes need `x-conferbot-csrf: 1` and an allowed `Origin`.
-//! - [`proxy`]: the handler under the mount, applying each policy in turn; 64 KiB body limit.
-//! - [`cache_store`]: where reads are cached: in-process [`cache`] (TTL, coalescing), or
-//!   shared in Redis with this process joining its own identical reads in front.
-//! - [`invalidation`]: which cached reads a write or a webhook makes stale.
-//! - [`forward`]: upstream calls through the rate window, honouring upstream 429s.
-//! - [`window_store`]: where the rate window lives: in-process [`limiter`] (the FIFO
-//!   sliding window that keeps us under the upstream's limit), or shared in Redis.
-//! - [`webhook`]: the receiver: signature, event and timestamp checks, then
-//!   invalidation and publication.
-//! - [`events`]: the numbered event log and its fan-out; `events::sse`: `GET {mount}/events`.
-//! - [`redis_state`]: `--redis`: connection, health, and the Redis side of the window,
-//!   cache, coalescing and event log (Lua scripts beside the code).
-//! - [`live_sandbox`]: with `--sandbox`, the embedded sandbox's webhook to us, and
-//!   `--sandbox-activity`.
-//! - [`upstream`]: requests built from scratch with the key injected; answers checked.
-//! - `transport`: how they travel: hyper directly for `http://`, reqwest for `https://`.
-//! - [`headers`]: the response-header allowlist back to the browser.
-//! - [`secret`]: [`ApiKey`], which never formats its value.
-//! - [`error`]: [`BffError`], answered in the API's `{"error": ...}` format.
-//! - [`metrics`]: `/metrics` in the Prometheus text format.
-//! - [`static_files`]: `--www` at `/` and `--pkg` at `/pkg/`.
+//! - `app`: [`Bff`]: the router and [`serve`]; `context`: what handlers share.
+//! - `config`: [`BffConfig`] (the policy's [`Settings`] plus the key, secrets,
+//!   Redis, static directories); `cli`: [`Cli`], the flags; `cli::launch`:
+//!   [`Launch`], start-up (the key, or the embedded sandbox).
+//! - `http`: the handlers, each a thin driver of the policy: `proxy` (the API
+//!   under the mount), `events` (SSE), `webhook` (the receiver), `health`;
+//!   `respond` (answers and body reading), `hygiene` (the header allowlist
+//!   middleware, CORS).
+//! - `forward`: upstream calls through the rate window, honouring upstream 429s.
+//! - `upstream`: the one way out, requests built by the policy with the key
+//!   injected; `upstream::transport`: hyper for `http://`, reqwest for `https://`.
+//! - `state`: the shared state by capability, each with an in-process and a
+//!   Redis backend behind one interface: `window` (the rate window and its
+//!   queue), `cache` (reads cached and coalesced), `events` (the event log and
+//!   its fan-out).
+//! - `redis_state`: `--redis`: the connection, its health, the pub/sub
+//!   subscriber ([`RedisUrl`]); the scripts and keys are the policy's.
+//! - `answer`: an upstream answer as the BFF shares it.
+//! - `secret`: [`ApiKey`] and [`WebhookSecret`], which never format their value.
+//! - `metrics`: `/metrics` in the Prometheus text format.
+//! - `live_sandbox` (feature `sandbox`): the embedded sandbox's webhook to us,
+//!   and `--sandbox-activity`.
+//! - `static_files`: `--www` at `/` and `--pkg` at `/pkg/`.
 //! - [`shutdown`]: SIGINT/SIGTERM for graceful shutdown; [`logging`]: stderr logs.
+//!
+//! # Features
+//! - `sandbox` (default): the embedded sandbox, started when no key is
+//!   configured or with `--sandbox`. Without it (`--no-default-features`, for
+//!   production) there is no sandbox code, and the BFF refuses to start
+//!   without a key.
 
 #![warn(missing_docs)]
 
-pub mod app;
-pub mod cache;
-pub mod cache_store;
-pub mod cli;
-pub mod config;
-pub mod csrf;
-pub mod error;
-pub mod events;
-pub mod forward;
-pub mod headers;
-pub mod health;
-pub mod invalidation;
-pub mod limiter;
-pub mod live_sandbox;
+mod answer;
+mod app;
+mod cli;
+mod config;
+mod context;
+mod forward;
+mod http;
+#[cfg(feature = "sandbox")]
+mod live_sandbox;
 pub mod logging;
-pub mod metrics;
-pub mod proxy;
-pub mod redis_state;
-pub mod routing;
-pub mod secret;
+mod metrics;
+mod redis_state;
+mod secret;
 pub mod shutdown;
-pub mod static_files;
-mod transport;
-pub mod upstream;
-pub mod webhook;
-pub mod window_store;
+mod state;
+mod static_files;
+mod upstream;
 
 pub use app::{serve, Bff, ServeError};
-pub use cli::{Cli, Launch, LaunchError};
-pub use config::{BffConfig, ConfigError};
-pub use error::BffError;
+pub use cli::launch::{EmbeddedSandbox, Launch, LaunchError};
+pub use cli::Cli;
+pub use conferbot_policy::{BffError, ConfigError, Settings};
+pub use config::BffConfig;
 pub use redis_state::RedisUrl;
 pub use secret::{ApiKey, WebhookSecret};

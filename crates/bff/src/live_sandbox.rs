@@ -11,12 +11,11 @@
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
-use conferbot::{WebhookEvent, EXTERNAL_PREFIX};
+use conferbot::{WebhookEvent, CSRF_HEADER, EXTERNAL_PREFIX};
 use serde_json::{json, Value};
 use tokio::task::JoinHandle;
 
 use crate::config::BffConfig;
-use crate::csrf::CSRF_HEADER;
 
 /// Seed of the chatbot picks, so a demo run is repeatable.
 const SEED: u64 = 42;
@@ -26,7 +25,7 @@ const ATTEMPTS: u32 = 5;
 /// Registers the receiver on the sandbox behind `config` (the BFF listening
 /// on `addr`) and, with `activity`, simulates a response that often. The
 /// task runs until aborted.
-pub fn start(
+pub(crate) fn start(
     addr: SocketAddr,
     config: &BffConfig,
     sandbox_admin: String,
@@ -37,8 +36,8 @@ pub fn start(
         ip => ip,
     };
     let base = format!("http://{}", SocketAddr::new(ip, addr.port()));
-    let api = format!("{base}{}{EXTERNAL_PREFIX}", config.mount);
-    let receiver = format!("{base}{}", config.webhook_path());
+    let api = format!("{base}{}{EXTERNAL_PREFIX}", config.settings.mount);
+    let receiver = format!("{base}{}", config.settings.webhook_path());
     tokio::spawn(async move {
         let client = reqwest::Client::new();
         register(&client, &api, &receiver).await;

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Parser;
-use conferbot_bff::{live_sandbox, logging, serve, shutdown, Cli};
+use conferbot_bff::{logging, serve, shutdown, Cli};
 
 // Every forwarded request allocates on whichever worker thread polls it and
 // frees on another; glibc's arenas spent a fifth of the uncached path's CPU
@@ -37,21 +37,18 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     // Harnesses parse these lines: first the BFF, then the sandbox's root.
     let mut stdout = std::io::stdout().lock();
     writeln!(stdout, "listening on http://{addr}")?;
-    if let Some(sandbox) = &launch.sandbox {
-        writeln!(stdout, "sandbox on http://{}", sandbox.addr())?;
+    if let Some(sandbox) = launch.sandbox_addr() {
+        writeln!(stdout, "sandbox on http://{sandbox}")?;
     }
     stdout.flush()?;
     drop(stdout);
-    tracing::info!(%addr, upstream = %launch.config.upstream, "conferbot-bff serving");
-    let live = launch.sandbox.as_ref().map(|sandbox| {
-        live_sandbox::start(addr, &launch.config, sandbox.admin_url(), launch.activity)
-    });
-    serve(launch.config, listener, shutdown).await?;
+    tracing::info!(%addr, upstream = %launch.config.settings.upstream, "conferbot-bff serving");
+    let live = launch.start_live_sandbox(addr);
+    let (config, sandbox) = launch.into_parts();
+    serve(config, listener, shutdown).await?;
     if let Some(live) = live {
         live.abort();
     }
-    if let Some(sandbox) = launch.sandbox {
-        sandbox.shutdown().await;
-    }
+    sandbox.shutdown().await;
     Ok(())
 }

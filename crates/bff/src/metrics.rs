@@ -10,30 +10,10 @@ use std::sync::atomic::{AtomicI64, AtomicU64, AtomicU8, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 
+use conferbot_policy::headers::CacheStatus;
+
 /// Label of requests that matched no operation.
-pub const UNMATCHED: &str = "unmatched";
-
-/// How a GET answer was obtained, as the `x-cache` header says it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CacheStatus {
-    /// Served from the cache: no upstream call.
-    Hit,
-    /// This request made the upstream call.
-    Miss,
-    /// Shared the answer of an identical request already in flight.
-    Coalesced,
-}
-
-impl CacheStatus {
-    /// The `x-cache` value.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Hit => "hit",
-            Self::Miss => "miss",
-            Self::Coalesced => "coalesced",
-        }
-    }
-}
+pub(crate) const UNMATCHED: &str = "unmatched";
 
 /// Upper bounds of the latency buckets, in seconds.
 const BUCKETS: [f64; 12] = [
@@ -42,7 +22,7 @@ const BUCKETS: [f64; 12] = [
 
 /// A latency histogram with fixed buckets.
 #[derive(Debug, Default)]
-pub struct Histogram {
+pub(crate) struct Histogram {
     buckets: [AtomicU64; BUCKETS.len()],
     count: AtomicU64,
     sum_micros: AtomicU64,
@@ -50,7 +30,7 @@ pub struct Histogram {
 
 impl Histogram {
     /// Records one observation.
-    pub fn observe(&self, value: Duration) {
+    pub(crate) fn observe(&self, value: Duration) {
         let secs = value.as_secs_f64();
         if let Some(i) = BUCKETS.iter().position(|&bound| secs <= bound) {
             if let Some(bucket) = self.buckets.get(i) {
@@ -78,7 +58,7 @@ impl Histogram {
 
 /// Every number `/metrics` shows.
 #[derive(Debug, Default)]
-pub struct Metrics {
+pub(crate) struct Metrics {
     requests: Mutex<BTreeMap<(&'static str, u16), u64>>,
     upstream_calls: Mutex<BTreeMap<(&'static str, u16), u64>>,
     cache: Mutex<BTreeMap<&'static str, u64>>,
@@ -98,76 +78,76 @@ pub struct Metrics {
 
 impl Metrics {
     /// A request answered with `status`, by route label.
-    pub fn request(&self, route: &'static str, status: u16) {
+    pub(crate) fn request(&self, route: &'static str, status: u16) {
         bump(&self.requests, (route, status));
     }
 
     /// An upstream call and its status (`0` when no answer came).
-    pub fn upstream_call(&self, route: &'static str, status: u16, latency: Duration) {
+    pub(crate) fn upstream_call(&self, route: &'static str, status: u16, latency: Duration) {
         bump(&self.upstream_calls, (route, status));
         self.upstream_latency.observe(latency);
     }
 
     /// How a GET was served.
-    pub fn cache(&self, status: CacheStatus) {
+    pub(crate) fn cache(&self, status: CacheStatus) {
         bump(&self.cache, status.as_str());
     }
 
     /// Time a request spent queued for the rate window.
-    pub fn queue_wait(&self, waited: Duration) {
+    pub(crate) fn queue_wait(&self, waited: Duration) {
         self.queue_wait.observe(waited);
     }
 
     /// A request the queue refused (answered 429 by the BFF).
-    pub fn queue_refused(&self) {
+    pub(crate) fn queue_refused(&self) {
         self.queue_refused.fetch_add(1, Ordering::Relaxed);
     }
 
     /// A request refused because the shared state (Redis) was unreachable.
-    pub fn shared_state_refused(&self) {
+    pub(crate) fn shared_state_refused(&self) {
         self.shared_state_refused.fetch_add(1, Ordering::Relaxed);
     }
 
     /// A webhook delivery arrived.
-    pub fn webhook_received(&self) {
+    pub(crate) fn webhook_received(&self) {
         self.webhooks_received.fetch_add(1, Ordering::Relaxed);
     }
 
     /// A delivery of `event` (a documented event name) was accepted.
-    pub fn webhook_accepted(&self, event: &str) {
+    pub(crate) fn webhook_accepted(&self, event: &str) {
         if let Ok(mut map) = self.webhooks_accepted.lock() {
             *map.entry(event.to_owned()).or_insert(0) += 1;
         }
     }
 
     /// A delivery was refused, for `reason`.
-    pub fn webhook_rejected(&self, reason: &'static str) {
+    pub(crate) fn webhook_rejected(&self, reason: &'static str) {
         bump(&self.webhooks_rejected, reason);
     }
 
     /// A delivery was a retry of one already accepted.
-    pub fn webhook_duplicate(&self) {
+    pub(crate) fn webhook_duplicate(&self) {
         self.webhooks_duplicate.fetch_add(1, Ordering::Relaxed);
     }
 
     /// An SSE stream opened (`+1`) or closed (`-1`).
-    pub fn sse_clients(&self, delta: i64) {
+    pub(crate) fn sse_clients(&self, delta: i64) {
         self.sse_clients.fetch_add(delta, Ordering::Relaxed);
     }
 
     /// An event was sent on an SSE stream.
-    pub fn sse_event_sent(&self) {
+    pub(crate) fn sse_event_sent(&self) {
         self.sse_events_sent.fetch_add(1, Ordering::Relaxed);
     }
 
     /// Whether Redis answers (only shown once Redis is configured).
-    pub fn set_redis_up(&self, up: bool) {
+    pub(crate) fn set_redis_up(&self, up: bool) {
         self.redis_up
             .store(if up { 2 } else { 1 }, Ordering::Relaxed);
     }
 
     /// The text exposition.
-    pub fn render(&self) -> String {
+    pub(crate) fn render(&self) -> String {
         let mut out = String::new();
         render_pairs(
             &mut out,
@@ -186,7 +166,7 @@ impl Metrics {
             "# HELP conferbot_bff_cache_total GET requests by how they were served.\n# TYPE conferbot_bff_cache_total counter"
         );
         let cache = self.cache.lock().map(|m| m.clone()).unwrap_or_default();
-        for result in ["hit", "miss", "coalesced"] {
+        for result in CacheStatus::ALL.map(CacheStatus::as_str) {
             let n = cache.get(result).copied().unwrap_or(0);
             let _ = writeln!(out, "conferbot_bff_cache_total{{result=\"{result}\"}} {n}");
         }

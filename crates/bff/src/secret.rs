@@ -1,17 +1,18 @@
 //! The API key and the webhook secret, in types that cannot leak them by accident.
 //!
 //! `Debug` and `Display` print `[redacted]`, so neither can reach a log
-//! line, an error message or a panic message through formatting. The only way
-//! to the key's text is `ApiKey::header_value` (crate-private), which the upstream client uses to
-//! build the `x-api-key` header (marked sensitive, so HTTP tooling skips it too);
-//! the webhook secret's bytes only reach the signature check.
+//! line, an error message or a panic message through formatting. The key's
+//! text goes only into the upstream request headers (the one marked
+//! sensitive, so HTTP tooling skips it too), the key scan and the Redis
+//! fingerprint; the webhook secret's bytes only reach the signature check.
 
-use std::collections::hash_map::RandomState;
 use std::fmt;
-use std::hash::{BuildHasher, Hasher};
 
-use axum::http::HeaderValue;
-use memchr::memmem::Finder;
+use axum::http::{HeaderMap, HeaderName, HeaderValue};
+use conferbot::API_KEY_HEADER;
+use conferbot_policy::headers::upstream_headers;
+use conferbot_policy::shared_state;
+use conferbot_policy::upstream_answer::KeyScanner;
 
 /// The upstream API key. Never printed, never compared in logs.
 #[derive(Clone, PartialEq, Eq)]
@@ -26,45 +27,29 @@ impl ApiKey {
         (!trimmed.is_empty()).then(|| Self(trimmed.to_owned()))
     }
 
-    /// The key as a header value marked sensitive, or `None` when the key
-    /// holds characters a header cannot carry.
-    pub(crate) fn header_value(&self) -> Option<HeaderValue> {
-        let mut value = HeaderValue::from_str(&self.0).ok()?;
-        value.set_sensitive(true);
-        Some(value)
+    /// Every header of an upstream request, as the policy lists them, the
+    /// key's marked sensitive; `None` when the key holds characters a header
+    /// cannot carry.
+    pub(crate) fn upstream_headers(&self, with_body: bool) -> Option<HeaderMap> {
+        let mut headers = HeaderMap::new();
+        for (name, value) in upstream_headers(&self.0, with_body) {
+            let mut value = HeaderValue::from_str(value).ok()?;
+            value.set_sensitive(name == API_KEY_HEADER);
+            headers.insert(HeaderName::from_static(name), value);
+        }
+        Some(headers)
     }
 
     /// A searcher for the key, built once and reused for every answer: the
     /// upstream client refuses to pass on an answer that echoes the key.
     pub(crate) fn scanner(&self) -> KeyScanner {
-        KeyScanner(Finder::new(self.0.as_bytes()).into_owned())
+        KeyScanner::new(&self.0)
     }
 
-    /// A short, stable name for the key that does not reveal it: the first 16
-    /// hex digits of an HMAC-SHA256 under a fixed label. Replicas with the same
-    /// key share their Redis state under it; other keys get their own.
-    pub(crate) fn fingerprint(&self) -> String {
-        let mac = conferbot::sign_webhook_body(self.0.as_bytes(), b"conferbot-bff key fingerprint");
-        mac.chars().take(16).collect()
-    }
-}
-
-/// Finds the API key in upstream answers (SIMD substring search). It holds
-/// the key's bytes, so, like [`ApiKey`], it never formats them.
-#[derive(Clone)]
-pub(crate) struct KeyScanner(Finder<'static>);
-
-impl KeyScanner {
-    /// Whether `haystack` contains the key (never true for an empty key,
-    /// which [`ApiKey::new`] refuses anyway).
-    pub(crate) fn occurs_in(&self, haystack: &[u8]) -> bool {
-        !self.0.needle().is_empty() && self.0.find(haystack).is_some()
-    }
-}
-
-impl fmt::Debug for KeyScanner {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("[redacted]")
+    /// The prefix of this key's shared state in Redis (a keyed hash of the
+    /// key, never the key).
+    pub(crate) fn shared_prefix(&self) -> String {
+        shared_state::prefix(&self.0)
     }
 }
 
@@ -83,7 +68,11 @@ impl WebhookSecret {
     /// A fresh `whsec_…` secret of 256 random bits, for the embedded sandbox.
     /// The bits come from the standard library's per-process random hasher
     /// keys (seeded by the operating system), so no extra crate is needed.
+    #[cfg(feature = "sandbox")]
     pub fn generate() -> Self {
+        use std::collections::hash_map::RandomState;
+        use std::hash::{BuildHasher, Hasher};
+
         let mut hex = String::from("whsec_");
         for round in 0..4_u64 {
             let mut hasher = RandomState::new().build_hasher();
@@ -99,6 +88,7 @@ impl WebhookSecret {
     }
 
     /// The secret's text, for configuring the embedded sandbox only.
+    #[cfg(feature = "sandbox")]
     pub(crate) fn expose(&self) -> &str {
         &self.0
     }
@@ -132,8 +122,19 @@ mod tests {
         assert_eq!(format!("{key}"), "[redacted]");
         assert_eq!(format!("{key:?}"), "[redacted]");
         assert_eq!(format!("{:?}", Some(&key)), "Some([redacted])");
-        assert!(key.header_value().unwrap().is_sensitive());
-        assert_eq!(key.header_value().unwrap(), "sk-live-123");
+        let headers = key.upstream_headers(false).unwrap();
+        assert!(headers[API_KEY_HEADER].is_sensitive());
+        assert_eq!(headers[API_KEY_HEADER], "sk-live-123");
+        assert!(!headers["accept"].is_sensitive());
+        assert!(!format!("{headers:?}").contains("sk-live-123"));
+        assert_eq!(
+            key.upstream_headers(true).unwrap()["content-type"],
+            "application/json"
+        );
+        assert!(ApiKey::new("sk\nx")
+            .unwrap()
+            .upstream_headers(false)
+            .is_none());
     }
 
     #[test]
@@ -141,20 +142,22 @@ mod tests {
         let scanner = ApiKey::new("sk-live-123").unwrap().scanner();
         assert!(scanner.occurs_in(br#"{"echo":"sk-live-123"}"#));
         assert!(!scanner.occurs_in(br#"{"data":[]}"#));
-        assert!(!scanner.occurs_in(b"sk-live-12"));
-        assert!(!scanner.occurs_in(b""));
         assert_eq!(format!("{scanner:?}"), "[redacted]");
         assert!(ApiKey::new("  \n").is_none());
     }
 
     #[test]
-    fn fingerprints_and_generated_secrets_reveal_nothing() {
+    fn shared_prefixes_reveal_nothing() {
         let key = ApiKey::new("sk-live-123").unwrap();
-        let print = key.fingerprint();
-        assert_eq!(print.len(), 16);
-        assert!(!print.contains("123"));
-        assert_eq!(print, ApiKey::new("sk-live-123").unwrap().fingerprint());
-        assert_ne!(print, ApiKey::new("sk-live-124").unwrap().fingerprint());
+        let prefix = key.shared_prefix();
+        assert!(prefix.starts_with("conferbot-bff:{") && !prefix.contains("123"));
+        assert_eq!(prefix, ApiKey::new("sk-live-123").unwrap().shared_prefix());
+        assert_ne!(prefix, ApiKey::new("sk-live-124").unwrap().shared_prefix());
+    }
+
+    #[cfg(feature = "sandbox")]
+    #[test]
+    fn generated_secrets_differ_and_reveal_nothing() {
         let (a, b) = (WebhookSecret::generate(), WebhookSecret::generate());
         assert_ne!(a, b);
         assert!(a.expose().starts_with("whsec_") && a.expose().len() == 6 + 64);

@@ -7,11 +7,11 @@ use std::path::Path;
 use axum::Router;
 use tower_http::services::ServeDir;
 
-use crate::app::not_found;
+use crate::http::not_found;
 
 /// Adds the configured directories to `app`; without `--www`, unknown paths
 /// get the API's JSON `404`.
-pub fn attach(app: Router, www: Option<&Path>, pkg: Option<&Path>) -> Router {
+pub(crate) fn attach(app: Router, www: Option<&Path>, pkg: Option<&Path>) -> Router {
     let app = match pkg {
         Some(dir) => app.nest_service("/pkg", ServeDir::new(dir)),
         None => app,

@@ -7,6 +7,12 @@ use axum::Json;
 use conferbot::ApiErrorBody;
 use serde::Serialize;
 
+/// The status the endpoint table gives a success of `operation` (`201` for
+/// `createWebhook`, `200` for the others).
+pub fn success(operation: conferbot::Operation) -> StatusCode {
+    StatusCode::from_u16(operation.endpoint().success_status).unwrap_or(StatusCode::OK)
+}
+
 /// `body` as JSON with `status`.
 pub fn json<T: Serialize>(status: StatusCode, body: &T) -> Response {
     match serde_json::to_vec(body) {

@@ -3,7 +3,7 @@
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use conferbot::{DataEnvelope, DeletedWebhook, NewWebhook, ObjectId, Plan, Webhook};
+use conferbot::{DataEnvelope, DeletedWebhook, NewWebhook, ObjectId, Operation, Plan, Webhook};
 use serde_json::Value;
 
 use crate::clock::{iso_ms, now_ms};
@@ -71,7 +71,7 @@ pub fn create(
     }
     tracing::info!(id = %webhook.id, url = %webhook.url, "webhook created");
     Ok(reply::json(
-        StatusCode::CREATED,
+        reply::success(Operation::CreateWebhook),
         &DataEnvelope { data: webhook },
     ))
 }

@@ -1,10 +1,8 @@
-//! Shared state on Redis (`--redis URL`), so that BFF replicas behave as one:
-//! one rate window and queue per API key, one GET cache with coalescing across
-//! replicas, one upstream `Retry-After` pause, and one event log for SSE.
-//!
-//! Every key lives under `conferbot-bff:{FINGERPRINT}:`, the fingerprint
-//! being a keyed hash of the API key (never the key itself); the braces are a
-//! Redis Cluster hash tag, so the keys one Lua script touches share a slot.
+//! The connection to Redis (`--redis URL`), through which BFF replicas
+//! behave as one: the Redis backends of `crate::state` (window, cache,
+//! events) run their scripts over it, under the key layout of
+//! [`conferbot_policy::shared_state`] (every key under
+//! `conferbot-bff:{FINGERPRINT}:`, a keyed hash of the API key).
 //!
 //! The connection is a redis-rs `ConnectionManager` created lazily: the BFF
 //! starts and serves while Redis is down, reconnects on its own, and reports
@@ -12,32 +10,24 @@
 //! is unreachable every request that needs the upstream is refused with `503`
 //! (fail closed: never unshaped traffic to the upstream).
 //!
-//! - [`window`]: the sliding window and FIFO ticket queue (a Lua script).
-//! - [`cache`]: cached answers, the leader lock and followers (Lua scripts).
-//! - [`events`]: the event log (a capped stream) and its ids.
 //! - [`subscriber`]: the one pub/sub connection per replica, dispatching to
 //!   local waiters and SSE streams; and the health pinger.
-//! - [`wire`]: how answers and events are written into Redis.
 
-pub mod cache;
-pub mod events;
-pub mod subscriber;
-pub mod window;
-pub mod wire;
+mod subscriber;
 
 use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use conferbot_policy::event_log::BusMessage;
+use conferbot_policy::shared_state::keys;
+use conferbot_policy::shared_state::wire::DoneMessage;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use tokio::sync::broadcast;
 use tokio::task::JoinHandle;
 
-use crate::events::BusMessage;
 use crate::metrics::Metrics;
-use crate::secret::ApiKey;
-use wire::DoneMessage;
 
 /// How long a command may take before Redis counts as unreachable.
 const RESPONSE_TIMEOUT: Duration = Duration::from_secs(2);
@@ -88,7 +78,7 @@ impl fmt::Display for RedisUrl {
 /// Whether Redis answers: the pinger and every command report here, and the
 /// `conferbot_bff_redis_up` gauge follows.
 #[derive(Debug)]
-pub struct Health {
+pub(crate) struct Health {
     commands: AtomicBool,
     pubsub: AtomicBool,
     metrics: Arc<Metrics>,
@@ -105,7 +95,7 @@ impl Health {
     }
 
     /// Both the command connection and the pub/sub connection work.
-    pub fn is_up(&self) -> bool {
+    pub(crate) fn is_up(&self) -> bool {
         self.commands.load(Ordering::Relaxed) && self.pubsub.load(Ordering::Relaxed)
     }
 
@@ -136,7 +126,7 @@ impl Health {
 
 /// One replica's handle on the shared state: the connection, the key names,
 /// the health and the local fan-out of what the subscriber receives.
-pub struct RedisState {
+pub(crate) struct RedisState {
     manager: ConnectionManager,
     prefix: String,
     health: Arc<Health>,
@@ -158,10 +148,11 @@ impl fmt::Debug for RedisState {
 
 impl RedisState {
     /// Prepares the connection (lazily: Redis may be down at start) and starts
-    /// the subscriber and the pinger. Needs a tokio runtime.
-    pub fn connect(
+    /// the subscriber and the pinger, every key under `prefix`. Needs a tokio
+    /// runtime.
+    pub(crate) fn connect(
         url: &RedisUrl,
-        key: &ApiKey,
+        prefix: String,
         metrics: Arc<Metrics>,
     ) -> Result<Arc<Self>, String> {
         let runtime = tokio::runtime::Handle::try_current()
@@ -175,13 +166,12 @@ impl RedisState {
             .set_max_delay(Duration::from_millis(500));
         let manager = ConnectionManager::new_lazy_with_config(client.clone(), config)
             .map_err(|err| format!("--redis: {err}"))?;
-        let prefix = format!("conferbot-bff:{{{}}}:", key.fingerprint());
         let health = Arc::new(Health::new(metrics));
         let (live, _) = broadcast::channel(LOCAL_FANOUT);
         let (done, _) = broadcast::channel(LOCAL_FANOUT);
         let channels = subscriber::Channels {
-            events: format!("{prefix}events"),
-            done: format!("{prefix}done"),
+            events: format!("{prefix}{}", keys::EVENTS_CHANNEL),
+            done: format!("{prefix}{}", keys::DONE_CHANNEL),
         };
         let tasks = vec![
             runtime.spawn(subscriber::run(
@@ -215,7 +205,7 @@ impl RedisState {
     }
 
     /// Whether Redis currently answers.
-    pub fn is_up(&self) -> bool {
+    pub(crate) fn is_up(&self) -> bool {
         self.health.is_up()
     }
 

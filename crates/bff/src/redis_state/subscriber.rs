@@ -9,13 +9,13 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use conferbot_policy::event_log::BusMessage;
+use conferbot_policy::shared_state::wire::{DoneMessage, WireEvent};
 use futures_util::StreamExt;
 use redis::aio::ConnectionManager;
 use tokio::sync::broadcast;
 
-use super::wire::{DoneMessage, WireEvent};
 use super::Health;
-use crate::events::BusMessage;
 
 /// How often Redis is pinged for `/healthz` and the gauge.
 const PING_EVERY: Duration = Duration::from_secs(1);
@@ -27,15 +27,15 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// The channels a replica listens to.
 #[derive(Debug, Clone)]
-pub struct Channels {
+pub(crate) struct Channels {
     /// New events of the log.
-    pub events: String,
+    pub(crate) events: String,
     /// Finished leader calls.
-    pub done: String,
+    pub(crate) done: String,
 }
 
 /// Subscribes, dispatches, and reconnects for as long as the replica runs.
-pub async fn run(
+pub(crate) async fn run(
     client: redis::Client,
     channels: Channels,
     live: broadcast::Sender<BusMessage>,
@@ -92,7 +92,7 @@ async fn subscribe(
 }
 
 /// Pings Redis every second and records whether it answered.
-pub async fn ping(mut conn: ConnectionManager, health: Arc<Health>) {
+pub(crate) async fn ping(mut conn: ConnectionManager, health: Arc<Health>) {
     loop {
         let pong = tokio::time::timeout(
             CONNECT_TIMEOUT,

@@ -81,7 +81,7 @@ async fn a_write_invalidates_the_reads_it_changes() {
 #[tokio::test]
 async fn a_zero_ttl_disables_the_cache() {
     let h = Harness::with(crate::support::sandbox_config(), |c| {
-        c.cache_ttl = std::time::Duration::ZERO;
+        c.settings.cache_ttl = std::time::Duration::ZERO;
     })
     .await;
     for _ in 0..3 {

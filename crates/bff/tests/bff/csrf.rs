@@ -6,7 +6,10 @@ const ALLOWED: &str = "https://dashboard.example.com";
 
 #[tokio::test]
 async fn writes_need_the_csrf_header_and_an_allowed_origin() {
-    let h = Harness::with(sandbox_config(), |c| c.allow_origins = vec![ALLOWED.into()]).await;
+    let h = Harness::with(sandbox_config(), |c| {
+        c.settings.allow_origins = vec![ALLOWED.into()]
+    })
+    .await;
     let body = r#"{"url":"https://example.com/in","events":["response.created"]}"#;
     let post = |origin: Option<String>, csrf: bool| {
         let mut request = h
@@ -85,7 +88,10 @@ async fn writes_need_the_csrf_header_and_an_allowed_origin() {
 
 #[tokio::test]
 async fn cors_preflight_is_answered_for_allowed_origins_only() {
-    let h = Harness::with(sandbox_config(), |c| c.allow_origins = vec![ALLOWED.into()]).await;
+    let h = Harness::with(sandbox_config(), |c| {
+        c.settings.allow_origins = vec![ALLOWED.into()]
+    })
+    .await;
     let preflight = |origin: &'static str| {
         h.client
             .request(reqwest::Method::OPTIONS, h.api("/webhooks"))

@@ -38,7 +38,7 @@ async fn an_unreachable_upstream_is_502() {
         listener.local_addr().unwrap().port()
     };
     let mut config = BffConfig::new(ApiKey::new("sk-unreachable").unwrap());
-    config.upstream = format!("http://127.0.0.1:{port}/api/v1");
+    config.settings.upstream = format!("http://127.0.0.1:{port}/api/v1");
     let (addr, stop, task) = start_bff(config).await;
     let response = reqwest::get(format!("http://{addr}/api/conferbot/external/v1/usage"))
         .await
@@ -53,7 +53,7 @@ async fn an_unreachable_upstream_is_502() {
 #[tokio::test]
 async fn a_slow_upstream_is_504() {
     let h = Harness::with(sandbox_config(), |c| {
-        c.upstream_timeout = Duration::from_millis(300);
+        c.settings.upstream_timeout = Duration::from_millis(300);
     })
     .await;
     h.fault(json!({"kind": "delay", "count": 1, "delayMs": 1500}))

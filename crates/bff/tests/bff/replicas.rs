@@ -38,8 +38,8 @@ impl Replicas {
         let mut stops = Vec::new();
         for _ in 0..count {
             let mut config = BffConfig::new(ApiKey::new(keys::STARTER).unwrap());
-            config.upstream = sandbox.base_url();
-            config.rate = fast_rate();
+            config.settings.upstream = sandbox.base_url();
+            config.settings.rate = fast_rate();
             config.redis = Some(RedisUrl::new(&redis.url()).unwrap());
             config.webhook_secret = WebhookSecret::new(SECRET);
             tweak(&mut config);
@@ -139,9 +139,9 @@ async fn a_burst_of_300_over_three_replicas_never_earns_an_upstream_429() {
         ..SandboxConfig::default()
     };
     let replicas = Replicas::start(3, sandbox, |c| {
-        c.rate = rate;
+        c.settings.rate = rate;
         // 300 at 20 per 2.2 s (window + margin) is about 31 s.
-        c.queue_wait = Duration::from_secs(45);
+        c.settings.queue_wait = Duration::from_secs(45);
     })
     .await;
     let replies = join_all((1..=300).map(|n| {

@@ -28,9 +28,9 @@ async fn the_key_never_reaches_a_response_an_error_metrics_or_a_log() {
     };
     let h = Harness::with(sandbox, |c| {
         c.api_key = ApiKey::new(KEY).unwrap();
-        c.upstream_timeout = Duration::from_millis(400);
+        c.settings.upstream_timeout = Duration::from_millis(400);
         // Every call below must reach the sandbox (and its armed faults).
-        c.cache_ttl = Duration::ZERO;
+        c.settings.cache_ttl = Duration::ZERO;
     })
     .await;
     let mut seen = Vec::new();
@@ -96,7 +96,7 @@ async fn the_key_never_reaches_a_response_an_error_metrics_or_a_log() {
 
     // A BFF with a key the upstream refuses: the 401 must not echo it either.
     let mut wrong = BffConfig::new(ApiKey::new(WRONG_KEY).unwrap());
-    wrong.upstream = h.sandbox.base_url();
+    wrong.settings.upstream = h.sandbox.base_url();
     assert!(
         !format!("{wrong:?}").contains(WRONG_KEY),
         "Debug shows the key"
@@ -178,7 +178,7 @@ async fn capturing_upstream() -> (String, Seen) {
 async fn browser_credentials_and_headers_never_reach_the_upstream() {
     let (upstream, seen) = capturing_upstream().await;
     let mut config = BffConfig::new(ApiKey::new(KEY).unwrap());
-    config.upstream = upstream.clone();
+    config.settings.upstream = upstream.clone();
     let (addr, stop, task) = start_bff(config).await;
     let client = reqwest::Client::new();
     let hostile_headers = [

@@ -16,8 +16,8 @@ async fn a_burst_of_150_is_queued_under_the_limit_with_no_upstream_429() {
         ..SandboxConfig::default()
     };
     let h = Harness::with(sandbox, |c| {
-        c.rate = rate;
-        c.queue_wait = Duration::from_secs(30);
+        c.settings.rate = rate;
+        c.settings.queue_wait = Duration::from_secs(30);
     })
     .await;
     let replies =
@@ -61,8 +61,8 @@ async fn an_upstream_429_pauses_the_queue_for_its_retry_after() {
         ..SandboxConfig::default()
     };
     let h = Harness::with(sandbox, |c| {
-        c.rate = "100/1s".parse().unwrap();
-        c.cache_ttl = Duration::ZERO;
+        c.settings.rate = "100/1s".parse().unwrap();
+        c.settings.cache_ttl = Duration::ZERO;
     })
     .await;
     let mut statuses = Vec::new();
@@ -87,8 +87,8 @@ async fn an_upstream_429_pauses_the_queue_for_its_retry_after() {
 #[tokio::test]
 async fn past_the_queue_wait_the_bff_answers_429_with_retry_after() {
     let h = Harness::with(crate::support::sandbox_config(), |c| {
-        c.rate = "2/60s".parse().unwrap();
-        c.queue_wait = Duration::from_millis(200);
+        c.settings.rate = "2/60s".parse().unwrap();
+        c.settings.queue_wait = Duration::from_millis(200);
     })
     .await;
     assert_eq!(h.get("/chatbots?page=1").await.status, 200);

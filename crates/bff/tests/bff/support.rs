@@ -50,8 +50,8 @@ impl Harness {
         init_logs();
         let sandbox = RunningSandbox::start(sandbox, localhost(0)).await.unwrap();
         let mut config = BffConfig::new(ApiKey::new(keys::STARTER).unwrap());
-        config.upstream = sandbox.base_url();
-        config.rate = fast_rate();
+        config.settings.upstream = sandbox.base_url();
+        config.settings.rate = fast_rate();
         tweak(&mut config);
         let (addr, stop, task) = start_bff(config).await;
         Self {

@@ -293,7 +293,7 @@ async fn a_reconnect_with_last_event_id_gets_what_it_missed() {
 async fn a_last_event_id_older_than_the_replay_buffer_gets_a_resync() {
     let h = Harness::with(sandbox_config(), |c| {
         c.webhook_secret = WebhookSecret::new(SECRET);
-        c.event_replay = 2;
+        c.settings.event_replay = 2;
     })
     .await;
     let mut ids = Vec::new();
@@ -328,7 +328,7 @@ async fn a_last_event_id_older_than_the_replay_buffer_gets_a_resync() {
 async fn idle_streams_get_heartbeats_and_shutdown_ends_them() {
     let mut h = Harness::with(sandbox_config(), |c| {
         c.webhook_secret = WebhookSecret::new(SECRET);
-        c.sse_heartbeat = Duration::from_millis(100);
+        c.settings.sse_heartbeat = Duration::from_millis(100);
     })
     .await;
     let mut sse = SseClient::connect(&h.url(EVENTS), None).await;

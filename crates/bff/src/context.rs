@@ -1,0 +1,44 @@
+//! What every request handler shares: the policy's inputs from the
+//! configuration, and the state by capability.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::watch;
+
+use crate::forward::Forwarder;
+use crate::metrics::Metrics;
+use crate::redis_state::RedisState;
+use crate::secret::WebhookSecret;
+use crate::state::cache::CacheStore;
+use crate::state::events::EventBus;
+
+/// What every request handler shares.
+#[derive(Debug)]
+pub(crate) struct AppState {
+    /// The mount, validated (`/api/conferbot`).
+    pub(crate) mount: String,
+    /// Origins allowed to write, lower case.
+    pub(crate) allowed_origins: Vec<String>,
+    /// GET cache and coalescing.
+    pub(crate) cache: CacheStore,
+    /// The upstream behind the rate window.
+    pub(crate) forwarder: Arc<Forwarder>,
+    /// Counters for `/metrics`.
+    pub(crate) metrics: Arc<Metrics>,
+    /// The event log and its fan-out to SSE streams.
+    pub(crate) events: Arc<EventBus>,
+    /// What webhook deliveries are verified with; `None`: refused.
+    pub(crate) webhook_secret: Option<WebhookSecret>,
+    /// How old a delivery may be.
+    pub(crate) webhook_tolerance: Duration,
+    /// Interval of `: keepalive` comments on idle event streams.
+    pub(crate) sse_heartbeat: Duration,
+    /// The `retry:` hint of event streams.
+    pub(crate) sse_retry: Duration,
+    /// Becomes `true` when shutdown begins: SSE streams end, so that
+    /// graceful shutdown does not wait for them forever.
+    pub(crate) closing: watch::Sender<bool>,
+    /// The shared state, with `--redis`.
+    pub(crate) redis: Option<Arc<RedisState>>,
+}

@@ -1,0 +1,178 @@
+//! `GET {mount}/events`: Server-Sent Events for browsers (`EventSource`).
+//!
+//! The policy frames every byte ([`conferbot_policy::sse`]): a `retry:` hint
+//! first, one event per accepted webhook delivery (`id:`, `event:`, `data:`),
+//! `: keepalive` comments on idle streams, `event: resync` when events were
+//! lost for good; and its [`Cursor`] decides which events to send, skip or
+//! fill in from the log. This handler feeds it from the event bus: with
+//! `Last-Event-ID` the events after that id are replayed from the log first;
+//! a stream that falls behind fills its gap from the log; if the log cannot
+//! be read at all, the stream ends and the browser reconnects with
+//! `Last-Event-ID` after `retry`.
+
+use std::collections::VecDeque;
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderName, HeaderValue};
+use axum::response::Response;
+use bytes::Bytes;
+use conferbot_policy::event_log::{BusMessage, LiveEvent, Replay};
+use conferbot_policy::route::require_method;
+use conferbot_policy::sse::{
+    event_frame, last_event_id, resync_frame, retry_frame, Cursor, KEEPALIVE, RESPONSE_HEADERS,
+};
+use futures_util::stream;
+use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::{broadcast, watch};
+use tokio::time::{sleep_until, Instant};
+
+use super::respond::{self, Headers};
+use crate::context::AppState;
+use crate::metrics::Metrics;
+use crate::state::events::EventBus;
+
+/// Axum handler for `{mount}/events`: `GET` only (`405` otherwise).
+pub(crate) async fn stream(State(state): State<Arc<AppState>>, request: Request) -> Response {
+    if let Err(err) = require_method(request.method().as_str(), conferbot::Method::Get) {
+        return respond::error(&err);
+    }
+    let last_event_id = last_event_id(&Headers(request.headers()));
+    let bus = Arc::clone(&state.events);
+    // Listen first, then read the log: an event in between is in both, and
+    // is sent once (the cursor skips ids already sent).
+    let rx = bus.subscribe();
+    let mut feed = Feed {
+        bus,
+        rx,
+        pending: VecDeque::new(),
+        cursor: Cursor::at_latest(None),
+        closing: state.closing.subscribe(),
+        retry: Some(state.sse_retry),
+        heartbeat: state.sse_heartbeat,
+        quiet_until: Instant::now() + state.sse_heartbeat,
+        client: ClientGuard::enter(Arc::clone(&state.metrics)),
+    };
+    match last_event_id {
+        Some(last) => {
+            if let Ok(replay) = feed.bus.replay_after(Some(last)).await {
+                feed.cursor = Cursor::resuming(last, replay.latest);
+                feed.queue(replay);
+            }
+        }
+        None => feed.cursor = Cursor::at_latest(feed.bus.latest().await.ok()),
+    }
+    let mut response = Response::new(Body::from_stream(stream::unfold(feed, Feed::next)));
+    let headers = response.headers_mut();
+    for (name, value) in RESPONSE_HEADERS {
+        headers.insert(
+            HeaderName::from_static(name),
+            HeaderValue::from_static(value),
+        );
+    }
+    response
+}
+
+enum Item {
+    Event(Arc<LiveEvent>),
+    Resync,
+}
+
+/// One browser's stream.
+struct Feed {
+    bus: Arc<EventBus>,
+    rx: broadcast::Receiver<BusMessage>,
+    pending: VecDeque<Item>,
+    cursor: Cursor,
+    closing: watch::Receiver<bool>,
+    /// The `retry:` hint, until it is sent.
+    retry: Option<Duration>,
+    heartbeat: Duration,
+    /// When the next keepalive is due, unless something is sent first.
+    quiet_until: Instant,
+    client: ClientGuard,
+}
+
+impl Feed {
+    async fn next(mut self) -> Option<(Result<Bytes, Infallible>, Self)> {
+        let frame = self.frame().await?;
+        self.quiet_until = Instant::now() + self.heartbeat;
+        Some((Ok(Bytes::from(frame)), self))
+    }
+
+    /// The next frame to send; `None` ends the stream.
+    async fn frame(&mut self) -> Option<String> {
+        if let Some(retry) = self.retry.take() {
+            return Some(retry_frame(retry));
+        }
+        loop {
+            match self.pending.pop_front() {
+                Some(Item::Resync) => return Some(resync_frame()),
+                Some(Item::Event(event)) => {
+                    if !self.cursor.offer(event.id) {
+                        continue;
+                    }
+                    self.client.metrics.sse_event_sent();
+                    return Some(event_frame(&event));
+                }
+                None => {}
+            }
+            let message = tokio::select! {
+                _ = self.closing.wait_for(|closing| *closing) => return None,
+                () = sleep_until(self.quiet_until) => return Some(KEEPALIVE.to_owned()),
+                message = self.rx.recv() => message,
+            };
+            match message {
+                Ok(BusMessage::Event(event)) => {
+                    if self.cursor.gap_before(event.id) {
+                        self.fill_gap().await?;
+                    }
+                    self.pending.push_back(Item::Event(event));
+                }
+                Ok(BusMessage::Resync) | Err(RecvError::Lagged(_)) => {
+                    if self.cursor.can_fill() {
+                        self.fill_gap().await?;
+                    }
+                }
+                Err(RecvError::Closed) => return None,
+            }
+        }
+    }
+
+    /// Queues what the log has after the last event sent; `None` ends the
+    /// stream when the log cannot be read (the browser will reconnect).
+    async fn fill_gap(&mut self) -> Option<()> {
+        let replay = self.bus.replay_after(self.cursor.last_sent()).await.ok()?;
+        self.queue(replay);
+        Some(())
+    }
+
+    fn queue(&mut self, replay: Replay) {
+        if replay.truncated {
+            self.pending.push_back(Item::Resync);
+        }
+        self.pending
+            .extend(replay.events.into_iter().map(Item::Event));
+    }
+}
+
+/// Counts a connected stream for as long as it lives.
+struct ClientGuard {
+    metrics: Arc<Metrics>,
+}
+
+impl ClientGuard {
+    fn enter(metrics: Arc<Metrics>) -> Self {
+        metrics.sse_clients(1);
+        Self { metrics }
+    }
+}
+
+impl Drop for ClientGuard {
+    fn drop(&mut self) {
+        self.metrics.sse_clients(-1);
+    }
+}

@@ -1,0 +1,152 @@
+//! Answers as responses, and what the handlers read of a request.
+//!
+//! The policy says what an answer is (status, body, `Retry-After`, `Allow`,
+//! `x-cache`); this turns it into an axum [`Response`]. It also reads request
+//! bodies up to the policy's limit, and lends the request's headers to the
+//! policy without copying them ([`Headers`]).
+
+use axum::body::Body;
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use conferbot_policy::headers::{answer_headers, CacheStatus, JSON};
+use conferbot_policy::settings::MAX_BODY_BYTES;
+use conferbot_policy::{BffError, HeaderLookup};
+use http_body_util::{BodyExt, Limited};
+
+use crate::answer::UpstreamAnswer;
+
+/// The request's headers, as the policy reads them.
+pub(crate) struct Headers<'a>(pub(crate) &'a HeaderMap);
+
+impl HeaderLookup for Headers<'_> {
+    fn values<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a [u8]> + 'a {
+        self.0.get_all(name).iter().map(HeaderValue::as_bytes)
+    }
+}
+
+/// A JSON answer with `status` and the serialized `body`.
+pub(crate) fn json(status: u16, body: Vec<u8>) -> Response {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    (
+        status,
+        [(header::CONTENT_TYPE, HeaderValue::from_static(JSON))],
+        body,
+    )
+        .into_response()
+}
+
+/// The BFF's own error answer: the API's format, `Allow`, `Retry-After`.
+pub(crate) fn error(err: &BffError) -> Response {
+    let answer = err.answer();
+    let mut response = json(answer.status, answer.body);
+    let headers = response.headers_mut();
+    if let Some(allow) = answer.allow.and_then(|a| HeaderValue::from_str(&a).ok()) {
+        headers.insert(header::ALLOW, allow);
+    }
+    if let Some(secs) = answer.retry_after {
+        headers.insert(header::RETRY_AFTER, HeaderValue::from(secs));
+    }
+    response
+}
+
+/// The browser's response for an upstream (or cached) answer.
+pub(crate) fn answer(answer: &UpstreamAnswer, cache: Option<CacheStatus>) -> Response {
+    let policy = answer_headers(answer.retry_after, cache);
+    let mut response = (answer.status, answer.body.clone()).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(policy.content_type),
+    );
+    if let Some(secs) = policy.retry_after {
+        headers.insert(header::RETRY_AFTER, HeaderValue::from(secs));
+    }
+    if let Some(cache) = policy.cache {
+        headers.insert(
+            HeaderName::from_static(conferbot::protocol::bff::CACHE_HEADER),
+            HeaderValue::from_static(cache.as_str()),
+        );
+    }
+    response
+}
+
+/// Reads the whole body, refusing more than the policy's [`MAX_BODY_BYTES`]
+/// (a declared `content-length` over the limit is refused before reading).
+pub(crate) async fn read_body(body: Body) -> Result<Bytes, BffError> {
+    match Limited::new(body, MAX_BODY_BYTES).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(err) if err.is::<http_body_util::LengthLimitError>() => {
+            Err(BffError::PayloadTooLarge(MAX_BODY_BYTES))
+        }
+        Err(_) => Err(BffError::BodyUnreadable),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use conferbot::Method;
+
+    use super::*;
+
+    async fn body_of(response: Response) -> serde_json::Value {
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        serde_json::from_slice(&bytes).unwrap()
+    }
+
+    #[tokio::test]
+    async fn errors_answer_in_the_api_format_with_allow_and_retry_after() {
+        let response = error(&BffError::MethodNotAllowed(vec![Method::Get, Method::Post]));
+        assert_eq!(response.status(), 405);
+        assert_eq!(response.headers()[header::ALLOW], "GET, POST");
+        assert_eq!(response.headers()[header::CONTENT_TYPE], "application/json");
+        let body = body_of(response).await;
+        assert_eq!(body["error"], "Method not allowed");
+        assert_eq!(body["message"], "this path allows GET, POST");
+
+        let response = error(&BffError::QueueTimeout {
+            retry_after: Duration::from_millis(1_200),
+        });
+        assert_eq!(response.status(), 429);
+        assert_eq!(response.headers()[header::RETRY_AFTER], "2");
+        assert_eq!(body_of(response).await["error"], "Rate limit exceeded");
+    }
+
+    #[test]
+    fn rebuilds_answers_with_json_type_retry_after_and_x_cache() {
+        let upstream = UpstreamAnswer {
+            status: StatusCode::TOO_MANY_REQUESTS,
+            body: Bytes::from_static(b"{\"error\":\"Rate limit exceeded\"}"),
+            retry_after: Some(60),
+        };
+        let response = answer(&upstream, Some(CacheStatus::Miss));
+        assert_eq!(response.status(), 429);
+        assert_eq!(response.headers()["content-type"], "application/json");
+        assert_eq!(response.headers()["retry-after"], "60");
+        assert_eq!(response.headers()["x-cache"], "miss");
+    }
+
+    #[tokio::test]
+    async fn bodies_over_64_kib_are_refused() {
+        let big = Body::from(vec![b'x'; MAX_BODY_BYTES + 1]);
+        assert_eq!(
+            read_body(big).await,
+            Err(BffError::PayloadTooLarge(MAX_BODY_BYTES))
+        );
+        let fits = Body::from(vec![b'x'; MAX_BODY_BYTES]);
+        assert_eq!(read_body(fits).await.unwrap().len(), MAX_BODY_BYTES);
+    }
+
+    #[test]
+    fn the_policy_reads_every_value_of_a_header() {
+        let mut map = HeaderMap::new();
+        map.append("origin", HeaderValue::from_static("https://a"));
+        map.append("origin", HeaderValue::from_static("https://b"));
+        let headers = Headers(&map);
+        assert_eq!(headers.values("origin").count(), 2);
+        assert_eq!(headers.first_str("origin"), Some("https://a"));
+        assert_eq!(headers.first("host"), None);
+    }
+}

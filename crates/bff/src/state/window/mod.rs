@@ -1,0 +1,43 @@
+//! The rate window in front of the upstream, behind one interface: in this
+//! process ([`local`], the default) or in Redis, shared by every replica with
+//! the same key ([`redis`]). Both run the policy's arithmetic
+//! ([`conferbot_policy::window`]): the local one its state machine, the
+//! shared one `window.lua` in Redis.
+
+pub(crate) mod local;
+pub(crate) mod redis;
+
+use std::time::Duration;
+
+use conferbot_policy::window::WindowRefusal;
+
+use local::LocalWindow;
+use redis::RedisWindow;
+
+/// The rate window in front of the upstream.
+#[derive(Debug)]
+pub(crate) enum WindowStore {
+    /// In-process: one replica only.
+    Local(LocalWindow),
+    /// In Redis: every replica with the same key shares it.
+    Redis(RedisWindow),
+}
+
+impl WindowStore {
+    /// Waits for a turn to send, at most `budget`; returns how long it waited.
+    /// Dropping the future leaves the queue without taking a turn.
+    pub(crate) async fn acquire(&self, budget: Duration) -> Result<Duration, WindowRefusal> {
+        match self {
+            Self::Local(window) => window.acquire(budget).await,
+            Self::Redis(window) => window.acquire(budget).await,
+        }
+    }
+
+    /// Stops admitting for `duration` (an upstream `429` said `Retry-After`).
+    pub(crate) async fn pause(&self, duration: Duration) {
+        match self {
+            Self::Local(window) => window.pause(duration),
+            Self::Redis(window) => window.pause(duration).await,
+        }
+    }
+}

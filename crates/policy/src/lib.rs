@@ -1,0 +1,65 @@
+//! `conferbot-policy`: everything a Conferbot BFF decides, as pure Rust.
+//!
+//! A sans-IO core, like quinn-proto or rustls: it takes requests, answers and
+//! times, and returns decisions; the caller owns sockets, timers, tasks and
+//! storage. `conferbot-bff` drives it under tokio and axum; the npm server
+//! half compiles it to `wasm32-unknown-unknown` and drives it from JS. So
+//! nothing here reads a clock (times are parameters, in milliseconds or
+//! Unix seconds), spawns, sleeps or does I/O, and no runtime crate is a
+//! dependency. Protocol facts (header names, the API's wording, the plan
+//! table) come from the core's [`conferbot::protocol`]; the endpoint table,
+//! ids and pages from the core too.
+//!
+//! # Layout
+//! - [`settings`]: [`Settings`], the defaults and flag names of every tunable,
+//!   the hard limits (64 KiB bodies, …), and their validation.
+//! - [`request`]: the request as the policy reads it ([`RequestHead`],
+//!   [`HeaderLookup`] over any header storage, [`HeaderList`]).
+//! - [`route`]: which route a path is; raw request → [`Target`] or refusal
+//!   (absolute form, hostile paths, the endpoint table, the canonical page).
+//! - [`validate`]: body size, and the `createWebhook` body re-serialized with
+//!   known fields only.
+//! - [`csrf`]: writes need `x-conferbot-csrf: 1` and an allowed `Origin`.
+//! - [`headers`]: hygiene both ways: upstream requests built from scratch
+//!   with the key, the response-header allowlist, CORS lists, `x-cache`.
+//! - [`upstream_answer`]: an upstream answer → the client's (JSON check,
+//!   errors re-written in the API's format, the key scan).
+//! - [`window`]: the sliding window and FIFO queue as a state machine; what
+//!   an upstream `429` pauses; the shared window's polling.
+//! - [`mod@cache_key`], [`cache_table`], [`invalidation`]: the key of a read, the
+//!   in-process table of fresh answers and reads in flight, and which cached
+//!   reads a write or a delivery makes stale.
+//! - [`webhook`]: delivery checks (signature, event, timestamp) → an accepted
+//!   delivery or a typed rejection; its dedup identity and receipt.
+//! - [`event_log`]: the numbered, bounded log of live events and its replay.
+//! - [`sse`]: event framing (id/event/data, `retry:`, keepalive, resync) and
+//!   one stream's cursor.
+//! - [`shared_state`]: the Redis layout replicas share: key names, JSON
+//!   documents, Lua scripts.
+//! - [`error`]: [`BffError`], every answer a BFF gives on its own, in the
+//!   API's `{"error", "message"}` format with `Retry-After` and `Allow`.
+
+#![warn(missing_docs)]
+
+pub mod cache_key;
+pub mod cache_table;
+pub mod csrf;
+pub mod error;
+pub mod event_log;
+pub mod headers;
+pub mod invalidation;
+pub mod request;
+pub mod route;
+pub mod settings;
+pub mod shared_state;
+pub mod sse;
+pub mod upstream_answer;
+pub mod validate;
+pub mod webhook;
+pub mod window;
+
+pub use cache_key::cache_key;
+pub use error::BffError;
+pub use request::{HeaderList, HeaderLookup, Request, RequestHead};
+pub use route::Target;
+pub use settings::{ConfigError, Settings};

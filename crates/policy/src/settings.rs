@@ -1,0 +1,417 @@
+//! The BFF's settings and their defaults, stated once for every server: the
+//! Rust BFF's `BffConfig` and its command line (`--queue-wait 10s`) take them
+//! from here, and so does the npm server half's options object.
+//!
+//! Each tunable is a [`Flag`]: its flag name, its default as a value and as
+//! the text a user would type (written from one literal by a macro, so the two
+//! cannot differ), and its help line. The hard limits next to them
+//! ([`MAX_BODY_BYTES`], [`MAX_CACHE_TTL`], …) are not configurable.
+
+use std::ops::RangeInclusive;
+use std::time::Duration;
+
+use conferbot::endpoint::hostile_reason;
+use conferbot::protocol::bff::{BFF_MOUNT, EVENTS_PATH, WEBHOOK_RECEIVER_PATH};
+use conferbot::{RateSpec, DEFAULT_BASE_URL, EXTERNAL_PREFIX};
+
+use crate::route::Mounts;
+
+/// Largest request body accepted (64 KiB): API writes and webhook deliveries
+/// alike; larger ones are answered `413`.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+/// Largest upstream answer passed on (the biggest page is far smaller).
+pub const MAX_ANSWER_BYTES: usize = 4 * 1024 * 1024;
+/// Longest cache TTL allowed: dashboards must not show minutes-old data.
+pub const MAX_CACHE_TTL: Duration = Duration::from_secs(5);
+/// How many events `--event-replay` may keep.
+pub const EVENT_REPLAY_RANGE: RangeInclusive<usize> = 1..=100_000;
+
+/// A setting as a command-line flag: its name, its default and its help.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Flag<T: 'static> {
+    /// The flag without its dashes (`queue-wait`).
+    pub name: &'static str,
+    /// The default value.
+    pub default: T,
+    /// The default as a user writes it (`10s`), for `--help` and parsing.
+    pub text: &'static str,
+    /// The help line.
+    pub doc: &'static str,
+}
+
+/// A duration flag whose default is written once: `duration_flag!("queue-wait", 10 s, "…")`.
+macro_rules! duration_flag {
+    ($name:literal, $n:literal s, $doc:literal) => {
+        Flag {
+            name: $name,
+            default: Duration::from_secs($n),
+            text: concat!($n, "s"),
+            doc: $doc,
+        }
+    };
+    ($name:literal, $n:literal m, $doc:literal) => {
+        Flag {
+            name: $name,
+            default: Duration::from_secs($n * 60),
+            text: concat!($n, "m"),
+            doc: $doc,
+        }
+    };
+}
+
+/// The flags of the settings below, with their defaults.
+pub mod flags {
+    use super::*;
+
+    /// `--upstream`.
+    pub const UPSTREAM: Flag<&str> = Flag {
+        name: "upstream",
+        default: DEFAULT_BASE_URL,
+        text: DEFAULT_BASE_URL,
+        doc: "The API base URL",
+    };
+    /// `--mount`.
+    pub const MOUNT: Flag<&str> = Flag {
+        name: "mount",
+        default: BFF_MOUNT,
+        text: BFF_MOUNT,
+        doc: "Path the API is served under",
+    };
+    /// `--allow-origin` (repeatable; none by default).
+    pub const ALLOW_ORIGIN: Flag<&[&str]> = Flag {
+        name: "allow-origin",
+        default: &[],
+        text: "",
+        doc: "An origin allowed by CORS and for writes (repeatable); none by default",
+    };
+    /// `--rate`: the upstream's documented limit. Its text is checked against
+    /// [`RateSpec::UPSTREAM`] by a test.
+    pub const RATE: Flag<RateSpec> = Flag {
+        name: "rate",
+        default: RateSpec::UPSTREAM,
+        text: "60/60s",
+        doc: "The upstream rate limit to shape traffic to",
+    };
+    /// `--queue-wait`.
+    pub const QUEUE_WAIT: Flag<Duration> = duration_flag!(
+        "queue-wait",
+        10 s,
+        "Longest a request waits for the rate window before a 429"
+    );
+    /// `--cache-ttl`.
+    pub const CACHE_TTL: Flag<Duration> = duration_flag!(
+        "cache-ttl",
+        2 s,
+        "How long GET answers are cached (at most 5s; 0 disables the cache)"
+    );
+    /// `--upstream-timeout`.
+    pub const UPSTREAM_TIMEOUT: Flag<Duration> = duration_flag!(
+        "upstream-timeout",
+        10 s,
+        "Longest an upstream call may take before a 504"
+    );
+    /// `--webhook-path` (its default depends on the mount).
+    pub const WEBHOOK_PATH: Flag<&str> = Flag {
+        name: "webhook-path",
+        default: WEBHOOK_RECEIVER_PATH,
+        text: "{mount}/webhooks/incoming",
+        doc: "Where webhook deliveries are received [default: {mount}/webhooks/incoming]",
+    };
+    /// `--webhook-tolerance`.
+    pub const WEBHOOK_TOLERANCE: Flag<Duration> = duration_flag!(
+        "webhook-tolerance",
+        5 m,
+        "Deliveries whose signed timestamp is further from now are refused (replays)"
+    );
+    /// `--sse-heartbeat`.
+    pub const SSE_HEARTBEAT: Flag<Duration> = duration_flag!(
+        "sse-heartbeat",
+        15 s,
+        "Interval of `: keepalive` comments on idle event streams"
+    );
+    /// `--sse-retry`.
+    pub const SSE_RETRY: Flag<Duration> = duration_flag!(
+        "sse-retry",
+        3 s,
+        "The `retry:` reconnection hint sent to browsers"
+    );
+    /// `--event-replay`.
+    pub const EVENT_REPLAY: Flag<usize> = Flag {
+        name: "event-replay",
+        default: 1000,
+        text: "1000",
+        doc: "Events kept for Last-Event-ID replay",
+    };
+}
+
+/// What a BFF needs to decide (secrets and process matters aside: the key,
+/// the webhook secret, Redis and the static directories are the server's).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    /// The API base URL (`https://api-v2.conferbot.com/api/v1`).
+    pub upstream: String,
+    /// Path prefix the API is served under (`/api/conferbot`).
+    pub mount: String,
+    /// Origins allowed by CORS and for writes, besides our own
+    /// (`https://app.example.com`).
+    pub allow_origins: Vec<String>,
+    /// The upstream's rate limit to shape to.
+    pub rate: RateSpec,
+    /// Longest a request waits in the rate queue before a `429`.
+    pub queue_wait: Duration,
+    /// How long GET answers are cached (zero: not cached, still coalesced).
+    pub cache_ttl: Duration,
+    /// Longest an upstream call may take before a `504`.
+    pub upstream_timeout: Duration,
+    /// Absolute path of the webhook receiver; `None`: `{mount}/webhooks/incoming`.
+    pub webhook_path: Option<String>,
+    /// How far a delivery's signed timestamp may be from now (replays older
+    /// than this are refused).
+    pub webhook_tolerance: Duration,
+    /// How often an idle `{mount}/events` stream gets a `: keepalive` comment.
+    pub sse_heartbeat: Duration,
+    /// The `retry:` reconnection hint sent to browsers.
+    pub sse_retry: Duration,
+    /// Events kept for `Last-Event-ID` replay.
+    pub event_replay: usize,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            upstream: flags::UPSTREAM.default.to_owned(),
+            mount: flags::MOUNT.default.to_owned(),
+            allow_origins: Vec::new(),
+            rate: flags::RATE.default,
+            queue_wait: flags::QUEUE_WAIT.default,
+            cache_ttl: flags::CACHE_TTL.default,
+            upstream_timeout: flags::UPSTREAM_TIMEOUT.default,
+            webhook_path: None,
+            webhook_tolerance: flags::WEBHOOK_TOLERANCE.default,
+            sse_heartbeat: flags::SSE_HEARTBEAT.default,
+            sse_retry: flags::SSE_RETRY.default,
+            event_replay: flags::EVENT_REPLAY.default,
+        }
+    }
+}
+
+/// Settings a BFF refuses to start with, and why.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct ConfigError(pub String);
+
+impl Settings {
+    /// The receiver's path: `--webhook-path`, or `{mount}/webhooks/incoming`.
+    pub fn webhook_path(&self) -> String {
+        self.webhook_path
+            .clone()
+            .unwrap_or_else(|| format!("{}{WEBHOOK_RECEIVER_PATH}", self.mount))
+    }
+
+    /// The live events' path: `{mount}/events`.
+    pub fn events_path(&self) -> String {
+        format!("{}{EVENTS_PATH}", self.mount)
+    }
+
+    /// The paths served: the mount, the events and the webhook receiver.
+    pub fn mounts(&self) -> Mounts {
+        Mounts {
+            mount: self.mount.clone(),
+            events: self.events_path(),
+            webhook: self.webhook_path(),
+        }
+    }
+
+    /// The allowed origins as compared at run time (lower case).
+    pub fn normalized_origins(&self) -> Vec<String> {
+        self.allow_origins
+            .iter()
+            .map(|o| o.to_ascii_lowercase())
+            .collect()
+    }
+
+    /// Checks what the types cannot: the mount and webhook path, the origins,
+    /// the bounds. (The upstream URL is the server's to parse, with its own
+    /// URL library.)
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let mount = &self.mount;
+        if !plain_path(mount) {
+            return Err(ConfigError(format!(
+                "--mount must be a plain path like /api/conferbot (letters, digits, - _ . /), got {mount:?}"
+            )));
+        }
+        let hook = self.webhook_path();
+        let api = format!("{mount}{EXTERNAL_PREFIX}");
+        if !plain_path(&hook)
+            || hook == self.events_path()
+            || hook == *mount
+            || hook.starts_with(&format!("{api}/"))
+            || hook == api
+            || matches!(hook.as_str(), "/healthz" | "/metrics")
+        {
+            return Err(ConfigError(format!(
+                "--webhook-path must be a plain path like {mount}{WEBHOOK_RECEIVER_PATH}, outside {api}/ and other than {}, got {hook:?}",
+                self.events_path()
+            )));
+        }
+        for (flag, value) in [
+            (flags::WEBHOOK_TOLERANCE.name, self.webhook_tolerance),
+            (flags::SSE_HEARTBEAT.name, self.sse_heartbeat),
+            (flags::SSE_RETRY.name, self.sse_retry),
+            (flags::UPSTREAM_TIMEOUT.name, self.upstream_timeout),
+        ] {
+            if value.is_zero() {
+                return Err(ConfigError(format!("--{flag} must be longer than 0")));
+            }
+        }
+        if !EVENT_REPLAY_RANGE.contains(&self.event_replay) {
+            return Err(ConfigError(format!(
+                "--event-replay must be between {} and {}, got {}",
+                EVENT_REPLAY_RANGE.start(),
+                EVENT_REPLAY_RANGE.end(),
+                self.event_replay
+            )));
+        }
+        for origin in &self.allow_origins {
+            let ok = (origin.starts_with("https://") || origin.starts_with("http://"))
+                && !origin.ends_with('/')
+                && header_safe(origin);
+            if !ok {
+                return Err(ConfigError(format!(
+                    "--allow-origin must look like https://app.example.com (scheme and host, no path), got {origin:?}"
+                )));
+            }
+        }
+        if self.cache_ttl > MAX_CACHE_TTL {
+            return Err(ConfigError(format!(
+                "--cache-ttl must be at most {} s, got {} ms",
+                MAX_CACHE_TTL.as_secs(),
+                self.cache_ttl.as_millis()
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// An absolute path of letters, digits, `- _ . /`, without tricks or a
+/// trailing slash.
+fn plain_path(path: &str) -> bool {
+    let plain = path
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"/-_.".contains(&b));
+    path.len() >= 2
+        && path.starts_with('/')
+        && !path.ends_with('/')
+        && plain
+        && hostile_reason(path).is_none()
+}
+
+/// Whether `value` can be a header value as it is (visible ASCII, spaces and
+/// tabs): an allowed origin is echoed in CORS answers.
+fn header_safe(value: &str) -> bool {
+    value
+        .bytes()
+        .all(|b| b == b'\t' || (b' '..=b'~').contains(&b))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid_and_their_texts_parse_to_their_values() {
+        assert_eq!(Settings::default().validate(), Ok(()));
+        assert_eq!(
+            flags::RATE.text.parse::<RateSpec>(),
+            Ok(flags::RATE.default)
+        );
+        for flag in [
+            flags::QUEUE_WAIT,
+            flags::CACHE_TTL,
+            flags::UPSTREAM_TIMEOUT,
+            flags::WEBHOOK_TOLERANCE,
+            flags::SSE_HEARTBEAT,
+            flags::SSE_RETRY,
+        ] {
+            assert_eq!(
+                conferbot::rate::parse_duration(flag.text),
+                Ok(flag.default),
+                "{}",
+                flag.name
+            );
+        }
+        assert_eq!(
+            flags::EVENT_REPLAY.text.parse(),
+            Ok(flags::EVENT_REPLAY.default)
+        );
+        assert_eq!(flags::QUEUE_WAIT.default, Duration::from_secs(10));
+        assert_eq!(flags::WEBHOOK_TOLERANCE.default, Duration::from_secs(300));
+    }
+
+    #[test]
+    fn refuses_bad_mounts_origins_and_ttls() {
+        for mount in ["", "/", "api", "/api/", "/a/../b", "/a b", "/{x}", "/a%2f"] {
+            let s = Settings {
+                mount: mount.into(),
+                ..Settings::default()
+            };
+            assert!(s.validate().is_err(), "{mount}");
+        }
+        let s = Settings {
+            allow_origins: vec!["https://ok.example".into(), "evil.example".into()],
+            ..Settings::default()
+        };
+        assert!(s.validate().is_err());
+        let s = Settings {
+            allow_origins: vec!["https://ok.example\n".into()],
+            ..Settings::default()
+        };
+        assert!(s.validate().is_err());
+        let s = Settings {
+            cache_ttl: Duration::from_secs(6),
+            ..Settings::default()
+        };
+        assert!(s.validate().unwrap_err().0.contains("at most 5 s"));
+        let s = Settings {
+            upstream_timeout: Duration::ZERO,
+            ..Settings::default()
+        };
+        assert!(s.validate().unwrap_err().0.contains("--upstream-timeout"));
+    }
+
+    #[test]
+    fn the_webhook_path_defaults_under_the_mount_and_stays_off_the_api() {
+        let defaults = Settings::default();
+        assert_eq!(defaults.webhook_path(), "/api/conferbot/webhooks/incoming");
+        assert_eq!(defaults.events_path(), "/api/conferbot/events");
+        for path in [
+            "/api/conferbot/external/v1/hook",
+            "/api/conferbot/events",
+            "/api/conferbot",
+            "/healthz",
+            "hooks",
+            "/hooks/",
+        ] {
+            let s = Settings {
+                webhook_path: Some(path.into()),
+                ..Settings::default()
+            };
+            assert!(s.validate().is_err(), "{path}");
+        }
+        let s = Settings {
+            webhook_path: Some("/hooks/conferbot".into()),
+            ..Settings::default()
+        };
+        assert_eq!(s.validate(), Ok(()));
+        let s = Settings {
+            webhook_tolerance: Duration::ZERO,
+            ..Settings::default()
+        };
+        assert!(s.validate().unwrap_err().0.contains("--webhook-tolerance"));
+        let s = Settings {
+            event_replay: 0,
+            ..Settings::default()
+        };
+        assert!(s.validate().is_err());
+    }
+}

@@ -1,0 +1,68 @@
+//! The names of the shared keys and channels, after the prefix
+//! ([`super::prefix`]). Scripts get them as `KEYS`; `invalidate.lua` rebuilds
+//! cache keys from [`CACHE`] and the stale prefixes itself.
+
+use conferbot::Operation;
+
+/// The window's sends (zset, score = send ms).
+pub const WINDOW: &str = "window";
+/// The window's waiting tickets (zset, score = ticket).
+pub const QUEUE: &str = "queue";
+/// The waiters' leases (zset, score = lease expiry ms).
+pub const LEASES: &str = "leases";
+/// The upstream's pause (string with a PX ttl).
+pub const PAUSE: &str = "pause";
+/// The ticket counter.
+pub const TICKETS: &str = "tickets";
+/// The keys of `window.lua`, in its `KEYS` order.
+pub const WINDOW_KEYS: [&str; 5] = [WINDOW, QUEUE, LEASES, PAUSE, TICKETS];
+
+/// Bumped by every invalidation: reads begun before it are not stored.
+pub const GENERATION: &str = "generation";
+/// Before a [`crate::cache_key()`]: a cached answer.
+pub const CACHE: &str = "cache:";
+/// Before a cache key: the lock of the read's leader.
+pub const LOCK: &str = "lock:";
+/// Finished leader calls, for followers (pub/sub channel).
+pub const DONE_CHANNEL: &str = "done";
+
+/// The event counter.
+pub const EVENTS_SEQ: &str = "events:seq";
+/// The capped event stream.
+pub const EVENTS_LOG: &str = "events:log";
+/// New events (pub/sub channel).
+pub const EVENTS_CHANNEL: &str = "events";
+
+/// The cached answer of the read with cache key `key`.
+pub fn cache(key: &str) -> String {
+    format!("{CACHE}{key}")
+}
+
+/// The leader lock of the read with cache key `key`.
+pub fn lock(key: &str) -> String {
+    format!("{LOCK}{key}")
+}
+
+/// The set of cached keys of `operation`, which invalidation walks.
+pub fn index(operation: Operation) -> String {
+    format!("index:{}", operation.name())
+}
+
+/// The marker of a delivery seen recently (its dedup identity).
+pub fn events_seen(dedup: &str) -> String {
+    format!("events:seen:{dedup}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_those_the_scripts_expect() {
+        assert_eq!(cache("getUsage::"), "cache:getUsage::");
+        assert_eq!(lock("getUsage::"), "lock:getUsage::");
+        assert_eq!(index(Operation::ListWebhooks), "index:listWebhooks");
+        assert_eq!(events_seen("ab12"), "events:seen:ab12");
+        assert!(super::super::scripts::INVALIDATE.contains("'cache:'"));
+    }
+}

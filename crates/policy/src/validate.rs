@@ -1,0 +1,70 @@
+//! Re-validation of what a request carries besides its path: the body's size,
+//! and the one body the API takes (`createWebhook`), re-serialized with its
+//! known fields only. Ids and pages are re-validated by [`crate::route`].
+
+use conferbot::{NewWebhook, Operation};
+
+use crate::error::BffError;
+use crate::settings::MAX_BODY_BYTES;
+
+/// Refuses a body of `len` bytes over [`MAX_BODY_BYTES`] (`413`). Servers
+/// check a declared `content-length` before reading, and stop reading there.
+pub fn body_size(len: usize) -> Result<(), BffError> {
+    if len > MAX_BODY_BYTES {
+        return Err(BffError::PayloadTooLarge(MAX_BODY_BYTES));
+    }
+    Ok(())
+}
+
+/// The body forwarded for `operation`: a re-serialized, validated
+/// [`NewWebhook`] for create (so only known fields pass), nothing otherwise.
+pub fn request_body(operation: Operation, raw: &[u8]) -> Result<Option<Vec<u8>>, BffError> {
+    if operation != Operation::CreateWebhook {
+        return Ok(None);
+    }
+    let hook: NewWebhook = serde_json::from_slice(raw).map_err(|err| {
+        BffError::InvalidRequest(format!(
+            "the body must be JSON like {{\"url\": \"https://example.com/hook\", \"events\": [\"response.created\"]}} ({err})"
+        ))
+    })?;
+    hook.validate()
+        .map_err(|err| BffError::InvalidRequest(err.message))?;
+    let bytes = serde_json::to_vec(&hook).map_err(|_| BffError::Internal)?;
+    Ok(Some(bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn webhook_bodies_are_validated_and_reserialized_with_known_fields_only() {
+        let raw = br#"{"url":"https://example.com/h","events":["response.created"],"secret":"x","admin":true}"#;
+        let body = request_body(Operation::CreateWebhook, raw)
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            body,
+            br#"{"url":"https://example.com/h","events":["response.created"]}"#
+        );
+        for bad in [
+            &b"not json"[..],
+            br#"{"url":"ftp://x","events":["response.created"]}"#,
+            br#"{"url":"https://x.com","events":["nope"]}"#,
+            br#"{"events":["response.created"]}"#,
+        ] {
+            let err = request_body(Operation::CreateWebhook, bad).unwrap_err();
+            assert_eq!(err.status(), 400, "{}", String::from_utf8_lossy(bad));
+        }
+        assert_eq!(request_body(Operation::DeleteWebhook, raw).unwrap(), None);
+    }
+
+    #[test]
+    fn bodies_over_64_kib_are_refused() {
+        assert_eq!(body_size(MAX_BODY_BYTES), Ok(()));
+        assert_eq!(
+            body_size(MAX_BODY_BYTES + 1),
+            Err(BffError::PayloadTooLarge(64 * 1024))
+        );
+    }
+}
