@@ -225,7 +225,9 @@ fn forms() -> String {
          /** The answer `text` of the form numbered `form`, parsed, checked and completed; a list page whole. Throws why not. */\n\
          export const checkAnswer = (text, form) => FORMS[form](JSON.parse(text));\n\
          /** The documented error body `{ error, message? }` in `text`, or `null` when it is not that. */\n\
-         export function errorBody(text) {\n  try {\n    const b = JSON.parse(text);\n    ApiErrorBody(b, \"\");\n    return b;\n  } catch {\n    return null;\n  }\n}\n",
+         export function errorBody(text) {\n  try {\n    const b = JSON.parse(text);\n    ApiErrorBody(b, \"\");\n    return b;\n  } catch {\n    return null;\n  }\n}\n\
+         /** The two above, for the call loop of `calls.js` (handed over by the wasm). */\n\
+         export const wireChecks = Object.freeze({ checkAnswer, errorBody });\n",
     );
     out
 }

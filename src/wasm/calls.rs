@@ -29,6 +29,7 @@ extern "C" {
     #[wasm_bindgen(js_name = send)]
     fn send_js(
         judge: &JsValue,
+        wire: &JsValue,
         method: &str,
         url: &str,
         headers: &JsValue,
@@ -45,6 +46,7 @@ extern "C" {
     fn send_page_js(
         cursor: PageCursor,
         judge: &JsValue,
+        wire: &JsValue,
         method: &str,
         url: &str,
         headers: &JsValue,
@@ -54,6 +56,20 @@ extern "C" {
         form: i32,
         on_retry: Option<js_sys::Function>,
     ) -> Promise;
+}
+
+#[wasm_bindgen(module = "/src/wasm/js/wire.js")]
+extern "C" {
+    /// The generated checkers, handed to the call loop as `wire`: `calls.js`
+    /// imports no other snippet (wasm-bindgen-test-runner's headless page
+    /// hangs now and then on snippets that import each other).
+    #[wasm_bindgen(thread_local_v2, js_name = wireChecks)]
+    static WIRE: JsValue;
+}
+
+/// `{ checkAnswer, errorBody }` of `js/wire.js`, made once.
+fn wire() -> JsValue {
+    WIRE.with(JsValue::clone)
 }
 
 /// What the JS call loop asks after a failed attempt: one per client.
@@ -120,6 +136,7 @@ pub(crate) fn send(
 ) -> Promise {
     send_js(
         judge,
+        &wire(),
         method.as_str(),
         url,
         headers,
@@ -145,6 +162,7 @@ pub(crate) fn send_page(
     send_page_js(
         cursor,
         judge,
+        &wire(),
         Method::Get.as_str(),
         url,
         headers,

@@ -1,5 +1,3 @@
-import { checkAnswer, errorBody } from "./wire.js";
-
 // The JS side of a call: its attempts (request, timeout, the checked answer)
 // and the waits between them, the pages of a list, and the `for await`
 // protocols over lists and live events. What is decided (retries, pages,
@@ -81,8 +79,10 @@ export function sleep(ms, signal) {
  * One HTTP attempt of a call, from request to checked answer, so that a call
  * crosses between wasm and JS once: `fetch`, the whole body read within
  * `timeoutMs`, and a 2xx body checked by the generated checker of the
- * answer's form (`wire.js`); `form` < 0 is an operation that returns
- * nothing, whose 2xx answer resolves `undefined` whatever its body.
+ * answer's form (`wire`: `wireChecks` of `wire.js`, handed over by the
+ * wasm, so that this snippet imports no other); `form` < 0 is an operation
+ * that returns nothing, whose 2xx answer resolves `undefined` whatever its
+ * body.
  *
  * With a caller's signal, the request runs under a signal that fires on it
  * or on the timeout. Without one, no signal is made at all: passing any
@@ -97,15 +97,15 @@ export function sleep(ms, signal) {
  * with `failed` one of "aborted", "timeout", "network", "cut" (a 2xx body
  * that could not be read) or "decode" (`reason` says why; `text` is the body).
  */
-export function exchange(method, url, headers, body, callerSignal, timeoutMs, form) {
-  if (callerSignal) return exchangeUnder(new Attempt(callerSignal, timeoutMs), method, url, headers, body, form);
+export function exchange(method, url, headers, body, callerSignal, timeoutMs, form, wire) {
+  if (callerSignal) return exchangeUnder(new Attempt(callerSignal, timeoutMs), method, url, headers, body, form, wire);
   let late = false;
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       late = true;
       reject({ failed: "timeout", reason: null, text: "", headers: null });
     }, timeoutMs);
-    read(fetch(url, { method, headers, body }), form, () => late).then(
+    read(fetch(url, { method, headers, body }), form, () => late, wire).then(
       (value) => {
         clearTimeout(timer);
         resolve(value);
@@ -120,7 +120,7 @@ export function exchange(method, url, headers, body, callerSignal, timeoutMs, fo
 
 // The answer of `fetching`, read and checked; `late()` says the attempt has
 // timed out, so that an answer that comes after all is let go.
-async function read(fetching, form, late) {
+async function read(fetching, form, late, wire) {
   let response;
   try {
     response = await fetching;
@@ -131,11 +131,11 @@ async function read(fetching, form, late) {
     response.body?.cancel().catch(() => {});
     return undefined;
   }
-  return answer(response, form, (kind) => kind);
+  return answer(response, form, (kind) => kind, wire);
 }
 
 // The same under an `Attempt` (the caller's signal and the timeout).
-async function exchangeUnder(attempt, method, url, headers, body, form) {
+async function exchangeUnder(attempt, method, url, headers, body, form, wire) {
   const kindOf = (kind) => (attempt.callerAborted ? "aborted" : attempt.timedOut ? "timeout" : kind);
   let response;
   try {
@@ -145,7 +145,7 @@ async function exchangeUnder(attempt, method, url, headers, body, form) {
     throw { failed: kindOf("network"), reason, text: "", headers: null };
   }
   try {
-    return await answer(response, form, kindOf);
+    return await answer(response, form, kindOf, wire);
   } finally {
     attempt.dispose();
   }
@@ -153,7 +153,7 @@ async function exchangeUnder(attempt, method, url, headers, body, form) {
 
 // A response's body read whole and, for a 2xx, checked; `kindOf` names a
 // failure to read it ("network" unless the attempt was aborted or timed out).
-async function answer(response, form, kindOf) {
+async function answer(response, form, kindOf, wire) {
   const ok = response.status >= 200 && response.status < 300;
   let text = "";
   try {
@@ -166,11 +166,11 @@ async function answer(response, form, kindOf) {
     if (failed !== "network") throw { failed, reason, text: "", headers: response.headers };
   }
   if (!ok) {
-    throw { status: response.status, body: errorBody(text), retryAfter: response.headers.get("retry-after"), headers: response.headers };
+    throw { status: response.status, body: wire.errorBody(text), retryAfter: response.headers.get("retry-after"), headers: response.headers };
   }
   if (form < 0) return undefined;
   try {
-    return checkAnswer(text, form);
+    return wire.checkAnswer(text, form);
   } catch (reason) {
     throw { failed: "decode", reason, text, headers: response.headers };
   }
@@ -183,12 +183,12 @@ async function answer(response, form, kindOf) {
  * waits (telling `onRetry` before each wait), so a successful call never
  * re-enters the wasm.
  */
-export async function send(judge, method, url, headers, body, signal, timeoutMs, maxRetries, form, onRetry) {
+export async function send(judge, wire, method, url, headers, body, signal, timeoutMs, maxRetries, form, onRetry) {
   for (let retries = 0; ; retries++) {
     if (signal?.aborted) throw judge.failure(ABORTED, timeoutMs);
     let outcome;
     try {
-      return await exchange(method, url, headers, body, signal, timeoutMs, form);
+      return await exchange(method, url, headers, body, signal, timeoutMs, form, wire);
     } catch (caught) {
       outcome = caught;
     }
@@ -205,8 +205,8 @@ const ABORTED = { failed: "aborted" };
  * One page of a list: the call, then the page's numbers recorded by its
  * Rust cursor (the paginator decides what comes next), then the page.
  */
-export async function sendPage(cursor, judge, method, url, headers, signal, timeoutMs, maxRetries, form, onRetry) {
-  const body = await send(judge, method, url, headers, undefined, signal, timeoutMs, maxRetries, form, onRetry);
+export async function sendPage(cursor, judge, wire, method, url, headers, signal, timeoutMs, maxRetries, form, onRetry) {
+  const body = await send(judge, wire, method, url, headers, undefined, signal, timeoutMs, maxRetries, form, onRetry);
   const page = cursor.record(body.data.length, body.total ?? -1, body.page ?? -1, body.totalPages ?? -1);
   return newPage(cursor, body.data, body.total, page, body.totalPages);
 }

@@ -208,6 +208,8 @@ export function errorBody(text) {
     return null;
   }
 }
+/** The two above, for the call loop of `calls.js` (handed over by the wasm). */
+export const wireChecks = Object.freeze({ checkAnswer, errorBody });
 
 const EVENTS = new Map([
   ["response.created", ResponseCreatedDelivery],
