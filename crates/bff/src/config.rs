@@ -60,7 +60,7 @@ impl BffConfig {
     pub fn validate(&self) -> Result<(), ConfigError> {
         self.settings.validate()?;
         let raw = &self.settings.upstream;
-        let upstream = reqwest::Url::parse(raw)
+        let upstream = url::Url::parse(raw)
             .map_err(|err| ConfigError(format!("--upstream {raw:?}: {err}")))?;
         if !matches!(upstream.scheme(), "http" | "https")
             || upstream.query().is_some()
