@@ -103,9 +103,8 @@ impl Bff {
         let app = app.with_state(Arc::clone(&self.state));
         static_files::attach(app, self.config.www.as_deref(), self.config.pkg.as_deref())
     }
-}
 
-impl Bff {
+    /// `GET /metrics`, behind the token when one is configured.
     fn metrics_routes<S: Clone + Send + Sync + 'static>(&self) -> Router<S> {
         access::routes(
             Arc::clone(&self.state.metrics),
