@@ -36,7 +36,8 @@
 //! - `forward`: upstream calls through the rate window, honouring upstream
 //!   429s, and the month's quota (counted, learnt, refused when spent).
 //! - `upstream`: the one way out, requests built by the policy with the key
-//!   injected; `upstream::transport`: hyper for `http://`, reqwest for `https://`.
+//!   injected; `upstream::transport`: one hyper + rustls client for `http://`
+//!   and `https://`; `upstream::roots`: the public roots, or [`UpstreamCa`].
 //! - `state`: the shared state by capability, each with an in-process and a
 //!   Redis backend behind one interface: `window` (the rate window and its
 //!   queue), `cache` (reads cached, revalidated, patched and coalesced),
@@ -46,7 +47,8 @@
 //!   subscriber ([`RedisUrl`]); the scripts and keys are the policy's.
 //! - `answer`: an upstream answer as the BFF shares it.
 //! - `secret`: [`ApiKey`] and [`WebhookSecret`], which never format their value.
-//! - `metrics`: `/metrics` in the Prometheus text format.
+//! - `metrics`: `/metrics` in the Prometheus text format (`prometheus-client`);
+//!   `metrics::access`: [`MetricsToken`] and [`MetricsListener`].
 //! - `live_sandbox` (feature `sandbox`): the embedded sandbox's webhook to us,
 //!   and `--sandbox-activity`.
 //! - `static_files`: `--www` at `/` and `--pkg` at `/pkg/`.
@@ -83,5 +85,7 @@ pub use cli::launch::{EmbeddedSandbox, Launch, LaunchError};
 pub use cli::Cli;
 pub use conferbot_policy::{BffError, ConfigError, Settings};
 pub use config::BffConfig;
+pub use metrics::access::{MetricsListener, MetricsToken};
 pub use redis_state::RedisUrl;
 pub use secret::{ApiKey, WebhookSecret};
+pub use upstream::UpstreamCa;

@@ -19,6 +19,10 @@ pub struct SandboxStats {
     /// Connections closed without an answer by the `drop` fault.
     #[serde(default)]
     pub dropped: u64,
+    /// Connections accepted (admin routes' too), so tests can see a client
+    /// reuse its connections.
+    #[serde(default)]
+    pub connections: u64,
     /// Requests by the operation their path names (`{"listChatbots": 3}`),
     /// whatever their fate, so a benchmark can tell which reads reached it.
     #[serde(default)]
@@ -44,6 +48,11 @@ impl SandboxStats {
     pub(crate) fn record_operation(&mut self, operation: &str) {
         let n = self.by_operation.entry(operation.to_owned()).or_default();
         *n = n.saturating_add(1);
+    }
+
+    /// Counts a connection accepted.
+    pub(crate) fn record_connection(&mut self) {
+        self.connections = self.connections.saturating_add(1);
     }
 
     /// Counts a connection dropped on purpose.
