@@ -13,7 +13,7 @@ use tokio::sync::watch;
 use crate::config::BffConfig;
 use crate::context::AppState;
 use crate::forward::Forwarder;
-use crate::http::{events, health, hygiene, proxy, webhook};
+use crate::http::{events, health, hygiene, proxy, quota, webhook};
 use crate::metrics::{access, Metrics};
 use crate::redis_state::RedisState;
 use crate::state::Capabilities;
@@ -52,12 +52,22 @@ impl Bff {
             window,
             cache,
             events,
+            quota,
         } = Capabilities::new(settings, redis.as_ref());
-        let forwarder = Forwarder::new(upstream, window, settings.queue_wait, Arc::clone(&metrics));
+        let forwarder = Forwarder::new(
+            upstream,
+            window,
+            Arc::clone(&quota),
+            settings.queue_wait,
+            Arc::clone(&metrics),
+        );
         let state = Arc::new(AppState {
             mount: settings.mount.clone(),
             allowed_origins: settings.normalized_origins(),
             cache,
+            cache_events: settings.cache_events,
+            quota,
+            rate: settings.rate,
             forwarder: Arc::new(forwarder),
             metrics,
             events: Arc::new(events),
@@ -89,6 +99,10 @@ impl Bff {
             .route(mount, any(proxy::proxy))
             .route(&format!("{mount}/"), any(proxy::proxy))
             .route(&format!("{mount}/{{*rest}}"), any(proxy::proxy))
+            .layer(middleware::from_fn_with_state(
+                Arc::clone(&self.state),
+                quota::add_quota_headers,
+            ))
             .layer(middleware::from_fn(hygiene::retain_allowed));
         if let Some(cors) = hygiene::cors_layer(&self.config.settings.allow_origins) {
             api = api.layer(cors);

@@ -4,6 +4,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use conferbot::RateSpec;
+use conferbot_policy::settings::CacheEvents;
 use tokio::sync::watch;
 
 use crate::forward::Forwarder;
@@ -12,6 +14,7 @@ use crate::redis_state::RedisState;
 use crate::secret::WebhookSecret;
 use crate::state::cache::CacheStore;
 use crate::state::events::EventBus;
+use crate::state::quota::QuotaStore;
 
 /// What every request handler shares.
 #[derive(Debug)]
@@ -22,6 +25,12 @@ pub(crate) struct AppState {
     pub(crate) allowed_origins: Vec<String>,
     /// GET cache and coalescing.
     pub(crate) cache: CacheStore,
+    /// What a webhook delivery does to the cache.
+    pub(crate) cache_events: CacheEvents,
+    /// The month's quota as known.
+    pub(crate) quota: Arc<QuotaStore>,
+    /// The upstream's rate (for the quota headers).
+    pub(crate) rate: RateSpec,
     /// The upstream behind the rate window.
     pub(crate) forwarder: Arc<Forwarder>,
     /// Counters for `/metrics`.

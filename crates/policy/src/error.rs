@@ -35,6 +35,17 @@ pub enum BffError {
         /// When a retry may be admitted.
         retry_after: Duration,
     },
+    /// The month's calls are spent (429, `Retry-After` reaching the month's
+    /// turn): the upstream said so, or the month's use reached the plan's
+    /// limit or the `--monthly-budget`, so no call is made that would be
+    /// refused (or is over the budget) until the month turns.
+    MonthSpent {
+        /// Until the month turns.
+        retry_after: Duration,
+        /// The budget that is spent, when it is the BFF's own cap rather
+        /// than the plan's limit.
+        budget: Option<u64>,
+    },
     /// The upstream did not answer in time (504).
     UpstreamTimeout,
     /// The upstream could not be reached (502).
@@ -75,7 +86,7 @@ impl BffError {
             Self::MethodNotAllowed(_) => 405,
             Self::Csrf(_) => 403,
             Self::PayloadTooLarge(_) => 413,
-            Self::QueueTimeout { .. } => 429,
+            Self::QueueTimeout { .. } | Self::MonthSpent { .. } => 429,
             Self::UpstreamTimeout => 504,
             Self::UpstreamUnreachable | Self::BadUpstreamAnswer(_) => 502,
             Self::SharedStateUnavailable | Self::WebhooksDisabled => 503,
@@ -87,7 +98,9 @@ impl BffError {
     /// `Retry-After` for this error, when it has one.
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
-            Self::QueueTimeout { retry_after } => Some(*retry_after),
+            Self::QueueTimeout { retry_after } | Self::MonthSpent { retry_after, .. } => {
+                Some(*retry_after)
+            }
             Self::SharedStateUnavailable => Some(SHARED_STATE_RETRY),
             _ => None,
         }
@@ -126,6 +139,26 @@ impl BffError {
                 conferbot::protocol::api::RATE_LIMIT_ERROR,
                 format!(
                     "the upstream allows a limited rate and the queue is full; retry in {} s",
+                    retry_after_secs(*retry_after)
+                ),
+            ),
+            Self::MonthSpent {
+                retry_after,
+                budget: None,
+            } => ApiErrorBody::with_message(
+                conferbot::protocol::api::MONTHLY_LIMIT_ERROR,
+                format!(
+                    "this month's API calls are spent; no call is made before the month turns, in {} s",
+                    retry_after_secs(*retry_after)
+                ),
+            ),
+            Self::MonthSpent {
+                retry_after,
+                budget: Some(budget),
+            } => ApiErrorBody::with_message(
+                conferbot::protocol::api::MONTHLY_LIMIT_ERROR,
+                format!(
+                    "this server's monthly budget ({budget} calls this month, --monthly-budget) is spent; no call is made before the month turns, in {} s",
                     retry_after_secs(*retry_after)
                 ),
             ),
@@ -207,6 +240,16 @@ mod tests {
         let body: serde_json::Value = serde_json::from_slice(&answer.body).unwrap();
         assert_eq!(body["error"], "Rate limit exceeded");
         assert_eq!(answer.allow, None);
+
+        let answer = BffError::MonthSpent {
+            retry_after: Duration::from_secs(86_400),
+            budget: Some(500),
+        }
+        .answer();
+        assert_eq!((answer.status, answer.retry_after), (429, Some(86_400)));
+        let body: serde_json::Value = serde_json::from_slice(&answer.body).unwrap();
+        assert_eq!(body["error"], "Monthly API limit reached");
+        assert!(body["message"].as_str().unwrap().contains("500 calls"));
     }
 
     #[test]

@@ -50,9 +50,14 @@ pub(crate) fn error(err: &BffError) -> Response {
     response
 }
 
-/// The browser's response for an upstream (or cached) answer.
-pub(crate) fn answer(answer: &UpstreamAnswer, cache: Option<CacheStatus>) -> Response {
-    let policy = answer_headers(answer.retry_after, cache);
+/// The browser's response for an upstream (or cached) answer, `age_ms` old
+/// when it came from the cache.
+pub(crate) fn answer(
+    answer: &UpstreamAnswer,
+    cache: Option<CacheStatus>,
+    age_ms: Option<u64>,
+) -> Response {
+    let policy = answer_headers(answer.retry_after, cache, age_ms);
     let mut response = (answer.status, answer.body.clone()).into_response();
     let headers = response.headers_mut();
     headers.insert(
@@ -66,6 +71,20 @@ pub(crate) fn answer(answer: &UpstreamAnswer, cache: Option<CacheStatus>) -> Res
         headers.insert(
             HeaderName::from_static(conferbot::protocol::bff::CACHE_HEADER),
             HeaderValue::from_static(cache.as_str()),
+        );
+    }
+    if let Some(age) = policy.age {
+        headers.insert(header::AGE, HeaderValue::from(age));
+    }
+    // The wait belongs to the call: only those who made or joined it waited.
+    let waited = match cache {
+        None | Some(CacheStatus::Miss | CacheStatus::Coalesced) => answer.queued_ms,
+        Some(CacheStatus::Hit | CacheStatus::Stale) => None,
+    };
+    if let Some(ms) = waited.filter(|ms| *ms > 0) {
+        headers.insert(
+            HeaderName::from_static(conferbot::protocol::bff::QUEUED_MS_HEADER),
+            HeaderValue::from(ms),
         );
     }
     response
@@ -120,12 +139,18 @@ mod tests {
             status: StatusCode::TOO_MANY_REQUESTS,
             body: Bytes::from_static(b"{\"error\":\"Rate limit exceeded\"}"),
             retry_after: Some(60),
+            queued_ms: Some(1_250),
+            date: None,
         };
-        let response = answer(&upstream, Some(CacheStatus::Miss));
+        let response = answer(&upstream, Some(CacheStatus::Miss), None);
         assert_eq!(response.status(), 429);
         assert_eq!(response.headers()["content-type"], "application/json");
         assert_eq!(response.headers()["retry-after"], "60");
         assert_eq!(response.headers()["x-cache"], "miss");
+        assert_eq!(response.headers()["x-quota-queued-ms"], "1250");
+        let held = answer(&upstream, Some(CacheStatus::Stale), Some(90_500));
+        assert_eq!(held.headers()["age"], "90");
+        assert!(held.headers().get("x-quota-queued-ms").is_none());
     }
 
     #[tokio::test]
