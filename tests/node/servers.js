@@ -21,8 +21,8 @@ export const FREE_KEY = "sandbox-free-key";
  * Starts `bin` and waits for `count` stdout lines like `WORD on http://ADDR`;
  * answers the URLs in order and a `stop()` that kills the process.
  */
-async function launch(bin, args, count) {
-  const child = spawn(bin, args, { stdio: ["ignore", "pipe", "pipe"] });
+async function launch(bin, args, count, env = {}) {
+  const child = spawn(bin, args, { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...env } });
   let stderr = "";
   child.stderr.on("data", (chunk) => { stderr = (stderr + chunk).slice(-4000); });
   const stop = () => { if (child.exitCode === null) child.kill("SIGKILL"); };
@@ -106,6 +106,28 @@ export async function startBff(args = []) {
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   return { origin: urls[0], api: `${urls[0]}/api/conferbot`, admin: sandboxAdmin(urls[1]), stop };
+}
+
+/** A BFF forwarding to `upstream` with `key` (env CONFERBOT_API_KEY): `{ origin, api, stop }`. */
+export async function startBffFor(upstream, key, args = []) {
+  const child = launchWith({ CONFERBOT_API_KEY: key });
+  const { urls, stop } = await child(bffBin, ["--upstream", upstream, "--listen", "127.0.0.1:0", ...args], 1);
+  return { origin: urls[0], api: `${urls[0]}/api/conferbot`, stop };
+}
+
+/**
+ * `tests/node/handler-server.mjs`: the package's server half in a Node
+ * process, started like the BFF (its flags, CONFERBOT_API_KEY): `{ origin, api, stop }`.
+ */
+export async function startHandlerServer(args, env = {}) {
+  const child = launchWith(env);
+  const { urls, stop } = await child(process.execPath, [join(root, "tests/node/handler-server.mjs"), "--listen", "127.0.0.1:0", ...args], 1);
+  return { origin: urls[0], api: `${urls[0]}/api/conferbot`, stop };
+}
+
+/** `launch` with extra environment variables. */
+function launchWith(env) {
+  return (bin, args, count) => launch(bin, args, count, env);
 }
 
 /**

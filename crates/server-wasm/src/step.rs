@@ -7,6 +7,7 @@
 use conferbot::Operation;
 use conferbot_policy::cache_table::CallId;
 use conferbot_policy::headers::UpstreamCall;
+use conferbot_policy::shared_state::keys;
 use conferbot_policy::{cache_key, Target};
 use wasm_bindgen::prelude::*;
 
@@ -89,10 +90,10 @@ impl Step {
         self.target.as_ref().map(cache_key)
     }
 
-    /// The operation's name (`listChatbots`), for the shared cache's index.
-    #[wasm_bindgen(getter)]
-    pub fn operation(&self) -> Option<String> {
-        self.target.as_ref().map(|t| t.operation.name().to_owned())
+    /// The shared cache's index of the read's operation (`index:listChatbots`).
+    #[wasm_bindgen(getter, js_name = indexKey)]
+    pub fn index_key(&self) -> Option<String> {
+        self.target.as_ref().map(|t| keys::index(t.operation))
     }
 }
 

@@ -62,7 +62,7 @@ impl Policy {
     /// the window pauses, in ms. With `local`, this window pauses now.
     #[wasm_bindgen(js_name = windowPause)]
     pub fn window_pause(&mut self, now: f64, retry_after: Option<f64>, local: bool) -> f64 {
-        let pause = pause_after_429(retry_after.map(millis));
+        let pause = pause_after_429(retry_after.map(millis)); // whole seconds
         if local {
             self.window.pause(millis(now), pause);
         }
