@@ -35,9 +35,10 @@ async function serveHandler(options) {
   };
 }
 
-/** The same raw request to both servers: `[bff, handler]`. */
+/** The same raw request to both servers, the BFF first: `[bff, handler]`. */
 async function both(pair, method, target, headers = {}, body = "") {
-  return Promise.all([pair.bff, pair.handler].map((s) => rawRequest(s.origin, method, target, headers, body)));
+  const bff = await rawRequest(pair.bff.origin, method, target, headers, body);
+  return [bff, await rawRequest(pair.handler.origin, method, target, headers, body)];
 }
 
 /** Asserts the two answers say the same; `exactBody` false compares the body's JSON keys only. */
@@ -68,21 +69,29 @@ describe("the handler answers what conferbot-bff answers", () => {
     sandbox?.stop();
   });
 
-  test(`every hostile request of the BFF's suite (${CASES.rows.length}), raw: the same answer, 0 upstream calls`, async () => {
+  test(`every hostile request of the BFF's suite (${CASES.rows.length}), raw: the same answer, 0 upstream calls`, async (t) => {
     const before = (await sandbox.admin.stats()).apiCalls;
     const failures = [];
+    const parserRefused = [];
     for (const { method, target, status } of CASES.rows) {
       const answers = await both(plainPair, method, target);
       const what = `${method} ${target.slice(0, 120)}`;
       try {
         assert.equal(answers[0].status, status, `${what}: the BFF's status`);
-        if (answers[0].body.startsWith("{")) assertSame(answers, what);
-        else assert.equal(answers[1].status, answers[0].status, `${what}: status of a request line the HTTP parser refuses`);
+        // A request line the HTTP server itself refuses (hyper's or Node's
+        // own 400, not JSON) never reaches either handler: the status must match.
+        if (answers.every((a) => a.body.startsWith("{"))) assertSame(answers, what);
+        else {
+          assert.equal(answers[1].status, answers[0].status, `${what}: status of a request line an HTTP parser refuses`);
+          parserRefused.push(JSON.stringify(target.slice(-24)));
+        }
       } catch (error) {
         failures.push(error.message);
       }
     }
     assert.deepEqual(failures, []);
+    t.diagnostic(`refused by an HTTP parser before any handler (status compared): ${parserRefused.join(", ")}`);
+    assert.ok(parserRefused.length <= 3, "only the rows with bytes no client library sends");
     assert.equal((await sandbox.admin.stats()).apiCalls - before, 0, "a hostile request reached the upstream");
     const { method, target, status } = CASES.wellFormed;
     const answers = await both(plainPair, method, target);

@@ -30,7 +30,8 @@ export function rawRequest(origin, method, target, headers = {}, body = "") {
       clearTimeout(timer);
       resolve(parse(Buffer.concat(chunks)));
     });
-    socket.end(Buffer.concat([Buffer.from(lines.join("\r\n"), "utf8"), payload]));
+    // Written, not ended: a half-closed socket makes hyper drop the connection unanswered.
+    socket.write(Buffer.concat([Buffer.from(lines.join("\r\n"), "utf8"), payload]));
   });
 }
 

@@ -148,6 +148,18 @@ pub fn assemble(root: &Path, out: &Path) -> Result<()> {
         out.join("index.d.cts"),
         format!("// The server half's types for CommonJS consumers: the same declarations as index.d.ts.\n{types}"),
     )?;
+    let redis = fs::read_to_string(out.join("redis.d.ts"))?;
+    let esm_import = "from \"./index.js\"";
+    if !redis.contains(esm_import) {
+        bail!("server/redis.d.ts does not import `./index.js`");
+    }
+    fs::write(
+        out.join("redis.d.cts"),
+        format!(
+            "// The Redis store's types for CommonJS consumers: the same declarations as redis.d.ts.\n{}",
+            redis.replace(esm_import, "from \"./index.cjs\"")
+        ),
+    )?;
     Ok(())
 }
 
