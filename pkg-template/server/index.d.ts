@@ -3,7 +3,7 @@
 
 /**
  * The handler: answers every request under its mount (the API, `{mount}/events`
- * and the webhook receiver) exactly as `conferbot-bff` would, and `404` to any
+ * and the webhook receiver) exactly as `conferbot-bff` would, and `404` to every
  * other path.
  */
 export type ConferbotHandler = (request: Request) => Promise<Response>;

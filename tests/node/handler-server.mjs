@@ -58,7 +58,7 @@ function parse(argv) {
 
 /** Starts a conferbot-sandbox child: its origin, once it listens. */
 function startSandbox(rate, secret) {
-  const child = spawn(sandboxBin, ["--listen", "127.0.0.1:0", "--rate", rate, "--webhook-secret", secret], { stdio: ["ignore", "pipe", "inherit"] });
+  const child = spawn(sandboxBin, ["--listen", "127.0.0.1:0", "--rate", rate, "--webhook-secret", secret], { stdio: ["ignore", "pipe", "ignore"] });
   process.on("exit", () => child.kill("SIGKILL"));
   for (const signal of ["SIGTERM", "SIGINT"]) process.on(signal, () => { child.kill("SIGTERM"); process.exit(0); });
   return new Promise((resolve, reject) => {
@@ -92,6 +92,17 @@ const handler = createConferbotHandler({ apiKey, ...(webhookSecret ? { webhookSe
 
 const app = express();
 app.disable("x-powered-by");
+// The one metric the tests read from a BFF, here for the handler: event
+// streams open (each ends when its response closes).
+let streams = 0;
+app.use((req, res, next) => {
+  if (req.path === "/api/conferbot/events" && req.method === "GET") {
+    streams += 1;
+    res.on("close", () => { streams -= 1; });
+  }
+  if (req.path === "/metrics") return res.type("text/plain").send(`conferbot_bff_sse_clients ${streams}\n`);
+  return next();
+});
 app.use(toNodeListener(handler));
 if (flags.pkg) app.use("/pkg", express.static(flags.pkg));
 if (flags.www) app.use(express.static(flags.www));

@@ -110,7 +110,10 @@ pub fn build(
             glue.display()
         );
     }
-    let edited = text.replace(DEFAULT_WASM_URL, "");
+    // Its self-types point at the declarations removed above.
+    let edited = text
+        .replace(DEFAULT_WASM_URL, "")
+        .replace("/* @ts-self-types=\"./conferbot_server.d.ts\" */\n", "");
     if edited.contains("import.meta") {
         bail!(
             "{} still mentions import.meta, which workerd lacks",
