@@ -11,7 +11,7 @@
 //! - `node`, `stats`: running a Node bench script; medians and percentiles.
 //! - one file per section: `sizes`, `startup`, `client_overhead`,
 //!   `pagination`, `http_load` (with `wrk` and `nginx`), `quota`, `memory`,
-//!   `sse_fanout`, `redis_limiter`, `cli_export`.
+//!   `sse_fanout`, `redis_limiter`, `cli_export`, `server_half`.
 //! - `report`: the tables, the machine, and the files written.
 
 mod cli_export;
@@ -25,6 +25,7 @@ mod pagination;
 mod quota;
 mod redis_limiter;
 mod report;
+mod server_half;
 mod servers;
 mod sizes;
 mod sse_fanout;
@@ -163,7 +164,7 @@ impl Bench<'_> {
 /// One section: its key for `--only`, its title, and how it is measured.
 type Measure = fn(&Bench) -> Result<Section>;
 
-const SECTIONS: [(&str, &str, Measure); 10] = [
+const SECTIONS: [(&str, &str, Measure); 11] = [
     ("sizes", "1. Package weight", sizes::measure),
     ("startup", "2. Start-up", startup::measure),
     (
@@ -182,13 +183,14 @@ const SECTIONS: [(&str, &str, Measure); 10] = [
         redis_limiter::measure,
     ),
     ("cli", "10. CLI export", cli_export::measure),
+    ("server", "11. Server half in Node", server_half::measure),
 ];
 
 const USAGE: &str = "usage: cargo xtask bench [--quick] [--no-build] [--only KEY,KEY…]
   --quick      fewer samples and 3 s load runs (under 2 minutes once built)
   --no-build   use pkg/ and target/release as they are
   --only       sections: sizes, startup, overhead, pagination, http, quota, memory,
-               sse, redis, cli";
+               sse, redis, cli, server";
 
 /// Runs the benchmarks and writes `BENCHMARKS.md` and `target/bench/results.json`.
 pub fn run(root: &Path, args: &[String]) -> Result<()> {
