@@ -4,15 +4,18 @@
 // policy's Redis layout (keys, Lua scripts, documents), so they share one
 // rate window: a burst of 60 distinct GETs spread over the three all
 // succeed, and the sandbox answers none of them 429. They share one cache
-// too: a read through one is a hit through another.
+// too (a read through one is a hit through another), and one event log (a
+// delivery received by one reaches the event streams of another, once).
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
+import { createHmac } from "node:crypto";
 import { createServer } from "node:net";
 import { after, before, describe, test } from "node:test";
 
 import { STARTER_KEY, startBffFor, startHandlerServer, startSandbox } from "./servers.js";
 
 const RATE = "20/2s";
+const SECRET = "whsec_fleet_test";
 const BURST = 60;
 
 /** A free port on 127.0.0.1 (redis-server cannot report one it chose). */
@@ -54,10 +57,11 @@ describe(`a mixed fleet on one Redis: conferbot-bff and two Node handlers, upstr
     redis = await startRedis();
     sandbox = await startSandbox(["--rate", RATE]);
     const flags = ["--rate", RATE, "--redis", redis.url];
+    const env = { CONFERBOT_API_KEY: STARTER_KEY, CONFERBOT_WEBHOOK_SECRET: SECRET };
     fleet = await Promise.all([
-      startBffFor(sandbox.api, STARTER_KEY, flags),
-      startHandlerServer(["--upstream", sandbox.api, ...flags], { CONFERBOT_API_KEY: STARTER_KEY }),
-      startHandlerServer(["--upstream", sandbox.api, ...flags], { CONFERBOT_API_KEY: STARTER_KEY }),
+      startBffFor(sandbox.api, STARTER_KEY, flags, env),
+      startHandlerServer(["--upstream", sandbox.api, ...flags], env),
+      startHandlerServer(["--upstream", sandbox.api, ...flags], env),
     ]);
   });
   after(() => {
@@ -91,5 +95,35 @@ describe(`a mixed fleet on one Redis: conferbot-bff and two Node handlers, upstr
       assert.deepEqual([a.status, b.status], [200, 200]);
       assert.equal(b.headers.get("x-cache"), "hit", `${path}: ${a.headers.get("x-cache")} then ${b.headers.get("x-cache")}`);
     }
+  });
+
+  test("one event log: a delivery to a Node handler reaches an event stream on the BFF; the same delivery to the BFF is a duplicate", async () => {
+    const [bff, node] = fleet;
+    const stream = await fetch(`${bff.api}/events`);
+    assert.equal(stream.status, 200);
+    const reader = stream.body.getReader();
+    const timestamp = new Date().toISOString();
+    const body = JSON.stringify({ event: "response.created", chatSessionId: "sess_fleet", responseId: "65a1b2c3d4e5f6a7b8c9d0e1", botId: "64f8a2b3c1d4e5f6a7b8c9d0", visitorId: "visitor_fleet", timestamp });
+    const headers = {
+      "content-type": "application/json",
+      "x-webhook-event": "response.created",
+      "x-webhook-timestamp": timestamp,
+      "x-webhook-signature": createHmac("sha256", SECRET).update(body).digest("hex"),
+    };
+    const first = await fetch(`${node.api}/webhooks/incoming`, { method: "POST", headers, body });
+    const receipt = await first.json();
+    assert.equal(first.status, 200, JSON.stringify(receipt));
+    assert.equal(typeof receipt.data.id, "number");
+    let text = "";
+    const decoder = new TextDecoder();
+    while (!text.includes(`id: ${receipt.data.id}\n`)) {
+      const { value, done } = await reader.read();
+      assert.equal(done, false, `the stream ended before the event: ${text}`);
+      text += decoder.decode(value);
+    }
+    assert.ok(text.includes(`id: ${receipt.data.id}\nevent: response.created\ndata: ${body}\n`), text);
+    await reader.cancel();
+    const again = await fetch(`${bff.api}/webhooks/incoming`, { method: "POST", headers, body });
+    assert.deepEqual(await again.json(), { data: { duplicate: true, received: true } });
   });
 });

@@ -115,8 +115,8 @@ export async function startBff(args = []) {
 }
 
 /** A BFF forwarding to `upstream` with `key` (env CONFERBOT_API_KEY): `{ origin, api, stop }`. */
-export async function startBffFor(upstream, key, args = []) {
-  const child = launchWith({ CONFERBOT_API_KEY: key });
+export async function startBffFor(upstream, key, args = [], env = {}) {
+  const child = launchWith({ CONFERBOT_API_KEY: key, ...env });
   const { urls, stop } = await child(bffBin, ["--upstream", upstream, "--listen", "127.0.0.1:0", ...args], 1);
   return { origin: urls[0], api: `${urls[0]}/api/conferbot`, stop };
 }

@@ -176,7 +176,8 @@ pub fn option_declarations() -> String {
         };
         out.push_str(&format!(
             "  /** {}. Default: `{default}` (conferbot-bff's `--{}`). */\n  {}?: {};\n",
-            option.doc.trim_end_matches('.'),
+            // The flag's help may say its default in brackets; it is said once here.
+            option.doc.split(" [default:").next().unwrap_or(option.doc).trim_end_matches('.'),
             option.flag,
             option.name,
             option.ts_type()
