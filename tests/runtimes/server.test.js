@@ -8,10 +8,12 @@
 // the sandbox answers a plain fetch; paths outside the mount are left to
 // the framework (404, or Express's next middleware).
 import assert from "node:assert/strict";
-import { copyFileSync, mkdirSync, readdirSync, symlinkSync } from "node:fs";
+import { copyFileSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
+
+import * as esbuild from "esbuild";
 
 import { installPackedPackage } from "../node/install.js";
 import { root, STARTER_KEY, startSandbox } from "../node/servers.js";
@@ -91,6 +93,25 @@ describe("the packed server half where users mount it", () => {
       assert.equal((await hostile.json()).error, "Invalid request");
     } finally {
       await worker.stop();
+    }
+  });
+
+  test("a browser bundle gets a module that refuses, without the server's wasm; so does a page at run time", async () => {
+    writeFileSync(join(installed.dir, "browser-app.mjs"), 'export { createConferbotHandler } from "conferbot-wasm/server";\n');
+    const outfile = join(installed.dir, "browser-bundle", "app.mjs");
+    await esbuild.build({ absWorkingDir: installed.dir, entryPoints: ["browser-app.mjs"], outfile, bundle: true, format: "esm", platform: "browser", logLevel: "silent" });
+    const bundle = readFileSync(outfile, "utf8");
+    assert.doesNotMatch(bundle, /conferbot_server_bg\.wasm|sharedLayout/, "the server's wasm is not in a browser bundle");
+    const { createConferbotHandler } = await import(pathToFileURL(outfile).href);
+    assert.throws(() => createConferbotHandler({ apiKey: "k" }), /runs on servers only/);
+    // The Node entry itself, in a page-like global scope, refuses too.
+    const { createConferbotHandler: real } = await import(pathToFileURL(join(installed.dir, "node_modules/conferbot-wasm/server/node.js")).href);
+    Object.assign(globalThis, { window: globalThis, document: {} });
+    try {
+      assert.throws(() => real({ apiKey: "k" }), /holds the Conferbot API key and runs on servers only/);
+    } finally {
+      delete globalThis.window;
+      delete globalThis.document;
     }
   });
 });
