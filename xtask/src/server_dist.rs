@@ -177,7 +177,12 @@ pub fn option_declarations() -> String {
         out.push_str(&format!(
             "  /** {}. Default: `{default}` (conferbot-bff's `--{}`). */\n  {}?: {};\n",
             // The flag's help may say its default in brackets; it is said once here.
-            option.doc.split(" [default:").next().unwrap_or(option.doc).trim_end_matches('.'),
+            option
+                .doc
+                .split(" [default:")
+                .next()
+                .unwrap_or(option.doc)
+                .trim_end_matches('.'),
             option.flag,
             option.name,
             option.ts_type()
