@@ -11,6 +11,7 @@
 //!   `bindgen_output`: its checked edits of wasm-bindgen's output;
 //!   `cli_bundle`: the `conferbot` command line bundled into it;
 //!   `server_dist`: the server half (`pkg/server/`, its own wasm).
+//! - `wire_schema`: the JS checker and TypeScript written from `conferbot::shape`.
 //! - `test`: every test of the project, in order of cost.
 //! - `demo`: the dashboard on the BFF with the embedded sandbox.
 //! - `bench`: every benchmark, against peers measured in the same run, into `BENCHMARKS.md`.
@@ -31,6 +32,7 @@ mod server_dist;
 mod test;
 mod tools;
 mod wasm_tests;
+mod wire_schema;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

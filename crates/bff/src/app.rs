@@ -13,8 +13,8 @@ use tokio::sync::watch;
 use crate::config::BffConfig;
 use crate::context::AppState;
 use crate::forward::Forwarder;
-use crate::http::{events, health, hygiene, metrics_text, proxy, webhook};
-use crate::metrics::Metrics;
+use crate::http::{events, health, hygiene, proxy, webhook};
+use crate::metrics::{access, Metrics};
 use crate::redis_state::RedisState;
 use crate::state::Capabilities;
 use crate::static_files;
@@ -39,6 +39,7 @@ impl Bff {
             &settings.upstream,
             &config.api_key,
             settings.upstream_timeout,
+            config.upstream_ca.as_ref(),
         )?;
         let redis = match &config.redis {
             Some(url) => Some(
@@ -76,8 +77,9 @@ impl Bff {
         self.state.closing.send_replace(true);
     }
 
-    /// The whole app: the API under the mount, `/healthz`, `/metrics`, and
-    /// the static directories when configured. The paths are the policy's
+    /// The whole app: the API under the mount, `/healthz`, `/metrics`
+    /// (unless it has a listener of its own), and the static directories
+    /// when configured. The paths are the policy's
     /// ([`conferbot_policy::route::Mounts`]).
     pub fn router(&self) -> Router {
         let paths = self.config.settings.mounts();
@@ -91,36 +93,62 @@ impl Bff {
         if let Some(cors) = hygiene::cors_layer(&self.config.settings.allow_origins) {
             api = api.layer(cors);
         }
-        let metrics = Arc::clone(&self.state.metrics);
-        let app = Router::new()
+        let mut app = Router::new()
             .route("/healthz", get(health::healthz))
             .route(&paths.webhook, any(webhook::receive))
-            .route(
-                "/metrics",
-                get(move || async move { metrics_text(&metrics) }),
-            )
-            .merge(api)
-            .with_state(Arc::clone(&self.state));
+            .merge(api);
+        if self.config.metrics_listener.is_none() {
+            app = app.merge(self.metrics_routes());
+        }
+        let app = app.with_state(Arc::clone(&self.state));
         static_files::attach(app, self.config.www.as_deref(), self.config.pkg.as_deref())
+    }
+
+    /// `GET /metrics`, behind the token when one is configured.
+    fn metrics_routes<S: Clone + Send + Sync + 'static>(&self) -> Router<S> {
+        access::routes(
+            Arc::clone(&self.state.metrics),
+            self.config.metrics_token.clone(),
+        )
+    }
+
+    /// Serves `/metrics` on its own listener when one is configured, until
+    /// the task is aborted.
+    fn spawn_metrics_listener(&self) -> std::io::Result<Option<tokio::task::JoinHandle<()>>> {
+        let Some(listener) = &self.config.metrics_listener else {
+            return Ok(None);
+        };
+        listener
+            .spawn(
+                Arc::clone(&self.state.metrics),
+                self.config.metrics_token.clone(),
+            )
+            .map(Some)
     }
 }
 
-/// Serves `config` on `listener` until `shutdown` resolves; requests in
-/// flight then finish before this returns.
+/// Serves `config` on `listener` (and `/metrics` on its own listener when
+/// configured) until `shutdown` resolves; requests in flight then finish
+/// before this returns.
 pub async fn serve(
     config: BffConfig,
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
     let bff = Bff::new(config).map_err(ServeError::Config)?;
+    let metrics_listener = bff.spawn_metrics_listener().map_err(ServeError::Io)?;
     let app = bff.router();
-    axum::serve(listener, app)
+    let served = axum::serve(listener, app)
         .with_graceful_shutdown(async move {
             shutdown.await;
             bff.close_streams();
         })
         .await
-        .map_err(ServeError::Io)
+        .map_err(ServeError::Io);
+    if let Some(task) = metrics_listener {
+        task.abort();
+    }
+    served
 }
 
 /// Why [`serve`] stopped with an error.
