@@ -18,8 +18,8 @@ use crate::process::{self, say};
 use crate::tools::{self, cargo, WASM_TARGET};
 
 /// The server wasm's budget, raw bytes after wasm-opt: 264,350 B when it was
-/// set, plus room for the quota and access features to come; `cargo xtask
-/// dist` fails above it.
+/// set, 287,386 B with the core's wire schema (issue 13), plus room for the
+/// quota and access features to come; `cargo xtask dist` fails above it.
 pub const WASM_BUDGET_BYTES: u64 = 300 * 1024;
 
 /// Where the declarations get the generated options.
