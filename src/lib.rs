@@ -45,7 +45,9 @@ pub mod text;
 pub mod timestamp;
 pub mod types;
 
-#[cfg(target_arch = "wasm32")]
+// The client's JS surface; the npm server half (crates/server-wasm) builds
+// the core without it (`default-features = false`), so its wasm carries no client.
+#[cfg(all(target_arch = "wasm32", feature = "js-client"))]
 pub mod wasm;
 
 pub use endpoint::{

@@ -1,5 +1,6 @@
-// `client.events()` against the real BFF with its embedded sandbox: the
-// sandbox's simulated activity is delivered to the BFF's webhook receiver and
+// `client.events()` against the real BFF with its embedded sandbox, and against the
+// package's own handler in a Node server on its sandbox: the
+// sandbox's simulated activity is delivered to the server's webhook receiver and
 // streamed to the client over SSE. Between client and BFF sits a proxy that
 // can cut the stream, to see the client reconnect with Last-Event-ID and get
 // what it missed.
@@ -8,7 +9,7 @@ import { after, before, describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 
 import { startCutter } from "./cutter.js";
-import { STARTER_KEY, pkg, rejection, startBff, startSandbox } from "./servers.js";
+import { STARTER_KEY, pkg, rejection, startBff, startHandlerOnSandbox, startSandbox } from "./servers.js";
 
 const { ConferbotClient } = pkg;
 
@@ -40,12 +41,12 @@ async function nextOfType(iterator, type) {
   }
 }
 
-describe("live events through the BFF", () => {
+for (const [name, start] of [["the BFF", startBff], ["the package's handler in a Node server", startHandlerOnSandbox]]) describe(`live events through ${name}`, () => {
   let bff;
   let cutter;
   let client;
   before(async () => {
-    bff = await startBff(["--sse-retry", "100ms"]);
+    bff = await start(["--sse-retry", "100ms"]);
     cutter = await startCutter(bff.origin);
     client = new ConferbotClient({ baseUrl: `${cutter.origin}/api/conferbot` });
   });

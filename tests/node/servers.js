@@ -21,11 +21,17 @@ export const FREE_KEY = "sandbox-free-key";
  * Starts `bin` and waits for `count` stdout lines like `WORD on http://ADDR`;
  * answers the URLs in order and a `stop()` that kills the process.
  */
-async function launch(bin, args, count) {
-  const child = spawn(bin, args, { stdio: ["ignore", "pipe", "pipe"] });
+async function launch(bin, args, count, env = {}) {
+  const child = spawn(bin, args, { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...env } });
   let stderr = "";
   child.stderr.on("data", (chunk) => { stderr = (stderr + chunk).slice(-4000); });
-  const stop = () => { if (child.exitCode === null) child.kill("SIGKILL"); };
+  // TERM first, so a server that started children of its own (the handler
+  // server's sandbox) ends them too; KILL if it is still there after 2 s.
+  const stop = () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill("SIGTERM");
+    setTimeout(() => { if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL"); }, 2_000).unref();
+  };
   const urls = await new Promise((resolve, reject) => {
     const found = [];
     let buffer = "";
@@ -108,9 +114,45 @@ export async function startBff(args = []) {
   return { origin: urls[0], api: `${urls[0]}/api/conferbot`, admin: sandboxAdmin(urls[1]), stop };
 }
 
+/** A BFF forwarding to `upstream` with `key` (env CONFERBOT_API_KEY): `{ origin, api, stop }`. */
+export async function startBffFor(upstream, key, args = [], env = {}) {
+  const child = launchWith({ CONFERBOT_API_KEY: key, ...env });
+  const { urls, stop } = await child(bffBin, ["--upstream", upstream, "--listen", "127.0.0.1:0", ...args], 1);
+  return { origin: urls[0], api: `${urls[0]}/api/conferbot`, stop };
+}
+
 /**
- * The two ways to reach the API, each with a client factory and the admin API
- * of the sandbox behind it: direct (key, sandbox) and proxy (no key, BFF).
+ * `tests/node/handler-server.mjs`: the package's server half in a Node
+ * process, started like the BFF (its flags, CONFERBOT_API_KEY): `{ origin, api, stop }`.
+ */
+export async function startHandlerServer(args, env = {}) {
+  const child = launchWith(env);
+  const { urls, stop } = await child(process.execPath, [join(root, "tests/node/handler-server.mjs"), "--listen", "127.0.0.1:0", ...args], 1);
+  return { origin: urls[0], api: `${urls[0]}/api/conferbot`, stop };
+}
+
+/**
+ * The handler server on its own sandbox (`--sandbox`, fast limits), as
+ * `startBff()` starts the BFF on its embedded one: `{ origin, api, admin, stop }`.
+ */
+export async function startHandlerOnSandbox(args = []) {
+  const { urls, stop } = await launch(
+    process.execPath,
+    [join(root, "tests/node/handler-server.mjs"), "--sandbox", "--sandbox-rate", "1000/1s", "--rate", "1000/1s", "--listen", "127.0.0.1:0", ...args],
+    2,
+  );
+  return { origin: urls[0], api: `${urls[0]}/api/conferbot`, admin: sandboxAdmin(urls[1]), stop };
+}
+
+/** `launch` with extra environment variables. */
+function launchWith(env) {
+  return (bin, args, count) => launch(bin, args, count, env);
+}
+
+/**
+ * The ways to reach the API, each with a client factory and the admin API
+ * of the sandbox behind it: direct (key, sandbox), proxy (no key, the BFF),
+ * and handler (no key, the package's own server half in a Node server).
  */
 export const MODES = {
   direct: async () => {
@@ -120,6 +162,10 @@ export const MODES = {
   proxy: async () => {
     const bff = await startBff();
     return { ...bff, options: { baseUrl: bff.api } };
+  },
+  handler: async () => {
+    const server = await startHandlerOnSandbox();
+    return { ...server, options: { baseUrl: server.api } };
   },
 };
 

@@ -2,7 +2,8 @@
 // the consumer setups people have: ESM and CommonJS files (`.mts`, `.cts`)
 // under `module` node16 and nodenext, and a bundler project; each at targets
 // ES2020 and ES2022 with the target's default libraries. The same usage files
-// (fixtures/usage.ts, fixtures/usage-init.ts) are checked in each: correct
+// (fixtures/usage.ts, fixtures/usage-init.ts, and fixtures/server-usage.ts for
+// conferbot-wasm/server) are checked in each: correct
 // use passes, and each `@ts-expect-error` must still be an error. One
 // `tsc -b` checks every project: it parses the shared libraries once.
 import assert from "node:assert/strict";
@@ -22,9 +23,9 @@ const TARGETS = ["es2020", "es2022"];
 
 /** Each setup: its compiler options and the files it checks (copies of the fixtures). */
 const SETUPS = {
-  node16: { options: { module: "node16", moduleResolution: "node16" }, files: { "usage.mts": "usage.ts", "usage.cts": "usage.ts", "usage-init.mts": "usage-init.ts" } },
-  nodenext: { options: { module: "nodenext", moduleResolution: "nodenext" }, files: { "usage.mts": "usage.ts", "usage.cts": "usage.ts", "usage-init.mts": "usage-init.ts" } },
-  bundler: { options: { module: "esnext", moduleResolution: "bundler" }, files: { "usage.ts": "usage.ts", "usage-init.ts": "usage-init.ts" } },
+  node16: { options: { module: "node16", moduleResolution: "node16" }, files: { "usage.mts": "usage.ts", "usage.cts": "usage.ts", "usage-init.mts": "usage-init.ts", "server-usage.mts": "server-usage.ts", "server-usage.cts": "server-usage.ts" } },
+  nodenext: { options: { module: "nodenext", moduleResolution: "nodenext" }, files: { "usage.mts": "usage.ts", "usage.cts": "usage.ts", "usage-init.mts": "usage-init.ts", "server-usage.mts": "server-usage.ts", "server-usage.cts": "server-usage.ts" } },
+  bundler: { options: { module: "esnext", moduleResolution: "bundler" }, files: { "usage.ts": "usage.ts", "usage-init.ts": "usage-init.ts", "server-usage.ts": "server-usage.ts" } },
 };
 
 describe("the package's types in every TypeScript setup", () => {

@@ -52,11 +52,21 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
     let bindgen = tools::ensure_wasm_bindgen_cli(root)?;
     tools::ensure_npm_deps(root)?;
     let pkg = root.join("pkg");
-    let sizes = build(root, &bindgen, "z", &pkg)?;
+    let mut sizes = build(root, &bindgen, "z", &pkg)?;
+    let server = pkg.join("server");
+    let wasm_opt = crate::server_dist::wasm_opt(root)?;
+    crate::server_dist::build(root, &bindgen, &wasm_opt, "z", &WASM_FEATURES, &server)?;
     assemble(root, &pkg)?;
+    crate::server_dist::assemble(root, &server)?;
+    sizes.add_server(&server)?;
     crate::cli_bundle::bundle(root, &pkg)?;
     say(&format!("pkg/ is ready ({})", pkg.display()));
     print_sizes("opt-level \"z\" (shipped)", &sizes);
+    let server_wasm = crate::server_dist::check_budget(&server)?;
+    println!(
+        "  server wasm within its budget: {server_wasm} B of {} B",
+        crate::server_dist::WASM_BUDGET_BYTES
+    );
     if compare {
         let out = root.join("target").join("wasm-opt-level-s").join("pkg");
         let s = build(root, &bindgen, "s", &out)?;
@@ -140,6 +150,10 @@ fn assemble(root: &Path, pkg: &Path) -> Result<()> {
         fs::read_dir(&template).with_context(|| format!("reading {}", template.display()))?
     {
         let path = entry?.path();
+        // The server half's folder is copied by `server_dist::assemble`.
+        if path.is_dir() {
+            continue;
+        }
         if let Some(name) = path.file_name() {
             fs::copy(&path, pkg.join(name))
                 .with_context(|| format!("copying {}", path.display()))?;
@@ -177,6 +191,8 @@ fn crate_version(root: &Path) -> Result<String> {
 /// Raw and gzip sizes of what each kind of user loads.
 struct Sizes {
     rows: Vec<(String, u64, u64)>,
+    /// The server half's rows (not part of any browser total).
+    server: Vec<(String, u64, u64)>,
 }
 
 impl Sizes {
@@ -216,10 +232,40 @@ impl Sizes {
             browser_row,
             total,
         ];
-        Ok(Self { rows })
+        Ok(Self {
+            rows,
+            server: Vec::new(),
+        })
     }
 
-    /// gzip of the browser total (the last row).
+    /// Rows for the server half (`pkg/server/`): its own wasm, and its Node
+    /// entry with the glue and the JS it loads; none of it is in the browser's.
+    fn add_server(&mut self, server: &Path) -> Result<()> {
+        let row = |name: &str, bytes: &[u8]| -> Result<(String, u64, u64)> {
+            Ok((name.to_owned(), bytes.len() as u64, gzip_len(bytes)?))
+        };
+        let wasm = fs::read(server.join("conferbot_server_bg.wasm"))?;
+        let mut js = Vec::new();
+        for name in [
+            "node.js",
+            "conferbot_server.js",
+            "core.js",
+            "forward.js",
+            "events.js",
+            "adapters.js",
+        ] {
+            js.extend(
+                fs::read(server.join(name)).with_context(|| format!("reading server/{name}"))?,
+            );
+        }
+        self.server = vec![
+            row("server wasm: server/conferbot_server_bg.wasm", &wasm)?,
+            row("server JS: node.js + glue + core", &js)?,
+        ];
+        Ok(())
+    }
+
+    /// gzip of the browser total (the last browser row).
     fn total_gzip(&self) -> u64 {
         self.rows.last().map_or(0, |row| row.2)
     }
@@ -228,7 +274,7 @@ impl Sizes {
 fn print_sizes(title: &str, sizes: &Sizes) {
     println!("\n{title}");
     println!("  {:<38} {:>10} {:>10}", "", "raw B", "gzip -9 B");
-    for (name, raw, gz) in &sizes.rows {
+    for (name, raw, gz) in sizes.rows.iter().chain(&sizes.server) {
         println!(
             "  {name:<38} {raw:>10} {gz:>10}   ({:.1} KiB gz)",
             *gz as f64 / 1024.0

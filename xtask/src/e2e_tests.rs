@@ -9,7 +9,9 @@
 //! against the package's own `.d.ts` (`tsc -p www`, no emit), since a widget
 //! that misreads the package fails there more clearly than in a browser.
 //! Screenshots land in `target/e2e/` (`dashboard.png`, `responses.png`: the
-//! dashboard with a chatbot's responses open).
+//! dashboard with a chatbot's responses open). The dashboard and the key-leak
+//! audit then run a second time with the dashboard served by a Node server
+//! around the package's handler (`tests/node/handler-server.mjs`).
 
 use std::env;
 use std::fs;
@@ -20,6 +22,10 @@ use anyhow::{bail, Context, Result};
 
 use crate::process::{run as run_step, say};
 use crate::tools;
+
+/// The tests run a second time against the package's own server half
+/// (`tests/e2e/support/servers.mjs`: `CONFERBOT_E2E_SERVER=handler`).
+const HANDLER_RERUN: [&str; 2] = ["dashboard.test.mjs", "key-leak.test.mjs"];
 
 /// Runs the browser tests; fails if any fails.
 pub fn run(root: &Path) -> Result<()> {
@@ -65,6 +71,18 @@ pub fn run(root: &Path) -> Result<()> {
             .env("CONFERBOT_SANDBOX_BIN", &sandbox)
             .env("CONFERBOT_BFF_BIN", &bff)
             .env("CONFERBOT_CHROMIUM", &chromium)
+            .current_dir(root),
+    )?;
+    say("the dashboard and the key-leak audit again, served by a Node server around the package's handler (conferbot-wasm/server) instead of conferbot-bff");
+    run_step(
+        Command::new("node")
+            .args(["--test", "--test-reporter=spec"])
+            .args(HANDLER_RERUN.map(|file| root.join("tests").join("e2e").join(file)))
+            .env("CONFERBOT_ROOT", root)
+            .env("CONFERBOT_SANDBOX_BIN", &sandbox)
+            .env("CONFERBOT_BFF_BIN", &bff)
+            .env("CONFERBOT_CHROMIUM", &chromium)
+            .env("CONFERBOT_E2E_SERVER", "handler")
             .current_dir(root),
     )?;
     let shots = root.join("target").join("e2e");

@@ -9,7 +9,8 @@
 //! - `tools`: finding or installing each tool the other commands need.
 //! - `dist`: the wasm build and the npm package in `pkg/`, with its sizes;
 //!   `bindgen_output`: its checked edits of wasm-bindgen's output;
-//!   `cli_bundle`: the `conferbot` command line bundled into it.
+//!   `cli_bundle`: the `conferbot` command line bundled into it;
+//!   `server_dist`: the server half (`pkg/server/`, its own wasm).
 //! - `wire_schema`: the JS checker and TypeScript written from `conferbot::shape`.
 //! - `test`: every test of the project, in order of cost.
 //! - `demo`: the dashboard on the BFF with the embedded sandbox.
@@ -27,6 +28,7 @@ mod e2e_tests;
 mod node_tests;
 mod process;
 mod runtime_tests;
+mod server_dist;
 mod test;
 mod tools;
 mod wasm_tests;

@@ -48,6 +48,7 @@ pub fn run(root: &Path) -> Result<()> {
                 "--test-reporter=spec",
                 "--test-concurrency=1",
                 "tests/runtimes/client.test.js",
+                "tests/runtimes/server.test.js",
                 "tests/runtimes/typescript.test.js",
             ])
             .env("CONFERBOT_SANDBOX_BIN", bin.join("conferbot-sandbox"))

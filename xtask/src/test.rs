@@ -6,10 +6,14 @@
 //! 2. native tests of the whole workspace: the core, the sandbox and the BFF
 //!    over real HTTP on 127.0.0.1;
 //! 3. the npm package (`dist`), then wasm-bindgen-test in Node and Chromium;
-//! 4. the built package from Node scripts against the sandbox and the BFF;
+//! 4. the built package from Node scripts against the sandbox, the BFF and
+//!    the package's own handler (with its parity to the BFF and a mixed
+//!    fleet on Redis);
 //! 5. the packed package in every runtime (Node ESM/CJS, Bun, Deno, workerd,
-//!    Chromium, Vite, esbuild) and under tsc in every consumer setup;
-//! 6. the dashboard in headless Chromium, with the key-leak audit.
+//!    Chromium, Vite, esbuild), its server half in every framework, and
+//!    under tsc in every consumer setup;
+//! 6. the dashboard in headless Chromium, with the key-leak audit, on the
+//!    BFF and again on the handler.
 
 use std::path::Path;
 
@@ -71,6 +75,21 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
                 "clippy",
                 "-p",
                 "conferbot-policy",
+                "--target",
+                WASM_TARGET,
+                "--",
+                "-D",
+                "warnings",
+            ])
+            .current_dir(root),
+    )?;
+    // The npm server half's wasm: the policy as JS drives it.
+    process::run(
+        cargo()
+            .args([
+                "clippy",
+                "-p",
+                "conferbot-server-wasm",
                 "--target",
                 WASM_TARGET,
                 "--",

@@ -12,7 +12,8 @@
 //!
 //! # Layout
 //! - [`settings`]: [`Settings`], the defaults and flag names of every tunable,
-//!   the hard limits (64 KiB bodies, …), and their validation.
+//!   the hard limits (64 KiB bodies, …), and their validation;
+//!   [`server_options`]: the npm server half's option names for them.
 //! - [`request`]: the request as the policy reads it ([`RequestHead`],
 //!   [`HeaderLookup`] over any header storage, [`HeaderList`]).
 //! - [`route`]: which route a path is; raw request → [`Target`] or refusal
@@ -59,6 +60,7 @@ pub mod quota_headers;
 mod raw_object;
 pub mod request;
 pub mod route;
+pub mod server_options;
 pub mod settings;
 pub mod shared_state;
 pub mod sse;

@@ -122,21 +122,33 @@ export function startSandbox({ port = 0, args = [] } = {}) {
 }
 
 /**
+ * Which server `startBff` starts: `conferbot-bff` (the default), or with
+ * `CONFERBOT_E2E_SERVER=handler` a Node server around the package's own
+ * server half (`tests/node/handler-server.mjs`: Express 5 with
+ * `app.use(toNodeListener(h))`, the same flags, the same static files), so
+ * the same tests run against both.
+ */
+export const E2E_SERVER = process.env.CONFERBOT_E2E_SERVER ?? "bff";
+const HANDLER_SERVER = path.join(ROOT, "tests", "node", "handler-server.mjs");
+
+/**
  * The BFF serving www/ and pkg/, either on its embedded sandbox (`upstream`
  * absent; then `urls[1]` is the sandbox) or forwarding to `upstream` with `apiKey`.
  * Caching is off unless `cacheTtl` says (e.g. `"5s"`), since most tests
  * change data and read it back at once; `cacheTtl: null` leaves the BFF's
  * own default cache policy (the one users get), for tests that count calls.
+ * With `CONFERBOT_E2E_SERVER=handler`, the package's handler in its place.
  * @param {{upstream?: string, apiKey?: string, port?: number, cacheTtl?: string | null, args?: string[]}} [options]
  */
 export function startBff({ upstream, apiKey, port = 0, cacheTtl = "0", args = [] } = {}) {
   const common = ["--www", path.join(ROOT, "www"), "--pkg", PKG_DIR,
     "--listen", `127.0.0.1:${port}`, ...(cacheTtl === null ? [] : ["--cache-ttl", cacheTtl])];
+  const [bin, lead] = E2E_SERVER === "handler" ? [process.execPath, [HANDLER_SERVER]] : [BFF_BIN, []];
   if (upstream) {
-    return startServer(BFF_BIN, [...common, "--upstream", upstream, ...args],
+    return startServer(bin, [...lead, ...common, "--upstream", upstream, ...args],
       { env: { CONFERBOT_API_KEY: apiKey ?? STARTER_KEY } });
   }
-  return startServer(BFF_BIN, ["--sandbox", ...common, ...args], { addresses: 2 });
+  return startServer(bin, [...lead, "--sandbox", ...common, ...args], { addresses: 2 });
 }
 
 /**

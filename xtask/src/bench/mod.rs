@@ -12,7 +12,7 @@
 //! - one file per section: `sizes`, `startup`, `client_overhead`,
 //!   `pagination`, `http_load` (with `wrk` and `nginx`), `quota`, `memory`,
 //!   `sse_fanout`, `redis_limiter`, `cli_export`, `day` (with its servers in
-//!   `day_servers`).
+//!   `day_servers`), `server_half`.
 //! - `report`: the tables, the machine, and the files written; `splice`:
 //!   with `--only`, the sections re-measured put into the file already there.
 
@@ -29,6 +29,7 @@ mod pagination;
 mod quota;
 mod redis_limiter;
 mod report;
+mod server_half;
 mod servers;
 mod sizes;
 mod splice;
@@ -192,13 +193,14 @@ const SECTIONS: [(&str, &str, Measure); 11] = [
     ),
     ("cli", "10. CLI export", cli_export::measure),
     ("day", "11. Quota over a day", day::measure),
+    ("server", "12. Server half in Node", server_half::measure),
 ];
 
 const USAGE: &str = "usage: cargo xtask bench [--quick] [--no-build] [--only KEY,KEY…]
   --quick      fewer samples and 3 s load runs (under 2 minutes once built)
   --no-build   use pkg/ and target/release as they are
   --only       sections: sizes, startup, overhead, pagination, http, quota, memory,
-               sse, redis, cli, day";
+               sse, redis, cli, day, server";
 
 /// Runs the benchmarks and writes `BENCHMARKS.md` and `target/bench/results.json`.
 pub fn run(root: &Path, args: &[String]) -> Result<()> {

@@ -40,6 +40,16 @@ pub mod scripts {
     pub const QUOTA: &str = include_str!("quota.lua");
 }
 
+/// Slack on a read leader's lock beyond its queue wait and upstream call.
+pub const LOCK_SLACK: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// How long a shared read's leader holds its lock: it may queue for its turn
+/// (`queue_wait`), then wait for the upstream (`upstream_timeout`); past that
+/// a follower takes the lead (the leader went away).
+pub fn lock_ttl(settings: &crate::Settings) -> std::time::Duration {
+    settings.queue_wait + settings.upstream_timeout + LOCK_SLACK
+}
+
 /// The label the API key is hashed under for its fingerprint.
 const FINGERPRINT_LABEL: &[u8] = b"conferbot-bff key fingerprint";
 

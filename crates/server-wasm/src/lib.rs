@@ -1,0 +1,38 @@
+//! `conferbot-server-wasm`: the BFF's policy ([`conferbot_policy`]) compiled to
+//! wasm32 for the npm package's server half, `conferbot-wasm/server`.
+//!
+//! The JS side (`pkg-template/server/`) owns what wasm cannot: the request and
+//! its body, `fetch` to the upstream, timers, the SSE streams and the
+//! optional Redis store. Every decision it acts on comes from here, and so
+//! from the same code `conferbot-bff` runs: which route a request is, whether
+//! it is refused and with what answer, the upstream call built from scratch,
+//! what of the upstream's answer goes back, the cache table and its
+//! coalescing, the rate window's turns, webhook checks, event numbering and
+//! SSE framing, and the shared Redis layout.
+//!
+//! # Layout
+//! - [`policy`]: [`policy::Policy`], one per handler: routing, refusals, the
+//!   cache table, upstream calls and answers ([`step`]: what to do next).
+//! - [`options`]: the JS options object read by the names of
+//!   [`conferbot_policy::server_options`], and that table for JS.
+//! - [`reply`]: a whole answer (status, headers, body) as the policy and the
+//!   BFF's layers would send it; [`cors`]: the CORS layer's headers.
+//! - [`answer`]: an upstream answer as checked, shared by the cache.
+//! - [`window`]: the rate window's turns for JS timers.
+//! - [`events`]: webhook deliveries, the event log, SSE frames and cursors.
+//! - [`shared`]: what the Redis store needs: key names, scripts, wire formats.
+//! - [`combined_headers`]: header values as the fetch API combines them.
+
+pub mod answer;
+pub mod combined_headers;
+pub mod cors;
+pub mod events;
+pub mod options;
+pub mod policy;
+pub mod reply;
+pub mod shared;
+pub mod step;
+pub mod window;
+
+#[cfg(target_arch = "wasm32")]
+mod allocator;

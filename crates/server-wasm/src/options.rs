@@ -1,0 +1,272 @@
+//! The handler's options object, read by the names of the policy's
+//! [`server_options`] table (so the names and defaults are the BFF's flags),
+//! plus the secrets and the JS-only options; and that table for JS.
+//!
+//! Bad options are refused when the handler is created, with the option's
+//! own name in the message (`queueWaitMs must be …`), never later.
+
+use std::time::Duration;
+
+use conferbot::RateSpec;
+use conferbot_policy::server_options::{OptionDefault, ServerOption, OPTIONS};
+use conferbot_policy::Settings;
+use js_sys::{Array, Object, Reflect};
+use wasm_bindgen::prelude::*;
+
+/// Options the JS side takes besides the settings: the secrets, and what only
+/// JS can hold (the transport and the shared store).
+pub const JS_ONLY: [&str; 4] = ["apiKey", "webhookSecret", "fetch", "store"];
+
+/// Everything the policy needs from the options object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Options {
+    /// The settings, validated.
+    pub settings: Settings,
+    /// The API key.
+    pub api_key: String,
+    /// The webhook secret; `None`: deliveries are refused (`503`).
+    pub webhook_secret: Option<String>,
+}
+
+/// A value read from JS, before it is checked.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Raw {
+    /// Not given (or `undefined`).
+    Absent,
+    /// A string.
+    Text(String),
+    /// A number.
+    Number(f64),
+    /// An array of strings (`None` for an element that is not one).
+    List(Vec<Option<String>>),
+    /// Anything else.
+    Other,
+}
+
+/// Reads `options` (a plain JS object).
+pub fn read(options: &JsValue) -> Result<Options, String> {
+    if !options.is_object() {
+        return Err("createConferbotHandler needs an options object with apiKey".to_owned());
+    }
+    let keys: Vec<String> = Object::keys(options.unchecked_ref::<Object>())
+        .iter()
+        .filter_map(|k| k.as_string())
+        .collect();
+    let get = |name: &str| {
+        raw(&Reflect::get(options, &JsValue::from_str(name)).unwrap_or(JsValue::UNDEFINED))
+    };
+    from_raw(&keys, get)
+}
+
+fn raw(value: &JsValue) -> Raw {
+    if value.is_undefined() {
+        Raw::Absent
+    } else if let Some(text) = value.as_string() {
+        Raw::Text(text)
+    } else if let Some(n) = value.as_f64() {
+        Raw::Number(n)
+    } else if Array::is_array(value) {
+        Raw::List(Array::from(value).iter().map(|v| v.as_string()).collect())
+    } else {
+        Raw::Other
+    }
+}
+
+/// Reads options given their `keys` and a way to `get` each value.
+pub fn from_raw(keys: &[String], get: impl Fn(&str) -> Raw) -> Result<Options, String> {
+    if let Some(unknown) = keys
+        .iter()
+        .find(|k| !JS_ONLY.contains(&k.as_str()) && !OPTIONS.iter().any(|o| o.name == k.as_str()))
+    {
+        let known: Vec<&str> = JS_ONLY
+            .iter()
+            .copied()
+            .chain(OPTIONS.iter().map(|o| o.name))
+            .collect();
+        return Err(format!(
+            "unknown option {unknown:?}; the options are {}",
+            known.join(", ")
+        ));
+    }
+    let api_key = match get("apiKey") {
+        Raw::Text(key) if !key.trim().is_empty() => key.trim().to_owned(),
+        _ => return Err(
+            "apiKey is required: the Conferbot API key, a non-empty string (keep it on the server)"
+                .to_owned(),
+        ),
+    };
+    if api_key.bytes().any(|b| !(b' '..=b'~').contains(&b)) {
+        return Err("apiKey holds characters a header cannot carry".to_owned());
+    }
+    let webhook_secret = match get("webhookSecret") {
+        Raw::Absent => None,
+        Raw::Text(secret) if !secret.is_empty() => Some(secret),
+        _ => return Err(
+            "webhookSecret must be a non-empty string (the secret Conferbot signs deliveries with)"
+                .to_owned(),
+        ),
+    };
+    let mut settings = Settings::default();
+    for option in &OPTIONS {
+        let value = get(option.name);
+        if value != Raw::Absent {
+            apply(&mut settings, option, value)?;
+        }
+    }
+    if !(settings.upstream.starts_with("https://") || settings.upstream.starts_with("http://")) {
+        return Err(format!(
+            "upstream must be an http(s) URL like {}, got {:?}",
+            Settings::default().upstream,
+            settings.upstream
+        ));
+    }
+    settings.upstream = settings.upstream.trim_end_matches('/').to_owned();
+    settings.validate().map_err(|err| renamed(&err.0))?;
+    Ok(Options {
+        settings,
+        api_key,
+        webhook_secret,
+    })
+}
+
+fn apply(settings: &mut Settings, option: &ServerOption, value: Raw) -> Result<(), String> {
+    let name = option.name;
+    let wrong = |what: &str| format!("{name} must be {what} ({})", option.doc);
+    match (option.default, value) {
+        (OptionDefault::Text(_) | OptionDefault::FromMount(_), Raw::Text(text)) => match name {
+            "upstream" => settings.upstream = text,
+            "mount" => settings.mount = text,
+            _ => settings.webhook_path = Some(text),
+        },
+        (OptionDefault::TextList(_), Raw::List(list)) => {
+            settings.allow_origins = list
+                .into_iter()
+                .collect::<Option<Vec<String>>>()
+                .ok_or_else(|| wrong("an array of origins like [\"https://app.example.com\"]"))?;
+        }
+        (OptionDefault::Rate(_), Raw::Text(text)) => {
+            settings.rate = text
+                .parse::<RateSpec>()
+                .map_err(|err| format!("{name}: {err}"))?;
+        }
+        (OptionDefault::Millis(_), Raw::Number(ms))
+            if ms.is_finite() && ms >= 0.0 && ms.fract() == 0.0 =>
+        {
+            let duration = Duration::from_millis(ms as u64);
+            match name {
+                "queueWaitMs" => settings.queue_wait = duration,
+                "cacheTtlMs" => settings.cache_ttl = duration,
+                "upstreamTimeoutMs" => settings.upstream_timeout = duration,
+                "webhookToleranceMs" => settings.webhook_tolerance = duration,
+                "sseHeartbeatMs" => settings.sse_heartbeat = duration,
+                _ => settings.sse_retry = duration,
+            }
+        }
+        (OptionDefault::Count(_), Raw::Number(n))
+            if n.is_finite() && n >= 0.0 && n.fract() == 0.0 =>
+        {
+            settings.event_replay = n as usize;
+        }
+        (OptionDefault::Millis(_), _) => return Err(wrong("a whole number of milliseconds")),
+        (OptionDefault::Count(_), _) => return Err(wrong("a whole number")),
+        (OptionDefault::TextList(_), _) => {
+            return Err(wrong(
+                "an array of origins like [\"https://app.example.com\"]",
+            ))
+        }
+        _ => return Err(wrong("a string")),
+    }
+    Ok(())
+}
+
+/// A settings message with each `--flag` written as the option's name.
+fn renamed(message: &str) -> String {
+    let mut text = message.to_owned();
+    for option in &OPTIONS {
+        text = text.replace(&format!("--{}", option.flag), option.name);
+    }
+    text
+}
+
+/// The options table for JS: `[{name, flag, default, defaultText, doc}]`,
+/// `default` being JSON text (absent when derived from the mount).
+#[wasm_bindgen(js_name = optionTable)]
+pub fn option_table() -> Array {
+    OPTIONS
+        .iter()
+        .map(|option| {
+            let row = Object::new();
+            let set = |k: &str, v: JsValue| {
+                let _ = Reflect::set(&row, &JsValue::from_str(k), &v);
+            };
+            set("name", option.name.into());
+            set("flag", option.flag.into());
+            set("doc", option.doc.into());
+            if let Some(json) = option.default_json() {
+                set(
+                    "default",
+                    js_sys::JSON::parse(&json).unwrap_or(JsValue::NULL),
+                );
+            }
+            JsValue::from(row)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read_pairs(pairs: &[(&str, Raw)]) -> Result<Options, String> {
+        let keys: Vec<String> = pairs.iter().map(|(k, _)| (*k).to_owned()).collect();
+        from_raw(&keys, |name| {
+            pairs
+                .iter()
+                .find(|(k, _)| *k == name)
+                .map_or(Raw::Absent, |(_, v)| v.clone())
+        })
+    }
+
+    #[test]
+    fn defaults_are_the_bffs_and_values_are_read_by_their_js_names() {
+        let options = read_pairs(&[("apiKey", Raw::Text("sk-1".into()))]).unwrap();
+        assert_eq!(options.settings, Settings::default());
+        let options = read_pairs(&[
+            ("apiKey", Raw::Text("sk-1".into())),
+            ("upstream", Raw::Text("http://127.0.0.1:9/api/v1/".into())),
+            ("rate", Raw::Text("20/2s".into())),
+            ("queueWaitMs", Raw::Number(1500.0)),
+            ("cacheTtlMs", Raw::Number(0.0)),
+            (
+                "allowOrigins",
+                Raw::List(vec![Some("https://a.example".into())]),
+            ),
+            ("webhookSecret", Raw::Text("whsec".into())),
+        ])
+        .unwrap();
+        assert_eq!(options.settings.upstream, "http://127.0.0.1:9/api/v1");
+        assert_eq!(options.settings.rate.max, 20);
+        assert_eq!(options.settings.queue_wait, Duration::from_millis(1500));
+        assert_eq!(options.settings.cache_ttl, Duration::ZERO);
+        assert_eq!(options.webhook_secret.as_deref(), Some("whsec"));
+    }
+
+    #[test]
+    fn bad_options_are_refused_by_their_js_names() {
+        let key = ("apiKey", Raw::Text("sk-1".into()));
+        assert!(read_pairs(&[]).unwrap_err().contains("apiKey is required"));
+        let err = read_pairs(&[key.clone(), ("cacheTtlMs", Raw::Number(6000.0))]).unwrap_err();
+        assert!(err.starts_with("cacheTtlMs must be at most 5 s"), "{err}");
+        let err = read_pairs(&[key.clone(), ("queueWaitMs", Raw::Text("10s".into()))]).unwrap_err();
+        assert!(
+            err.contains("queueWaitMs must be a whole number of milliseconds"),
+            "{err}"
+        );
+        let err = read_pairs(&[key.clone(), ("cacheTTL", Raw::Number(1.0))]).unwrap_err();
+        assert!(err.contains("unknown option \"cacheTTL\""), "{err}");
+        let err = read_pairs(&[key.clone(), ("mount", Raw::Text("api".into()))]).unwrap_err();
+        assert!(err.starts_with("mount must be a plain path"), "{err}");
+        let err = read_pairs(&[key, ("upstream", Raw::Text("ftp://x".into()))]).unwrap_err();
+        assert!(err.contains("upstream must be an http(s) URL"), "{err}");
+    }
+}

@@ -1,0 +1,161 @@
+//! A whole answer as `conferbot-bff` would send it: status, headers, body.
+//!
+//! The builders follow the BFF's `http::respond` (errors with `Allow` and
+//! `Retry-After`, relayed answers rebuilt with `content-type`, `retry-after`
+//! and `x-cache`); [`Reply::under_mount`] then applies the layers every answer
+//! under the mount passes: the response-header allowlist, the always-set
+//! headers, and CORS when origins are configured. Answers outside the mount
+//! (the webhook receiver, the `404` for other paths) skip those layers, as
+//! the BFF's do.
+
+use conferbot_policy::error::ErrorAnswer;
+use conferbot_policy::headers::{self, answer_headers, CacheStatus, ALWAYS, JSON};
+use conferbot_policy::BffError;
+use wasm_bindgen::prelude::*;
+
+use crate::answer::Outcome;
+use crate::cors::{self, Cors, Pairs};
+
+/// An answer for JS to send as it is.
+#[wasm_bindgen]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reply {
+    pub(crate) status: u16,
+    pub(crate) headers: Pairs,
+    pub(crate) body: Vec<u8>,
+}
+
+#[wasm_bindgen]
+impl Reply {
+    /// The HTTP status.
+    #[wasm_bindgen(getter)]
+    pub fn status(&self) -> u16 {
+        self.status
+    }
+
+    /// The headers as a flat list: name, value, name, value…
+    #[wasm_bindgen(getter)]
+    pub fn headers(&self) -> Vec<String> {
+        self.headers
+            .iter()
+            .flat_map(|(n, v)| [n.clone(), v.clone()])
+            .collect()
+    }
+
+    /// The body.
+    #[wasm_bindgen(getter)]
+    pub fn body(&self) -> Vec<u8> {
+        self.body.clone()
+    }
+}
+
+impl Reply {
+    /// A JSON answer with `status` and `body`.
+    pub fn json(status: u16, body: Vec<u8>) -> Self {
+        Self {
+            status,
+            headers: vec![("content-type".to_owned(), JSON.to_owned())],
+            body,
+        }
+    }
+
+    /// The BFF's own error answer: the API's format, `Allow`, `Retry-After`.
+    pub fn error(err: &BffError) -> Self {
+        let ErrorAnswer {
+            status,
+            retry_after,
+            allow,
+            body,
+        } = err.answer();
+        let mut reply = Self::json(status, body);
+        if let Some(allow) = allow {
+            reply.headers.push(("allow".to_owned(), allow));
+        }
+        if let Some(secs) = retry_after {
+            reply
+                .headers
+                .push(("retry-after".to_owned(), secs.to_string()));
+        }
+        reply
+    }
+
+    /// What the client gets for `outcome`: a relayed answer rebuilt by the
+    /// policy (with `x-cache` for reads), or the error.
+    pub fn outcome(outcome: &Outcome, cache: Option<CacheStatus>) -> Self {
+        match &outcome.0 {
+            Ok(answer) => {
+                let policy = answer_headers(answer.retry_after, cache);
+                Self {
+                    status: answer.status,
+                    headers: policy
+                        .pairs()
+                        .into_iter()
+                        .map(|(n, v)| (n.to_owned(), v))
+                        .collect(),
+                    body: answer.body.clone(),
+                }
+            }
+            Err(err) => Self::error(err),
+        }
+    }
+
+    /// An empty `200` with `headers` (a CORS preflight).
+    pub fn empty(headers: Pairs) -> Self {
+        Self {
+            status: 200,
+            headers,
+            body: Vec::new(),
+        }
+    }
+
+    /// Through the layers of the mount: only allowlisted headers, the
+    /// always-set ones, then CORS for a request from `origin`.
+    pub fn under_mount(mut self, cors: Option<&Cors>, origin: Option<&str>) -> Self {
+        self.headers.retain(|(name, _)| headers::allowed(name));
+        for (name, value) in ALWAYS {
+            cors::set(&mut self.headers, name, value.to_owned());
+        }
+        if let Some(cors) = cors {
+            cors.decorate(origin, &mut self.headers);
+        }
+        self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use conferbot::Method;
+
+    use super::*;
+
+    fn value<'a>(reply: &'a Reply, name: &str) -> Option<&'a str> {
+        reply
+            .headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    #[test]
+    fn errors_under_the_mount_carry_allow_and_the_always_headers() {
+        let reply =
+            Reply::error(&BffError::MethodNotAllowed(vec![Method::Get])).under_mount(None, None);
+        assert_eq!(reply.status, 405);
+        assert_eq!(value(&reply, "allow"), Some("GET"));
+        assert_eq!(value(&reply, "x-content-type-options"), Some("nosniff"));
+        assert_eq!(value(&reply, "cache-control"), Some("no-store"));
+        assert_eq!(value(&reply, "content-type"), Some("application/json"));
+    }
+
+    #[test]
+    fn the_allowlist_drops_what_is_not_on_it_and_always_wins() {
+        let mut reply = Reply::json(200, b"{}".to_vec());
+        reply.headers.push(("set-cookie".into(), "a=1".into()));
+        reply
+            .headers
+            .push(("cache-control".into(), "no-cache".into()));
+        let reply = reply.under_mount(None, None);
+        assert_eq!(value(&reply, "set-cookie"), None);
+        assert_eq!(value(&reply, "cache-control"), Some("no-store"));
+    }
+}

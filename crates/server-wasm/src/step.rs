@@ -1,0 +1,119 @@
+//! What the JS side does next with a request under the mount, as the policy
+//! decided it: send a [`Reply`], make the upstream call and lead the read
+//! (`lead`), wait for the read another request leads (`join`), or make a
+//! write's upstream call (`call`). A step remembers what the rest of the
+//! request needs (its target, its cache slot, the requester's `Origin`).
+
+use conferbot::Operation;
+use conferbot_policy::cache_table::CallId;
+use conferbot_policy::headers::UpstreamCall;
+use conferbot_policy::shared_state::keys;
+use conferbot_policy::{cache_key, Target};
+use wasm_bindgen::prelude::*;
+
+use crate::reply::Reply;
+
+/// What to do next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// Send the reply; nothing else.
+    Reply,
+    /// Call the upstream for this read, then settle it (others join it).
+    Lead,
+    /// Await the call of the read led under the same handle.
+    Join,
+    /// Call the upstream for this write.
+    Call,
+}
+
+/// One request's next move.
+#[wasm_bindgen]
+#[derive(Debug)]
+pub struct Step {
+    pub(crate) kind: Kind,
+    pub(crate) reply: Option<Reply>,
+    pub(crate) target: Option<Target>,
+    pub(crate) call: Option<UpstreamCall>,
+    pub(crate) body: Option<Vec<u8>>,
+    pub(crate) lead: Option<CallId>,
+    pub(crate) handle: u32,
+    pub(crate) origin: Option<String>,
+}
+
+#[wasm_bindgen]
+impl Step {
+    /// `reply`, `lead`, `join` or `call`.
+    #[wasm_bindgen(getter)]
+    pub fn kind(&self) -> String {
+        match self.kind {
+            Kind::Reply => "reply",
+            Kind::Lead => "lead",
+            Kind::Join => "join",
+            Kind::Call => "call",
+        }
+        .to_owned()
+    }
+
+    /// The reply to send (`reply` steps), once.
+    #[wasm_bindgen(js_name = takeReply)]
+    pub fn take_reply(&mut self) -> Option<Reply> {
+        self.reply.take()
+    }
+
+    /// Names the read in flight that `lead` starts and `join` awaits.
+    #[wasm_bindgen(getter)]
+    pub fn handle(&self) -> u32 {
+        self.handle
+    }
+
+    /// The upstream call's method (`lead` and `call` steps).
+    #[wasm_bindgen(getter)]
+    pub fn method(&self) -> Option<String> {
+        self.call.as_ref().map(|c| c.method.as_str().to_owned())
+    }
+
+    /// The upstream call's whole URL, built from the validated target.
+    #[wasm_bindgen(getter)]
+    pub fn url(&self) -> Option<String> {
+        self.call.as_ref().map(|c| c.url.clone())
+    }
+
+    /// The re-serialized body of a write that takes one.
+    #[wasm_bindgen(getter)]
+    pub fn body(&self) -> Option<Vec<u8>> {
+        self.body.clone()
+    }
+
+    /// The read's shared cache key (`listChatbots::page=1&limit=20`).
+    #[wasm_bindgen(getter, js_name = cacheKey)]
+    pub fn cache_key(&self) -> Option<String> {
+        self.target.as_ref().map(cache_key)
+    }
+
+    /// The shared cache's index of the read's operation (`index:listChatbots`).
+    #[wasm_bindgen(getter, js_name = indexKey)]
+    pub fn index_key(&self) -> Option<String> {
+        self.target.as_ref().map(|t| keys::index(t.operation))
+    }
+}
+
+impl Step {
+    /// A step that only replies.
+    pub fn reply(reply: Reply) -> Self {
+        Self {
+            kind: Kind::Reply,
+            reply: Some(reply),
+            target: None,
+            call: None,
+            body: None,
+            lead: None,
+            handle: 0,
+            origin: None,
+        }
+    }
+
+    /// The operation of the target, if any.
+    pub fn target_operation(&self) -> Option<Operation> {
+        self.target.as_ref().map(|t| t.operation)
+    }
+}

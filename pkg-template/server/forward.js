@@ -1,0 +1,145 @@
+// Upstream calls through the rate window, as conferbot-bff's forwarder makes
+// them: a turn in the window first (in-process here, or the store's shared
+// one), within the queue budget; the request the policy built, with its
+// headers only, no redirects followed, one timeout for the whole call and a
+// bound on the answer's size; the answer checked by the policy. An upstream
+// 429 pauses the window for its Retry-After and repeats the call if that
+// fits the budget (the policy's pause and repeat rules).
+
+/** `forward(step)`: the call a lead or call step names, as an Outcome. */
+export function forwarder(state, transport) {
+  const { policy, clock } = state;
+  const window = state.shared ? state.shared.window : localWindow(policy, clock);
+  const headers = [pairs(policy.upstreamHeaders(false)), pairs(policy.upstreamHeaders(true))];
+  const send = (step) => call(policy, transport, step, headers);
+  return async function forward(step) {
+    const deadline = clock() + policy.queueWaitMs;
+    for (let attempt = 1; ; attempt++) {
+      const refused = await window.acquire(deadline);
+      if (refused) return refused;
+      const outcome = await send(step);
+      if (!outcome.isRateLimited) return outcome;
+      const pause = await window.pause(outcome.retryAfter);
+      const left = deadline - clock();
+      if (!(left >= 0 && policy.repeatAfter429(attempt, pause, left))) return outcome;
+    }
+  };
+}
+
+function pairs(flat) {
+  const out = {};
+  for (let i = 0; i < flat.length; i += 2) out[flat[i]] = flat[i + 1];
+  return out;
+}
+
+/** One upstream call, its answer read whole (at most the policy's bound) and checked. */
+async function call(policy, transport, step, [plainHeaders, bodyHeaders]) {
+  const body = step.body;
+  const signal = AbortSignal.timeout(policy.upstreamTimeoutMs);
+  let response;
+  try {
+    response = await transport(step.url, {
+      method: step.method,
+      headers: body ? bodyHeaders : plainHeaders,
+      body,
+      redirect: "manual",
+      signal,
+    });
+  } catch {
+    return policy.failure(signal.aborted ? "upstream_timeout" : "upstream_unreachable", 0);
+  }
+  let raw;
+  try {
+    raw = await readLimited(response, policy.maxAnswerBytes);
+  } catch {
+    return policy.failure(signal.aborted ? "upstream_timeout" : "cut_off", 0);
+  }
+  if (raw === null) return policy.failure("too_long", 0);
+  return policy.check(response.status, response.headers.get("retry-after") ?? undefined, raw);
+}
+
+/** The whole body, or `null` past `limit` bytes. */
+async function readLimited(response, limit) {
+  const declared = Number(response.headers.get("content-length") ?? NaN);
+  if (declared > limit) {
+    await response.body?.cancel().catch(() => {});
+    return null;
+  }
+  if (declared <= limit || !response.body) {
+    const bytes = new Uint8Array(await response.arrayBuffer());
+    return bytes.length > limit ? null : bytes;
+  }
+  const chunks = [];
+  let length = 0;
+  for await (const chunk of response.body) {
+    length += chunk.length;
+    if (length > limit) {
+      await response.body.cancel().catch(() => {});
+      return null;
+    }
+    chunks.push(chunk);
+  }
+  const bytes = new Uint8Array(length);
+  let at = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, at);
+    at += chunk.length;
+  }
+  return bytes;
+}
+
+/**
+ * The in-process window: the policy's state machine with JS timers. A waiter
+ * polls, then sleeps until the time it was told or until the queue changes
+ * (a turn taken, a ticket refused or given up, a pause).
+ */
+export function localWindow(policy, clock) {
+  const ADMITTED = -1;
+  const waiters = new Set();
+  const changed = () => {
+    for (const wake of waiters) wake();
+    waiters.clear();
+  };
+  const sleep = (until) => new Promise((resolve) => {
+    let timer;
+    const wake = () => {
+      clearTimeout(timer);
+      waiters.delete(wake);
+      resolve();
+    };
+    waiters.add(wake);
+    if (until >= 0) timer = setTimeout(wake, Math.max(0, until - clock()));
+  });
+  return {
+    async acquire(deadline) {
+      const ticket = policy.windowJoin();
+      let done = false;
+      try {
+        for (;;) {
+          const turn = policy.windowPoll(ticket, clock(), deadline);
+          if (turn === ADMITTED) {
+            done = true;
+            changed();
+            return null;
+          }
+          if (turn <= -3) {
+            done = true;
+            changed();
+            return policy.failure("queue_timeout", -turn - 3);
+          }
+          await sleep(turn);
+        }
+      } finally {
+        if (!done) {
+          policy.windowLeave(ticket);
+          changed();
+        }
+      }
+    },
+    async pause(retryAfter) {
+      const pause = policy.windowPause(clock(), retryAfter ?? undefined, true);
+      changed();
+      return pause;
+    },
+  };
+}

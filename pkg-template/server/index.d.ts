@@ -1,0 +1,72 @@
+// `conferbot-wasm/server`: the BFF's policy as a fetch handler for your own
+// server (Node, Express, Hono, Next.js, Deno, Bun, Cloudflare Workers).
+
+/**
+ * The handler: answers every request under its mount (the API, `{mount}/events`
+ * and the webhook receiver) exactly as `conferbot-bff` would, and `404` to every
+ * other path.
+ */
+export type ConferbotHandler = (request: Request) => Promise<Response>;
+
+/** Shared state for many instances: `redisStore({ url })` from `conferbot-wasm/server/redis`. */
+export interface ConferbotStore {
+  /** Called once by `createConferbotHandler`. */
+  attach(policy: object, glue: object, apiKey: string): object;
+  /** Ends the store's connections. */
+  close(): Promise<void>;
+}
+
+/**
+ * The handler's options. Every one but `apiKey`, `webhookSecret`, `fetch` and
+ * `store` is a flag of `conferbot-bff`, with the same default (durations in ms).
+ */
+export interface ConferbotHandlerOptions {
+  /** The Conferbot API key. Required; it never leaves the server. */
+  apiKey: string;
+  /** The webhook secret: signed deliveries to the receiver are verified with it (without it they are refused, `503`). */
+  webhookSecret?: string;
+  /** The upstream transport. Default: `globalThis.fetch`. */
+  fetch?: typeof fetch;
+  /** Shared state (rate window, cache, event log) for several instances. Default: in this process. */
+  store?: ConferbotStore;
+/* OPTIONS: written by cargo xtask dist from the policy's option table */
+}
+
+/** Makes the handler. Throws a `TypeError` naming the option for bad options, and refuses to run in a browser. */
+export function createConferbotHandler(options: ConferbotHandlerOptions): ConferbotHandler;
+
+/** One option of the table the options are read by: its name, the flag it mirrors, its default (absent when derived) and help. */
+export interface HandlerOption {
+  readonly name: string;
+  readonly flag: string;
+  readonly default?: string | number | readonly string[];
+  readonly doc: string;
+}
+
+/** The options and their defaults, as the policy states them. */
+export const handlerOptions: readonly HandlerOption[];
+
+/** What `toNodeListener` reads of a request: Node's `IncomingMessage` (and Express's `Request`) fit. */
+export interface NodeRequest extends AsyncIterable<Uint8Array> {
+  readonly method?: string;
+  readonly url?: string;
+  readonly originalUrl?: string;
+  readonly headers: { readonly [name: string]: string | string[] | undefined };
+}
+
+/** What `toNodeListener` writes to: Node's `ServerResponse` fits. */
+export interface NodeResponse {
+  readonly headersSent: boolean;
+  writeHead(status: number, headers: string[]): unknown;
+  flushHeaders(): void;
+  write(chunk: string): boolean;
+  end(chunk?: Uint8Array | string): unknown;
+  destroy(error?: Error): unknown;
+  on(event: "close", listener: () => void): unknown;
+}
+
+/** A Node listener, also an Express/Connect middleware (`next` gets requests outside the handler's paths). */
+export type NodeListener = (request: NodeRequest, response: NodeResponse, next?: (error?: unknown) => void) => void;
+
+/** The handler as a Node listener: `http.createServer(toNodeListener(h))`, `app.use(toNodeListener(h))`. */
+export function toNodeListener(handler: ConferbotHandler): NodeListener;

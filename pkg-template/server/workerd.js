@@ -1,0 +1,13 @@
+// `conferbot-wasm/server` for Cloudflare workerd (export conditions
+// "workerd" and "worker"): the server's wasm imported as a compiled module
+// (wrangler uploads it beside the bundle) and instantiated synchronously.
+import wasm from "./conferbot_server_bg.wasm";
+
+import * as glue from "./conferbot_server.js";
+import { handlerFactory } from "./core.js";
+
+glue.initSync({ module: wasm });
+
+export const createConferbotHandler = handlerFactory(glue);
+export const handlerOptions = Object.freeze(glue.optionTable());
+export { toNodeListener } from "./adapters.js";

@@ -1,0 +1,129 @@
+// A mixed fleet on one Redis: one conferbot-bff and two Node processes with
+// the package's handler (`store: redisStore({ url })`), same API key, in
+// front of a sandbox that allows 20 requests per 2 s. They share the
+// policy's Redis layout (keys, Lua scripts, documents), so they share one
+// rate window: a burst of 60 distinct GETs spread over the three all
+// succeed, and the sandbox answers none of them 429. They share one cache
+// too (a read through one is a hit through another), and one event log (a
+// delivery received by one reaches the event streams of another, once).
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { createHmac } from "node:crypto";
+import { createServer } from "node:net";
+import { after, before, describe, test } from "node:test";
+
+import { STARTER_KEY, startBffFor, startHandlerServer, startSandbox } from "./servers.js";
+
+const RATE = "20/2s";
+const SECRET = "whsec_fleet_test";
+const BURST = 60;
+
+/** A free port on 127.0.0.1 (redis-server cannot report one it chose). */
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once("error", reject);
+    probe.listen(0, "127.0.0.1", () => {
+      const { port } = probe.address();
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/** Debian's redis-server on a free port, nothing persisted: `{ url, stop }`. */
+async function startRedis() {
+  const port = await freePort();
+  const child = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdio: ["ignore", "pipe", "pipe"] });
+  await new Promise((resolve, reject) => {
+    let out = "";
+    const timer = setTimeout(() => reject(new Error(`redis-server did not start:\n${out}`)), 10_000);
+    child.stdout.on("data", (chunk) => {
+      out += chunk;
+      if (/Ready to accept connections/.test(out)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    child.on("exit", (code) => reject(new Error(`redis-server exited (${code}):\n${out}`)));
+  });
+  return { url: `redis://127.0.0.1:${port}/0`, stop: () => child.kill("SIGKILL") };
+}
+
+describe(`a mixed fleet on one Redis: conferbot-bff and two Node handlers, upstream at ${RATE}`, () => {
+  let redis;
+  let sandbox;
+  let fleet = [];
+  before(async () => {
+    redis = await startRedis();
+    sandbox = await startSandbox(["--rate", RATE]);
+    const flags = ["--rate", RATE, "--redis", redis.url];
+    const env = { CONFERBOT_API_KEY: STARTER_KEY, CONFERBOT_WEBHOOK_SECRET: SECRET };
+    fleet = await Promise.all([
+      startBffFor(sandbox.api, STARTER_KEY, flags, env),
+      startHandlerServer(["--upstream", sandbox.api, ...flags], env),
+      startHandlerServer(["--upstream", sandbox.api, ...flags], env),
+    ]);
+  });
+  after(() => {
+    for (const server of fleet) server.stop();
+    sandbox?.stop();
+    redis?.stop();
+  });
+
+  test(`a burst of ${BURST} distinct GETs over the three: all 200, no upstream 429`, async () => {
+    const started = await sandbox.admin.stats();
+    const answers = await Promise.all(Array.from({ length: BURST }, async (_, i) => {
+      const server = fleet[i % fleet.length];
+      const response = await fetch(`${server.api}/external/v1/chatbots?limit=1&page=${i + 1}`);
+      const body = await response.json();
+      return { status: response.status, page: body.page, cache: response.headers.get("x-cache") };
+    }));
+    const stats = await sandbox.admin.stats();
+    assert.deepEqual(answers.map((a) => a.status), Array(BURST).fill(200), JSON.stringify(answers.filter((a) => a.status !== 200)));
+    assert.deepEqual(answers.map((a) => a.page), Array.from({ length: BURST }, (_, i) => i + 1));
+    assert.equal(stats.rateLimited - started.rateLimited, 0, "the sandbox answered 429");
+    assert.equal(stats.apiCalls - started.apiCalls, BURST, "one upstream call per distinct read");
+  });
+
+  test("one cache: a read through the BFF is a hit through a Node handler, and the other way", async () => {
+    const [bff, node] = fleet;
+    for (const [first, second, path] of [[bff, node, "/usage"], [node, bff, "/webhooks"]]) {
+      const a = await fetch(`${first.api}/external/v1${path}`);
+      await a.arrayBuffer();
+      const b = await fetch(`${second.api}/external/v1${path}`);
+      await b.arrayBuffer();
+      assert.deepEqual([a.status, b.status], [200, 200]);
+      assert.equal(b.headers.get("x-cache"), "hit", `${path}: ${a.headers.get("x-cache")} then ${b.headers.get("x-cache")}`);
+    }
+  });
+
+  test("one event log: a delivery to a Node handler reaches an event stream on the BFF; the same delivery to the BFF is a duplicate", async () => {
+    const [bff, node] = fleet;
+    const stream = await fetch(`${bff.api}/events`);
+    assert.equal(stream.status, 200);
+    const reader = stream.body.getReader();
+    const timestamp = new Date().toISOString();
+    const body = JSON.stringify({ event: "response.created", chatSessionId: "sess_fleet", responseId: "65a1b2c3d4e5f6a7b8c9d0e1", botId: "64f8a2b3c1d4e5f6a7b8c9d0", visitorId: "visitor_fleet", timestamp });
+    const headers = {
+      "content-type": "application/json",
+      "x-webhook-event": "response.created",
+      "x-webhook-timestamp": timestamp,
+      "x-webhook-signature": createHmac("sha256", SECRET).update(body).digest("hex"),
+    };
+    const first = await fetch(`${node.api}/webhooks/incoming`, { method: "POST", headers, body });
+    const receipt = await first.json();
+    assert.equal(first.status, 200, JSON.stringify(receipt));
+    assert.equal(typeof receipt.data.id, "number");
+    let text = "";
+    const decoder = new TextDecoder();
+    while (!text.includes(`id: ${receipt.data.id}\n`)) {
+      const { value, done } = await reader.read();
+      assert.equal(done, false, `the stream ended before the event: ${text}`);
+      text += decoder.decode(value);
+    }
+    assert.ok(text.includes(`id: ${receipt.data.id}\nevent: response.created\ndata: ${body}\n`), text);
+    await reader.cancel();
+    const again = await fetch(`${bff.api}/webhooks/incoming`, { method: "POST", headers, body });
+    assert.deepEqual(await again.json(), { data: { duplicate: true, received: true } });
+  });
+});
