@@ -173,7 +173,7 @@ impl Bench<'_> {
 /// One section: its key for `--only`, its title, and how it is measured.
 type Measure = fn(&Bench) -> Result<Section>;
 
-const SECTIONS: [(&str, &str, Measure); 11] = [
+const SECTIONS: [(&str, &str, Measure); 12] = [
     ("sizes", "1. Package weight", sizes::measure),
     ("startup", "2. Start-up", startup::measure),
     (
