@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 
+use crate::connection::slots::Slots;
 use crate::forward::Forwarder;
 use crate::metrics::Metrics;
 use crate::redis_state::RedisState;
@@ -39,6 +40,8 @@ pub(crate) struct AppState {
     /// Becomes `true` when shutdown begins: SSE streams end, so that
     /// graceful shutdown does not wait for them forever.
     pub(crate) closing: watch::Sender<bool>,
+    /// Event streams open, capped in all and per client address.
+    pub(crate) sse_slots: Arc<Slots>,
     /// The shared state, with `--redis`.
     pub(crate) redis: Option<Arc<RedisState>>,
 }

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Parser;
+use conferbot_bff::connection::descriptors;
 use conferbot_bff::{logging, serve, shutdown, Cli};
 
 // Every forwarded request allocates on whichever worker thread polls it and
@@ -27,6 +28,21 @@ async fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
+    // Every connection holds a descriptor: take all the system allows before
+    // anything is opened (the connection cap stays --fd-reserve below it).
+    match descriptors::raise_limit() {
+        Ok(limit) if limit.after != limit.before => {
+            tracing::info!(
+                before = limit.before,
+                after = limit.after,
+                "raised RLIMIT_NOFILE to the hard limit"
+            );
+        }
+        Ok(_) => {}
+        Err(err) => {
+            tracing::warn!(error = %err, limit = descriptors::limit(), "cannot raise RLIMIT_NOFILE")
+        }
+    }
     let launch = cli.launch().await?;
     let listener = tokio::net::TcpListener::bind(launch.listen)
         .await

@@ -104,6 +104,7 @@ impl Cli {
             sse_heartbeat: self.sse_heartbeat,
             sse_retry: self.sse_retry,
             event_replay: self.event_replay,
+            connections: self.connections.settings(),
         };
         match upstream {
             Upstream::Keyed(api_key) => {

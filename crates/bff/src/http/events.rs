@@ -9,14 +9,20 @@
 //! a stream that falls behind fills its gap from the log; if the log cannot
 //! be read at all, the stream ends and the browser reconnects with
 //! `Last-Event-ID` after `retry`.
+//!
+//! Streams are capped ([`crate::connection::slots`]): at most
+//! `--max-sse-streams` open at once (`503` past that) and
+//! `--max-sse-streams-per-ip` from one client address (`429`), both with
+//! `Retry-After`, which the package's `client.events()` waits for.
 
 use std::collections::VecDeque;
 use std::convert::Infallible;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Body;
-use axum::extract::{Request, State};
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderName, HeaderValue};
 use axum::response::Response;
 use bytes::Bytes;
@@ -25,12 +31,14 @@ use conferbot_policy::route::require_method;
 use conferbot_policy::sse::{
     event_frame, last_event_id, resync_frame, retry_frame, Cursor, KEEPALIVE, RESPONSE_HEADERS,
 };
+use conferbot_policy::BffError;
 use futures_util::stream;
 use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::{broadcast, watch};
 use tokio::time::{sleep_until, Instant};
 
 use super::respond::{self, Headers};
+use crate::connection::slots::{ClientAddr, Refused, Slot};
 use crate::context::AppState;
 use crate::metrics::Metrics;
 use crate::state::events::EventBus;
@@ -40,6 +48,21 @@ pub(crate) async fn stream(State(state): State<Arc<AppState>>, request: Request)
     if let Err(err) = require_method(request.method().as_str(), conferbot::Method::Get) {
         return respond::error(&err);
     }
+    // No address when the app is driven without a socket (tests): the total cap holds.
+    let addr = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(peer)| ClientAddr::of(peer.ip()));
+    let slot = match state.sse_slots.take(addr) {
+        Ok(slot) => slot,
+        Err(Refused::Full) => return respond::error(&BffError::Overloaded("event streams")),
+        Err(Refused::PerAddress) => {
+            return respond::error(&BffError::ClientLimit {
+                what: "event streams",
+                limit: state.sse_slots.per_address(),
+            })
+        }
+    };
     let last_event_id = last_event_id(&Headers(request.headers()));
     let bus = Arc::clone(&state.events);
     // Listen first, then read the log: an event in between is in both, and
@@ -55,6 +78,7 @@ pub(crate) async fn stream(State(state): State<Arc<AppState>>, request: Request)
         heartbeat: state.sse_heartbeat,
         quiet_until: Instant::now() + state.sse_heartbeat,
         client: ClientGuard::enter(Arc::clone(&state.metrics)),
+        _slot: slot,
     };
     match last_event_id {
         Some(last) => {
@@ -94,6 +118,8 @@ struct Feed {
     /// When the next keepalive is due, unless something is sent first.
     quiet_until: Instant,
     client: ClientGuard,
+    /// The stream's place under the caps, given back when it ends.
+    _slot: Slot,
 }
 
 impl Feed {

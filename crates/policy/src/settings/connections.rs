@@ -218,10 +218,16 @@ impl ConnectionSettings {
     pub fn validate(&self) -> Result<(), ConfigError> {
         for (flag, value) in [
             (flags::MAX_CONNECTIONS.name, self.max_connections),
-            (flags::MAX_CONNECTIONS_PER_IP.name, self.max_connections_per_ip),
+            (
+                flags::MAX_CONNECTIONS_PER_IP.name,
+                self.max_connections_per_ip,
+            ),
             (flags::MAX_REQUESTS.name, self.max_requests),
             (flags::MAX_SSE_STREAMS.name, self.max_sse_streams),
-            (flags::MAX_SSE_STREAMS_PER_IP.name, self.max_sse_streams_per_ip),
+            (
+                flags::MAX_SSE_STREAMS_PER_IP.name,
+                self.max_sse_streams_per_ip,
+            ),
             (flags::FD_RESERVE.name, self.fd_reserve),
         ] {
             if value == 0 {
