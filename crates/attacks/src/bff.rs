@@ -150,6 +150,25 @@ impl Bff {
             .ok_or_else(|| anyhow!("no VmRSS in /proc/{}/status", self.pid()))
     }
 
+    /// CPU time it used so far, user plus system (`/proc/PID/stat`), in seconds.
+    pub fn cpu_seconds(&self) -> Result<f64> {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.pid()))?;
+        // Fields after the command's closing parenthesis: utime is the 12th, stime the 13th.
+        let fields: Vec<&str> = stat
+            .rsplit_once(')')
+            .map(|(_, rest)| rest.split_whitespace().collect())
+            .unwrap_or_default();
+        let ticks = |i: usize| -> Result<f64> {
+            Ok(fields
+                .get(i)
+                .ok_or_else(|| anyhow!("short /proc/{}/stat", self.pid()))?
+                .parse::<f64>()?)
+        };
+        // SAFETY: sysconf has no preconditions.
+        let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
+        Ok((ticks(11)? + ticks(12)?) / per_second.max(1.0))
+    }
+
     /// Descriptors open now (`/proc/PID/fd`).
     pub fn open_descriptors(&self) -> Result<usize> {
         Ok(std::fs::read_dir(format!("/proc/{}/fd", self.pid()))?.count())

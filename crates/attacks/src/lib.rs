@@ -17,12 +17,14 @@
 //! - [`probe`]: a legitimate client's latency, p50/p99.
 //! - [`flood`]: the floods: idle sockets, stalled header floods, partial
 //!   requests, withheld bodies.
+//! - [`scenarios`]: the measured runs of `conferbot-attack` (the benchmarks).
 //! - [`streams`]: event streams: opening many, reading their frames, the
 //!   fan-out latency of deliveries.
 
 pub mod bff;
 pub mod flood;
 pub mod probe;
+pub mod scenarios;
 pub mod sockets;
 pub mod streams;
 

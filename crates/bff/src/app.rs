@@ -72,6 +72,7 @@ impl Bff {
             sse_heartbeat: settings.sse_heartbeat,
             sse_retry: settings.sse_retry,
             closing: watch::Sender::new(false),
+            sse_frames: Arc::default(),
             sse_slots: Slots::new(
                 limits.sse_streams,
                 settings.connections.max_sse_streams_per_ip,

@@ -11,11 +11,14 @@
 //! - `node`, `stats`: running a Node bench script; medians and percentiles.
 //! - one file per section: `sizes`, `startup`, `client_overhead`,
 //!   `pagination`, `http_load` (with `wrk` and `nginx`), `quota`, `memory`,
-//!   `sse_fanout`, `redis_limiter`, `cli_export`.
+//!   `sse_fanout`, `redis_limiter`, `cli_export`, `hostile` (the attacks of
+//!   issue 12 and 10,000 event streams, by `conferbot-attack`), `allocators`.
 //! - `report`: the tables, the machine, and the files written.
 
+mod allocators;
 mod cli_export;
 mod client_overhead;
+mod hostile;
 mod http_load;
 mod memory;
 mod nginx;
@@ -163,7 +166,7 @@ impl Bench<'_> {
 /// One section: its key for `--only`, its title, and how it is measured.
 type Measure = fn(&Bench) -> Result<Section>;
 
-const SECTIONS: [(&str, &str, Measure); 10] = [
+const SECTIONS: [(&str, &str, Measure); 13] = [
     ("sizes", "1. Package weight", sizes::measure),
     ("startup", "2. Start-up", startup::measure),
     (
@@ -182,13 +185,20 @@ const SECTIONS: [(&str, &str, Measure); 10] = [
         redis_limiter::measure,
     ),
     ("cli", "10. CLI export", cli_export::measure),
+    ("hostile", "11. Hostile clients", hostile::measure_attacks),
+    (
+        "sse10k",
+        "12. SSE at 10,000 streams",
+        hostile::measure_streams,
+    ),
+    ("allocators", "13. Allocators", allocators::measure),
 ];
 
 const USAGE: &str = "usage: cargo xtask bench [--quick] [--no-build] [--only KEY,KEY…]
   --quick      fewer samples and 3 s load runs (under 2 minutes once built)
   --no-build   use pkg/ and target/release as they are
   --only       sections: sizes, startup, overhead, pagination, http, quota, memory,
-               sse, redis, cli";
+               sse, redis, cli, hostile, sse10k, allocators";
 
 /// Runs the benchmarks and writes `BENCHMARKS.md` and `target/bench/results.json`.
 pub fn run(root: &Path, args: &[String]) -> Result<()> {

@@ -18,7 +18,7 @@
 use std::collections::VecDeque;
 use std::convert::Infallible;
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::body::Body;
@@ -78,6 +78,7 @@ pub(crate) async fn stream(State(state): State<Arc<AppState>>, request: Request)
         heartbeat: state.sse_heartbeat,
         quiet_until: Instant::now() + state.sse_heartbeat,
         client: ClientGuard::enter(Arc::clone(&state.metrics)),
+        frames: Arc::clone(&state.sse_frames),
         _slot: slot,
     };
     match last_event_id {
@@ -118,6 +119,8 @@ struct Feed {
     /// When the next keepalive is due, unless something is sent first.
     quiet_until: Instant,
     client: ClientGuard,
+    /// The latest event's frame, shared by every stream.
+    frames: Arc<FrameCache>,
     /// The stream's place under the caps, given back when it ends.
     _slot: Slot,
 }
@@ -126,29 +129,29 @@ impl Feed {
     async fn next(mut self) -> Option<(Result<Bytes, Infallible>, Self)> {
         let frame = self.frame().await?;
         self.quiet_until = Instant::now() + self.heartbeat;
-        Some((Ok(Bytes::from(frame)), self))
+        Some((Ok(frame), self))
     }
 
     /// The next frame to send; `None` ends the stream.
-    async fn frame(&mut self) -> Option<String> {
+    async fn frame(&mut self) -> Option<Bytes> {
         if let Some(retry) = self.retry.take() {
-            return Some(retry_frame(retry));
+            return Some(Bytes::from(retry_frame(retry)));
         }
         loop {
             match self.pending.pop_front() {
-                Some(Item::Resync) => return Some(resync_frame()),
+                Some(Item::Resync) => return Some(Bytes::from(resync_frame())),
                 Some(Item::Event(event)) => {
                     if !self.cursor.offer(event.id) {
                         continue;
                     }
                     self.client.metrics.sse_event_sent();
-                    return Some(event_frame(&event));
+                    return Some(self.frames.frame(&event));
                 }
                 None => {}
             }
             let message = tokio::select! {
                 _ = self.closing.wait_for(|closing| *closing) => return None,
-                () = sleep_until(self.quiet_until) => return Some(KEEPALIVE.to_owned()),
+                () = sleep_until(self.quiet_until) => return Some(Bytes::from_static(KEEPALIVE.as_bytes())),
                 message = self.rx.recv() => message,
             };
             match message {
@@ -182,6 +185,28 @@ impl Feed {
         }
         self.pending
             .extend(replay.events.into_iter().map(Item::Event));
+    }
+}
+
+/// The latest event's frame: a delivery fanned out to 10,000 streams is
+/// framed once, not 10,000 times (each stream sends the same bytes).
+#[derive(Debug, Default)]
+pub(crate) struct FrameCache(Mutex<Option<(u64, Bytes)>>);
+
+impl FrameCache {
+    /// `event`'s frame, rendered by the policy the first time it is asked for.
+    fn frame(&self, event: &LiveEvent) -> Bytes {
+        let Ok(mut latest) = self.0.lock() else {
+            return Bytes::from(event_frame(event));
+        };
+        match latest.as_ref() {
+            Some((id, frame)) if *id == event.id => frame.clone(),
+            _ => {
+                let frame = Bytes::from(event_frame(event));
+                *latest = Some((event.id, frame.clone()));
+                frame
+            }
+        }
     }
 }
 
