@@ -16,8 +16,8 @@ use crate::connection::slots::Slots;
 use crate::connection::{self, descriptors, request_limits};
 use crate::context::AppState;
 use crate::forward::Forwarder;
-use crate::http::{events, health, hygiene, metrics_text, proxy, webhook};
-use crate::metrics::Metrics;
+use crate::http::{events, health, hygiene, proxy, webhook};
+use crate::metrics::{access, Metrics};
 use crate::redis_state::RedisState;
 use crate::state::Capabilities;
 use crate::static_files;
@@ -46,6 +46,7 @@ impl Bff {
             &settings.upstream,
             &config.api_key,
             settings.upstream_timeout,
+            config.upstream_ca.as_ref(),
         )?;
         let redis = match &config.redis {
             Some(url) => Some(
@@ -98,10 +99,11 @@ impl Bff {
         self.limits
     }
 
-    /// The whole app: the API under the mount, `/healthz`, `/metrics`, and
-    /// the static directories when configured, behind the request limits
-    /// (requests in flight, request and body timeouts). The paths are the
-    /// policy's ([`conferbot_policy::route::Mounts`]).
+    /// The whole app: the API under the mount, `/healthz`, `/metrics`
+    /// (unless it has a listener of its own), and the static directories
+    /// when configured, behind the request limits (requests in flight,
+    /// request and body timeouts). The paths are the policy's
+    /// ([`conferbot_policy::route::Mounts`]).
     pub fn router(&self) -> Router {
         let paths = self.config.settings.mounts();
         let mount = &paths.mount;
@@ -114,31 +116,53 @@ impl Bff {
         if let Some(cors) = hygiene::cors_layer(&self.config.settings.allow_origins) {
             api = api.layer(cors);
         }
-        let metrics = Arc::clone(&self.state.metrics);
-        let app = Router::new()
+        let mut app = Router::new()
             .route("/healthz", get(health::healthz))
             .route(&paths.webhook, any(webhook::receive))
-            .route(
-                "/metrics",
-                get(move || async move { metrics_text(&metrics) }),
-            )
-            .merge(api)
-            .with_state(Arc::clone(&self.state));
+            .merge(api);
+        if self.config.metrics_listener.is_none() {
+            app = app.merge(self.metrics_routes());
+        }
+        let app = app.with_state(Arc::clone(&self.state));
         let app = static_files::attach(app, self.config.www.as_deref(), self.config.pkg.as_deref());
         request_limits::limit(app, &self.config.settings.connections)
     }
+
+    /// `GET /metrics`, behind the token when one is configured.
+    fn metrics_routes<S: Clone + Send + Sync + 'static>(&self) -> Router<S> {
+        access::routes(
+            Arc::clone(&self.state.metrics),
+            self.config.metrics_token.clone(),
+        )
+    }
+
+    /// Serves `/metrics` on its own listener when one is configured, until
+    /// the task is aborted.
+    fn spawn_metrics_listener(&self) -> std::io::Result<Option<tokio::task::JoinHandle<()>>> {
+        let Some(listener) = &self.config.metrics_listener else {
+            return Ok(None);
+        };
+        listener
+            .spawn(
+                Arc::clone(&self.state.metrics),
+                self.config.metrics_token.clone(),
+            )
+            .map(Some)
+    }
 }
 
-/// Serves `config` on `listener` until `shutdown` resolves, with every
-/// connection limit of `config.settings.connections`; then the listener
-/// closes, event streams end, requests in flight finish, and whatever is
-/// still open after `--shutdown-timeout` is closed before this returns.
+/// Serves `config` on `listener` (and `/metrics` on its own listener when
+/// configured) until `shutdown` resolves, with every connection limit of
+/// `config.settings.connections`; then the listener closes, event streams
+/// end, requests in flight finish, and whatever is still open after
+/// `--shutdown-timeout` is closed before this returns.
 pub async fn serve(
     config: BffConfig,
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
     let bff = Bff::new(config).map_err(ServeError::Config)?;
+    let metrics_listener = bff.spawn_metrics_listener().map_err(ServeError::Io)?;
     let limits = bff.limits;
     tracing::info!(
         connections = limits.connections,
@@ -148,11 +172,15 @@ pub async fn serve(
     );
     let app = bff.router();
     let settings = bff.config.settings.connections.clone();
-    connection::serve(listener, app, &settings, limits, shutdown, move || {
+    let served = connection::serve(listener, app, &settings, limits, shutdown, move || {
         bff.close_streams();
     })
     .await
-    .map_err(ServeError::Io)
+    .map_err(ServeError::Io);
+    if let Some(task) = metrics_listener {
+        task.abort();
+    }
+    served
 }
 
 /// Why [`serve`] stopped with an error.

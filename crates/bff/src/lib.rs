@@ -38,7 +38,8 @@
 //!   middleware, CORS).
 //! - `forward`: upstream calls through the rate window, honouring upstream 429s.
 //! - `upstream`: the one way out, requests built by the policy with the key
-//!   injected; `upstream::transport`: hyper for `http://`, reqwest for `https://`.
+//!   injected; `upstream::transport`: one hyper + rustls client for `http://`
+//!   and `https://`; `upstream::roots`: the public roots, or [`UpstreamCa`].
 //! - `state`: the shared state by capability, each with an in-process and a
 //!   Redis backend behind one interface: `window` (the rate window and its
 //!   queue), `cache` (reads cached and coalesced), `events` (the event log and
@@ -47,7 +48,8 @@
 //!   subscriber ([`RedisUrl`]); the scripts and keys are the policy's.
 //! - `answer`: an upstream answer as the BFF shares it.
 //! - `secret`: [`ApiKey`] and [`WebhookSecret`], which never format their value.
-//! - `metrics`: `/metrics` in the Prometheus text format.
+//! - `metrics`: `/metrics` in the Prometheus text format (`prometheus-client`);
+//!   `metrics::access`: [`MetricsToken`] and [`MetricsListener`].
 //! - `live_sandbox` (feature `sandbox`): the embedded sandbox's webhook to us,
 //!   and `--sandbox-activity`.
 //! - `static_files`: `--www` at `/` and `--pkg` at `/pkg/`.
@@ -85,5 +87,7 @@ pub use cli::launch::{EmbeddedSandbox, Launch, LaunchError};
 pub use cli::{Cli, ConnectionArgs};
 pub use conferbot_policy::{BffError, ConfigError, Settings};
 pub use config::BffConfig;
+pub use metrics::access::{MetricsListener, MetricsToken};
 pub use redis_state::RedisUrl;
 pub use secret::{ApiKey, WebhookSecret};
+pub use upstream::UpstreamCa;

@@ -70,11 +70,15 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     // Handlers first: a harness may signal as soon as it reads the line below.
     let shutdown = shutdown::signal();
-    // Harnesses parse these lines: first the BFF, then the sandbox's root.
+    // Harnesses parse these lines: first the BFF, then the sandbox's root,
+    // then where /metrics is served apart.
     let mut stdout = std::io::stdout().lock();
     writeln!(stdout, "listening on http://{addr}")?;
     if let Some(sandbox) = launch.sandbox_addr() {
         writeln!(stdout, "sandbox on http://{sandbox}")?;
+    }
+    if let Some(metrics) = launch.metrics_addr() {
+        writeln!(stdout, "metrics on http://{metrics}/metrics")?;
     }
     stdout.flush()?;
     drop(stdout);

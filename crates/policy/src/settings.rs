@@ -116,6 +116,32 @@ pub mod flags {
         10 s,
         "Longest an upstream call may take before a 504"
     );
+    /// `--upstream-ca` (a PEM file; none by default: the public web roots).
+    pub const UPSTREAM_CA: Flag<Option<&str>> = Flag {
+        name: "upstream-ca",
+        default: None,
+        text: "",
+        doc: "Trust only the CA certificates of this PEM file for an https upstream \
+              (a private upstream, or `conferbot-sandbox --tls`) [default: the public web roots]",
+    };
+    /// `--metrics-listen` (none by default: `/metrics` on the main address).
+    pub const METRICS_LISTEN: Flag<Option<&str>> = Flag {
+        name: "metrics-listen",
+        default: None,
+        text: "",
+        doc: "Serve /metrics on this address only (e.g. 127.0.0.1:9187), not on --listen \
+              [default: on --listen]",
+    };
+    /// `--metrics-token-file` (none by default: `/metrics` needs no token).
+    pub const METRICS_TOKEN_FILE: Flag<Option<&str>> = Flag {
+        name: "metrics-token-file",
+        default: None,
+        text: "",
+        doc: "Answer /metrics only to `Authorization: Bearer TOKEN`, TOKEN read from this \
+              file (or CONFERBOT_METRICS_TOKEN) [default: no token]",
+    };
+    /// The environment variable of the `/metrics` token.
+    pub const METRICS_TOKEN_ENV: &str = "CONFERBOT_METRICS_TOKEN";
     /// `--webhook-path` (its default depends on the mount).
     pub const WEBHOOK_PATH: Flag<&str> = Flag {
         name: "webhook-path",

@@ -19,6 +19,10 @@ pub struct SandboxStats {
     /// Connections closed without an answer by the `drop` fault.
     #[serde(default)]
     pub dropped: u64,
+    /// Connections accepted (admin routes' too), so tests can see a client
+    /// reuse its connections.
+    #[serde(default)]
+    pub connections: u64,
 }
 
 impl SandboxStats {
@@ -34,6 +38,11 @@ impl SandboxStats {
         if status == 429 {
             self.rate_limited = self.rate_limited.saturating_add(1);
         }
+    }
+
+    /// Counts a connection accepted.
+    pub(crate) fn record_connection(&mut self) {
+        self.connections = self.connections.saturating_add(1);
     }
 
     /// Counts a connection dropped on purpose.

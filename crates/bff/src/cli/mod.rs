@@ -18,6 +18,7 @@ use conferbot::RateSpec;
 use conferbot_policy::settings::flags;
 
 use crate::logging::LogFormat;
+use crate::metrics::access::MetricsToken;
 use crate::redis_state::RedisUrl;
 use crate::secret::{ApiKey, WebhookSecret};
 
@@ -98,6 +99,9 @@ pub struct Cli {
     /// `--upstream` ([`flags::UPSTREAM`]).
     #[arg(long = flags::UPSTREAM.name, value_name = "URL", default_value = flags::UPSTREAM.text, help = flags::UPSTREAM.doc)]
     pub upstream: String,
+    /// `--upstream-ca` ([`flags::UPSTREAM_CA`]).
+    #[arg(long = flags::UPSTREAM_CA.name, value_name = "PEM", help = flags::UPSTREAM_CA.doc)]
+    pub upstream_ca: Option<PathBuf>,
     /// Start the embedded sandbox on 127.0.0.1 and use it as the upstream
     /// with its Starter key (the default when no key is configured).
     #[cfg(feature = "sandbox")]
@@ -110,6 +114,23 @@ pub struct Cli {
     /// Address to listen on (port 0 picks a free one).
     #[arg(long, value_name = "ADDR", default_value_t = SocketAddr::from((Ipv4Addr::LOCALHOST, 8787)))]
     pub listen: SocketAddr,
+    /// `--metrics-listen` ([`flags::METRICS_LISTEN`]).
+    #[arg(long = flags::METRICS_LISTEN.name, value_name = "ADDR", help = flags::METRICS_LISTEN.doc)]
+    pub metrics_listen: Option<SocketAddr>,
+    /// The `/metrics` bearer token ([`flags::METRICS_TOKEN_ENV`]); prefer
+    /// the environment or the file (a flag shows in `ps`).
+    #[arg(
+        long = "metrics-token",
+        env = flags::METRICS_TOKEN_ENV,
+        hide_env_values = true,
+        value_name = "TOKEN",
+        value_parser = parse_metrics_token
+    )]
+    pub metrics_token: Option<MetricsToken>,
+    /// `--metrics-token-file` ([`flags::METRICS_TOKEN_FILE`]); it wins over
+    /// the environment.
+    #[arg(long = flags::METRICS_TOKEN_FILE.name, value_name = "PATH", help = flags::METRICS_TOKEN_FILE.doc)]
+    pub metrics_token_file: Option<PathBuf>,
     /// `--mount` ([`flags::MOUNT`]).
     #[arg(long = flags::MOUNT.name, value_name = "PATH", default_value = flags::MOUNT.text, help = flags::MOUNT.doc)]
     pub mount: String,
@@ -187,6 +208,12 @@ fn parse_webhook_secret(raw: &str) -> Result<WebhookSecret, String> {
     WebhookSecret::new(raw).ok_or_else(|| "the webhook secret is empty".to_owned())
 }
 
+fn parse_metrics_token(raw: &str) -> Result<MetricsToken, String> {
+    MetricsToken::new(raw).ok_or_else(|| {
+        "the metrics token is empty or holds spaces or control characters".to_owned()
+    })
+}
+
 fn parse_redis(raw: &str) -> Result<RedisUrl, String> {
     RedisUrl::new(raw)
 }
@@ -214,5 +241,10 @@ mod tests {
         assert_eq!(cli.event_replay, defaults.event_replay);
         assert_eq!(cli.connections.settings(), defaults.connections);
         assert!(cli.allow_origin.is_empty());
+        assert_eq!(cli.upstream_ca, None);
+        assert_eq!(flags::UPSTREAM_CA.default, None);
+        assert_eq!(cli.metrics_listen, None);
+        assert_eq!(flags::METRICS_LISTEN.default, None);
+        assert_eq!(cli.metrics_token_file, None);
     }
 }

@@ -9,8 +9,10 @@
 //! re-written in the API's error format, and an answer that echoes the key is
 //! refused.
 //!
-//! - `transport`: how the requests travel.
+//! - `transport`: how the requests travel (one client for both schemes).
+//! - `roots`: which certificates it trusts ([`UpstreamCa`], or the public roots).
 
+mod roots;
 mod transport;
 
 use std::time::Duration;
@@ -25,6 +27,7 @@ use tokio::time::Instant;
 
 use crate::answer::UpstreamAnswer;
 use crate::secret::ApiKey;
+pub use roots::UpstreamCa;
 use transport::Transport;
 
 /// The upstream client: base URL, key and timeout.
@@ -43,14 +46,17 @@ pub(crate) struct Upstream {
 
 impl Upstream {
     /// A client for the API at `base` (`https://…/api/v1`), giving up after
-    /// `timeout` for a whole call.
-    pub(crate) fn new(base: &str, key: &ApiKey, timeout: Duration) -> Result<Self, ConfigError> {
+    /// `timeout` for a whole call, trusting `ca` (or the public roots).
+    pub(crate) fn new(
+        base: &str,
+        key: &ApiKey,
+        timeout: Duration,
+        ca: Option<&UpstreamCa>,
+    ) -> Result<Self, ConfigError> {
         let unfit = || ConfigError("the API key holds characters a header cannot carry".to_owned());
         let headers = key.upstream_headers(false).ok_or_else(unfit)?;
         let body_headers = key.upstream_headers(true).ok_or_else(unfit)?;
-        let scheme = base.split_once("://").map_or("", |(scheme, _)| scheme);
-        let transport =
-            Transport::new(&scheme.to_ascii_lowercase(), timeout).map_err(ConfigError)?;
+        let transport = Transport::new(ca)?;
         Ok(Self {
             transport,
             base: base.trim_end_matches('/').to_owned(),
@@ -121,6 +127,7 @@ mod tests {
             "http://127.0.0.1:9/api/v1",
             &ApiKey::new("sk-test-key").unwrap(),
             Duration::from_secs(1),
+            None,
         )
         .unwrap();
         let target = Target {
@@ -135,7 +142,12 @@ mod tests {
     #[test]
     fn a_key_a_header_cannot_carry_is_refused() {
         let key = ApiKey::new("sk\u{7f}bad").unwrap();
-        let err = Upstream::new("http://127.0.0.1:9/api/v1", &key, Duration::from_secs(1));
+        let err = Upstream::new(
+            "http://127.0.0.1:9/api/v1",
+            &key,
+            Duration::from_secs(1),
+            None,
+        );
         assert!(err.unwrap_err().0.contains("header"));
     }
 }
