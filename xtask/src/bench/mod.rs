@@ -12,14 +12,17 @@
 //! - one file per section: `sizes`, `startup`, `client_overhead`,
 //!   `pagination`, `http_load` (with `wrk` and `nginx`), `quota`, `memory`,
 //!   `sse_fanout`, `redis_limiter`, `cli_export`, `day` (with its servers in
-//!   `day_servers`).
+//!   `day_servers`), `hostile` (the attacks of issue 12 and 10,000 event
+//!   streams, by `conferbot-attack`), `allocators`.
 //! - `report`: the tables, the machine, and the files written; `splice`:
 //!   with `--only`, the sections re-measured put into the file already there.
 
+mod allocators;
 mod cli_export;
 mod client_overhead;
 mod day;
 mod day_servers;
+mod hostile;
 mod http_load;
 mod memory;
 mod nginx;
@@ -172,7 +175,7 @@ impl Bench<'_> {
 /// One section: its key for `--only`, its title, and how it is measured.
 type Measure = fn(&Bench) -> Result<Section>;
 
-const SECTIONS: [(&str, &str, Measure); 11] = [
+const SECTIONS: [(&str, &str, Measure); 14] = [
     ("sizes", "1. Package weight", sizes::measure),
     ("startup", "2. Start-up", startup::measure),
     (
@@ -192,13 +195,20 @@ const SECTIONS: [(&str, &str, Measure); 11] = [
     ),
     ("cli", "10. CLI export", cli_export::measure),
     ("day", "11. Quota over a day", day::measure),
+    ("hostile", "12. Hostile clients", hostile::measure_attacks),
+    (
+        "sse10k",
+        "13. SSE at 10,000 streams",
+        hostile::measure_streams,
+    ),
+    ("allocators", "14. Allocators", allocators::measure),
 ];
 
 const USAGE: &str = "usage: cargo xtask bench [--quick] [--no-build] [--only KEY,KEY…]
   --quick      fewer samples and 3 s load runs (under 2 minutes once built)
   --no-build   use pkg/ and target/release as they are
   --only       sections: sizes, startup, overhead, pagination, http, quota, memory,
-               sse, redis, cli, day";
+               sse, redis, cli, day, hostile, sse10k, allocators";
 
 /// Runs the benchmarks and writes `BENCHMARKS.md` and `target/bench/results.json`.
 pub fn run(root: &Path, args: &[String]) -> Result<()> {
