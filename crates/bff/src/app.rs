@@ -6,11 +6,14 @@ use std::sync::Arc;
 use axum::middleware;
 use axum::routing::{any, get};
 use axum::Router;
+use conferbot_policy::settings::EffectiveLimits;
 use conferbot_policy::ConfigError;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use crate::config::BffConfig;
+use crate::connection::slots::Slots;
+use crate::connection::{self, descriptors, request_limits};
 use crate::context::AppState;
 use crate::forward::Forwarder;
 use crate::http::{events, health, hygiene, proxy, quota, webhook};
@@ -24,6 +27,7 @@ use crate::upstream::Upstream;
 #[derive(Debug, Clone)]
 pub struct Bff {
     config: BffConfig,
+    limits: EffectiveLimits,
     state: Arc<AppState>,
 }
 
@@ -31,9 +35,12 @@ impl Bff {
     /// Validates `config` and builds the shared state (upstream client, rate
     /// window, cache, event log, metrics): in this process, or in Redis with
     /// `config.redis` (which needs a tokio runtime to start its connection).
+    /// The connection and stream caps follow the process's descriptor limit
+    /// now ([`descriptors::limit`]).
     pub fn new(config: BffConfig) -> Result<Self, ConfigError> {
         config.validate()?;
         let settings = &config.settings;
+        let limits = settings.connections.effective(descriptors::limit())?;
         let metrics = Arc::new(Metrics::default());
         let upstream = Upstream::new(
             &settings.upstream,
@@ -76,9 +83,18 @@ impl Bff {
             sse_heartbeat: settings.sse_heartbeat,
             sse_retry: settings.sse_retry,
             closing: watch::Sender::new(false),
+            sse_frames: Arc::default(),
+            sse_slots: Slots::new(
+                limits.sse_streams,
+                settings.connections.max_sse_streams_per_ip,
+            ),
             redis,
         });
-        Ok(Self { config, state })
+        Ok(Self {
+            config,
+            limits,
+            state,
+        })
     }
 
     /// Ends every SSE stream (and refuses new ones): call it when shutdown
@@ -87,9 +103,16 @@ impl Bff {
         self.state.closing.send_replace(true);
     }
 
+    /// The connection and stream caps this BFF honours (the flags, within
+    /// the descriptor limit).
+    pub fn limits(&self) -> EffectiveLimits {
+        self.limits
+    }
+
     /// The whole app: the API under the mount, `/healthz`, `/metrics`
     /// (unless it has a listener of its own), and the static directories
-    /// when configured. The paths are the policy's
+    /// when configured, behind the request limits (requests in flight,
+    /// request and body timeouts). The paths are the policy's
     /// ([`conferbot_policy::route::Mounts`]).
     pub fn router(&self) -> Router {
         let paths = self.config.settings.mounts();
@@ -115,7 +138,8 @@ impl Bff {
             app = app.merge(self.metrics_routes());
         }
         let app = app.with_state(Arc::clone(&self.state));
-        static_files::attach(app, self.config.www.as_deref(), self.config.pkg.as_deref())
+        let app = static_files::attach(app, self.config.www.as_deref(), self.config.pkg.as_deref());
+        request_limits::limit(app, &self.config.settings.connections)
     }
 
     /// `GET /metrics`, behind the token when one is configured.
@@ -142,8 +166,10 @@ impl Bff {
 }
 
 /// Serves `config` on `listener` (and `/metrics` on its own listener when
-/// configured) until `shutdown` resolves; requests in flight then finish
-/// before this returns.
+/// configured) until `shutdown` resolves, with every connection limit of
+/// `config.settings.connections`; then the listener closes, event streams
+/// end, requests in flight finish, and whatever is still open after
+/// `--shutdown-timeout` is closed before this returns.
 pub async fn serve(
     config: BffConfig,
     listener: TcpListener,
@@ -151,14 +177,20 @@ pub async fn serve(
 ) -> Result<(), ServeError> {
     let bff = Bff::new(config).map_err(ServeError::Config)?;
     let metrics_listener = bff.spawn_metrics_listener().map_err(ServeError::Io)?;
+    let limits = bff.limits;
+    tracing::info!(
+        connections = limits.connections,
+        sse_streams = limits.sse_streams,
+        descriptors = descriptors::limit(),
+        "connection limits"
+    );
     let app = bff.router();
-    let served = axum::serve(listener, app)
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            bff.close_streams();
-        })
-        .await
-        .map_err(ServeError::Io);
+    let settings = bff.config.settings.connections.clone();
+    let served = connection::serve(listener, app, &settings, limits, shutdown, move || {
+        bff.close_streams();
+    })
+    .await
+    .map_err(ServeError::Io);
     if let Some(task) = metrics_listener {
         task.abort();
     }

@@ -8,7 +8,9 @@ use conferbot::RateSpec;
 use conferbot_policy::settings::CacheEvents;
 use tokio::sync::watch;
 
+use crate::connection::slots::Slots;
 use crate::forward::Forwarder;
+use crate::http::events::FrameCache;
 use crate::metrics::Metrics;
 use crate::redis_state::RedisState;
 use crate::secret::WebhookSecret;
@@ -48,6 +50,10 @@ pub(crate) struct AppState {
     /// Becomes `true` when shutdown begins: SSE streams end, so that
     /// graceful shutdown does not wait for them forever.
     pub(crate) closing: watch::Sender<bool>,
+    /// Event streams open, capped in all and per client address.
+    pub(crate) sse_slots: Arc<Slots>,
+    /// The latest event's frame, shared by every stream.
+    pub(crate) sse_frames: Arc<FrameCache>,
     /// The shared state, with `--redis`.
     pub(crate) redis: Option<Arc<RedisState>>,
 }

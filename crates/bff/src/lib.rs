@@ -26,6 +26,10 @@
 //!
 //! # Layout
 //! - `app`: [`Bff`]: the router and [`serve`]; `context`: what handlers share.
+//! - [`connection`]: the connection layer in front of the router: the
+//!   connection caps (total, per address, under `RLIMIT_NOFILE`), header,
+//!   idle, body and request timeouts, load shedding, bare-LF refusal, h2c
+//!   only with `--h2c`, and shutdown with a deadline.
 //! - `config`: [`BffConfig`] (the policy's [`Settings`] plus the key, secrets,
 //!   Redis, static directories); `cli`: [`Cli`], the flags; `cli::launch`:
 //!   [`Launch`], start-up (the key, or the embedded sandbox).
@@ -66,6 +70,7 @@ mod answer;
 mod app;
 mod cli;
 mod config;
+pub mod connection;
 mod context;
 mod forward;
 mod http;
@@ -82,7 +87,7 @@ mod upstream;
 
 pub use app::{serve, Bff, ServeError};
 pub use cli::launch::{EmbeddedSandbox, Launch, LaunchError};
-pub use cli::Cli;
+pub use cli::{Cli, ConnectionArgs};
 pub use conferbot_policy::{BffError, ConfigError, Settings};
 pub use config::BffConfig;
 pub use metrics::access::{MetricsListener, MetricsToken};

@@ -103,9 +103,15 @@ impl std::str::FromStr for CacheEvents {
     }
 }
 
+pub mod connections;
+
+pub use connections::{ConnectionSettings, EffectiveLimits};
+
 /// The flags of the settings below, with their defaults.
 pub mod flags {
     use super::*;
+
+    pub use super::connections::flags::*;
 
     /// `--upstream`.
     pub const UPSTREAM: Flag<&str> = Flag {
@@ -281,6 +287,8 @@ pub struct Settings {
     pub sse_retry: Duration,
     /// Events kept for `Last-Event-ID` replay.
     pub event_replay: usize,
+    /// Connections, timeouts, request and stream caps, shutdown.
+    pub connections: ConnectionSettings,
 }
 
 impl Default for Settings {
@@ -301,6 +309,7 @@ impl Default for Settings {
             sse_heartbeat: flags::SSE_HEARTBEAT.default,
             sse_retry: flags::SSE_RETRY.default,
             event_replay: flags::EVENT_REPLAY.default,
+            connections: ConnectionSettings::default(),
         }
     }
 }
@@ -399,6 +408,16 @@ impl Settings {
                     "--allow-origin must look like https://app.example.com (scheme and host, no path), got {origin:?}"
                 )));
             }
+        }
+        self.connections.validate()?;
+        let longest_answer = self.queue_wait.saturating_add(self.upstream_timeout);
+        if self.connections.request_timeout <= longest_answer {
+            return Err(ConfigError(format!(
+                "--{} must be longer than --queue-wait plus --upstream-timeout ({} ms), got {} ms",
+                flags::REQUEST_TIMEOUT.name,
+                longest_answer.as_millis(),
+                self.connections.request_timeout.as_millis()
+            )));
         }
         if self.cache_ttl.saturating_add(self.cache_stale) > MAX_CACHE_AGE {
             return Err(ConfigError(format!(
@@ -510,6 +529,12 @@ mod tests {
             ..Settings::default()
         };
         assert!(s.validate().unwrap_err().0.contains("--upstream-timeout"));
+        // A request must be allowed its whole wait in the queue and upstream.
+        let s = Settings {
+            queue_wait: Duration::from_secs(20),
+            ..Settings::default()
+        };
+        assert!(s.validate().unwrap_err().0.contains("--request-timeout"));
     }
 
     #[test]

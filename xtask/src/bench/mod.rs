@@ -12,14 +12,17 @@
 //! - one file per section: `sizes`, `startup`, `client_overhead`,
 //!   `pagination`, `http_load` (with `wrk` and `nginx`), `quota`, `memory`,
 //!   `sse_fanout`, `redis_limiter`, `cli_export`, `day` (with its servers in
-//!   `day_servers`), `server_half`.
+//!   `day_servers`), `hostile` (the attacks of issue 12 and 10,000 event
+//!   streams, by `conferbot-attack`), `allocators`, `server_half`.
 //! - `report`: the tables, the machine, and the files written; `splice`:
 //!   with `--only`, the sections re-measured put into the file already there.
 
+mod allocators;
 mod cli_export;
 mod client_overhead;
 mod day;
 mod day_servers;
+mod hostile;
 mod http_load;
 mod memory;
 mod nginx;
@@ -173,7 +176,7 @@ impl Bench<'_> {
 /// One section: its key for `--only`, its title, and how it is measured.
 type Measure = fn(&Bench) -> Result<Section>;
 
-const SECTIONS: [(&str, &str, Measure); 12] = [
+const SECTIONS: [(&str, &str, Measure); 15] = [
     ("sizes", "1. Package weight", sizes::measure),
     ("startup", "2. Start-up", startup::measure),
     (
@@ -193,14 +196,21 @@ const SECTIONS: [(&str, &str, Measure); 12] = [
     ),
     ("cli", "10. CLI export", cli_export::measure),
     ("day", "11. Quota over a day", day::measure),
-    ("server", "12. Server half in Node", server_half::measure),
+    ("hostile", "12. Hostile clients", hostile::measure_attacks),
+    (
+        "sse10k",
+        "13. SSE at 10,000 streams",
+        hostile::measure_streams,
+    ),
+    ("allocators", "14. Allocators", allocators::measure),
+    ("server", "15. Server half in Node", server_half::measure),
 ];
 
 const USAGE: &str = "usage: cargo xtask bench [--quick] [--no-build] [--only KEY,KEY…]
   --quick      fewer samples and 3 s load runs (under 2 minutes once built)
   --no-build   use pkg/ and target/release as they are
   --only       sections: sizes, startup, overhead, pagination, http, quota, memory,
-               sse, redis, cli, day, server";
+               sse, redis, cli, day, hostile, sse10k, allocators, server";
 
 /// Runs the benchmarks and writes `BENCHMARKS.md` and `target/bench/results.json`.
 pub fn run(root: &Path, args: &[String]) -> Result<()> {

@@ -21,13 +21,13 @@ use super::servers::{self, BffOptions, Server, ENTERPRISE_KEY, UNLIMITED_RATE};
 use super::wrk::{self, WrkRun};
 use super::Bench;
 
-/// Measures section 12.
+/// Measures section 15.
 pub fn measure(bench: &Bench) -> Result<Section> {
     let settings = &bench.settings;
     let secs = settings.wrk_duration.as_secs();
     let mut section = Section::new(
         "server",
-        "12. Server half in Node",
+        "15. Server half in Node",
         format!(
             "`wrk -t{THREADS} -c{CONNECTIONS} -d{secs}s --latency` from a second process on loopback against three servers in \
              front of the same sandbox (release build), median of {} alternating round(s): the package's handler \
@@ -88,7 +88,7 @@ pub fn measure(bench: &Bench) -> Result<Section> {
     ] {
         servers::expect_ok(server.addr, PROXY_PATH, &[], what)?;
     }
-    let script = bench.work.join("random-pages-s12.lua");
+    let script = bench.work.join("random-pages-s15.lua");
     wrk::write_random_pages_script(&script, DISTINCT_PREFIX, DISTINCT_PAGES)?;
     let heavy = |script| wrk::Load {
         threads: THREADS,

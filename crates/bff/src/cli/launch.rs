@@ -124,6 +124,7 @@ impl Cli {
             sse_heartbeat: self.sse_heartbeat,
             sse_retry: self.sse_retry,
             event_replay: self.event_replay,
+            connections: self.connections.settings(),
         };
         let mut launch = match upstream {
             Upstream::Keyed(api_key) => {

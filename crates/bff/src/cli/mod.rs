@@ -23,9 +23,12 @@ use crate::metrics::access::MetricsToken;
 use crate::redis_state::RedisUrl;
 use crate::secret::{ApiKey, WebhookSecret};
 
+mod connections;
 #[cfg(feature = "sandbox")]
 mod embedded;
 pub(crate) mod launch;
+
+pub use connections::ConnectionArgs;
 
 /// What `--help` tells after the flags: the live events and scale-out.
 const LIVE_EVENTS_HELP: &str = "\
@@ -67,7 +70,10 @@ SCALE-OUT
   traffic); it recovers by itself when Redis is back.";
 
 fn after_help() -> String {
-    format!("{LIVE_EVENTS_HELP}{SANDBOX_HELP}{SCALE_OUT_HELP}")
+    format!(
+        "{LIVE_EVENTS_HELP}{SANDBOX_HELP}{SCALE_OUT_HELP}{}",
+        connections::LIMITS_HELP
+    )
 }
 
 /// `conferbot-bff`: holds the Conferbot API key and forwards only the
@@ -201,6 +207,9 @@ pub struct Cli {
     /// through this Redis (default: in-process state).
     #[arg(long, env = "CONFERBOT_REDIS_URL", value_name = "URL", value_parser = parse_redis)]
     pub redis: Option<RedisUrl>,
+    /// The connection limits (README, "Limits").
+    #[command(flatten, next_help_heading = "Limits")]
+    pub connections: ConnectionArgs,
 }
 
 fn parse_key(raw: &str) -> Result<ApiKey, String> {
@@ -256,6 +265,7 @@ mod tests {
         assert_eq!(cli.sse_heartbeat, defaults.sse_heartbeat);
         assert_eq!(cli.sse_retry, defaults.sse_retry);
         assert_eq!(cli.event_replay, defaults.event_replay);
+        assert_eq!(cli.connections.settings(), defaults.connections);
         assert!(cli.allow_origin.is_empty());
         assert_eq!(cli.upstream_ca, None);
         assert_eq!(flags::UPSTREAM_CA.default, None);

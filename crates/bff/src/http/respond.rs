@@ -91,15 +91,32 @@ pub(crate) fn answer(
 }
 
 /// Reads the whole body, refusing more than the policy's [`MAX_BODY_BYTES`]
-/// (a declared `content-length` over the limit is refused before reading).
+/// (a declared `content-length` over the limit is refused before reading),
+/// and a body that stops arriving for `--body-timeout` (`408`; the timeout
+/// is the connection layer's, `crate::connection::request_limits`).
 pub(crate) async fn read_body(body: Body) -> Result<Bytes, BffError> {
     match Limited::new(body, MAX_BODY_BYTES).collect().await {
         Ok(collected) => Ok(collected.to_bytes()),
         Err(err) if err.is::<http_body_util::LengthLimitError>() => {
             Err(BffError::PayloadTooLarge(MAX_BODY_BYTES))
         }
+        Err(err) if caused_by::<tower_http::timeout::TimeoutError>(err.as_ref()) => {
+            Err(BffError::RequestTimeout)
+        }
         Err(_) => Err(BffError::BodyUnreadable),
     }
+}
+
+/// Whether `err`, or an error it wraps, is an `E`.
+fn caused_by<E: std::error::Error + 'static>(err: &(dyn std::error::Error + 'static)) -> bool {
+    let mut current = Some(err);
+    while let Some(err) = current {
+        if err.is::<E>() {
+            return true;
+        }
+        current = err.source();
+    }
+    false
 }
 
 #[cfg(test)]

@@ -146,6 +146,8 @@ async fn a_burst_of_300_over_three_replicas_never_earns_an_upstream_429() {
         c.settings.rate = rate;
         // 300 at 20 per 2.2 s (window + margin) is about 31 s.
         c.settings.queue_wait = Duration::from_secs(45);
+        // A request may wait that long in the queue: the whole request may take longer.
+        c.settings.connections.request_timeout = Duration::from_secs(60);
     })
     .await;
     let replies = join_all((1..=300).map(|n| {
