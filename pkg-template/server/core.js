@@ -33,19 +33,24 @@ export function handlerFactory(glue) {
     }
     const transport = options.fetch ?? globalThis.fetch;
     if (typeof transport !== "function") throw new TypeError("createConferbotHandler: fetch must be a function (the upstream transport)");
-    const shared = store ? store.attach(policy, glue, options.apiKey) : null;
+    if (options.waitUntil !== undefined && typeof options.waitUntil !== "function") {
+      throw new TypeError("createConferbotHandler: waitUntil must be a function (the runtime's hook that keeps a promise alive after the answer, like Vercel's waitUntil)");
+    }
+    const shared = store ? store.attach(policy, glue) : null;
     const state = {
       policy,
       glue,
       clock: monotonic,
       shared,
       events: shared ? shared.events : localEvents(policy, monotonic),
+      kept: new Set(),
+      waitUntil: options.waitUntil,
     };
     state.forward = forwarder(state, transport);
-    const core = (request) => handle(state, request);
-    const handler = async (request) => {
+    const core = (request, context) => handle(state, request, background(state, context));
+    const handler = async (request, ...context) => {
       const input = fromRequest(request);
-      const out = await core(input);
+      const out = await core(input, context);
       return toResponse(out ?? plain(policy.notFound()));
     };
     Object.defineProperty(handler, CORE, { value: { core, notFound: () => plain(policy.notFound()) } });
@@ -54,15 +59,33 @@ export function handlerFactory(glue) {
 }
 
 /**
+ * How work that outlives the answer (a stale read's refresh) is kept alive:
+ * the runtime's `waitUntil` when the request came with one (workerd's
+ * `fetch(request, env, ctx)`: `ctx.waitUntil`; any argument after the
+ * request that has it), else the `waitUntil` option, else the promise is
+ * held here until it settles (Node, Deno, Bun keep running it).
+ */
+function background(state, context = []) {
+  const hook = context.find((arg) => typeof arg?.waitUntil === "function");
+  return (promise) => {
+    const settled = promise.catch(() => {});
+    if (hook) return hook.waitUntil(settled);
+    if (state.waitUntil) return state.waitUntil(settled);
+    state.kept.add(settled);
+    settled.finally(() => state.kept.delete(settled));
+  };
+}
+
+/**
  * One request, raw: `{method, path, query, absoluteForm, header(name),
  * hasBody, readBody(limit)}`. Answers what to send (`{status, headers, body}`
  * or, for the event stream, `{status, headers, feed}`), or `null` outside the
- * handler's paths.
+ * handler's paths; `later(promise)` keeps background work alive.
  */
-async function handle(state, request) {
+async function handle(state, request, later) {
   switch (state.policy.route(request.path)) {
     case "api":
-      return api(state, request);
+      return api(state, request, later);
     case "events":
       return events(state, request);
     case "webhook":
@@ -73,8 +96,9 @@ async function handle(state, request) {
 }
 
 /** Everything under the mount but the event stream. */
-async function api(state, request) {
+async function api(state, request, later) {
   const { policy, clock } = state;
+  state.shared?.tick();
   const { bytes, problem } = await body(request, policy.maxBodyBytes);
   // The seam for issue 9's client identity and an `authorize(request)` hook
   // (branch `access`): it is decided here, before the policy's allowlist.
@@ -89,20 +113,45 @@ async function api(state, request) {
     bytes,
     problem,
     clock(),
+    Date.now(),
   );
   try {
-    switch (step.kind) {
-      case "reply":
-        return plain(step.takeReply());
-      case "lead":
-        return await lead(state, step);
-      case "join":
-        return await join(state, step);
-      default:
-        return await write(state, step);
+    if (step.kind === "learn") {
+      // A monthly budget needs the month's use: one getUsage through the cache first.
+      const usage = policy.usageStep(clock(), Date.now());
+      try {
+        await run(state, usage, later);
+      } finally {
+        if (!handedOff.has(usage)) usage.free();
+      }
+      policy.proceed(step, clock(), Date.now());
     }
+    return await run(state, step, later);
   } finally {
-    step.free();
+    if (!handedOff.has(step)) step.free();
+  }
+}
+
+/** Steps whose background refresh frees them. */
+const handedOff = new WeakSet();
+
+/** A step, to its answer; a `stale` step's refresh runs on (and frees it). */
+async function run(state, step, later) {
+  switch (step.kind) {
+    case "reply":
+      return plain(step.takeReply());
+    case "stale": {
+      const reply = plain(step.takeReply());
+      handedOff.add(step);
+      later(refresh(state, step));
+      return reply;
+    }
+    case "lead":
+      return await lead(state, step, later);
+    case "join":
+      return await join(state, step);
+    default:
+      return await write(state, step);
   }
 }
 
@@ -115,52 +164,74 @@ function calls(state) {
   return map;
 }
 
-/** This request leads the read: the call (through the shared cache, with a store), then the table settles it. */
-async function lead(state, step) {
+/** A stale answer was served: one call refreshes it for everyone, then the table settles it. */
+async function refresh(state, step) {
+  try {
+    const outcome = await state.forward(step);
+    state.policy.settle(step, outcome, state.clock())?.free();
+  } finally {
+    step.free();
+  }
+}
+
+/**
+ * This request leads the read: the call (through the shared cache, with a
+ * store), then the table settles it; a call that failed in a way that says
+ * nothing about the data serves what was held instead, marked stale.
+ */
+async function lead(state, step, later) {
   const { policy, clock, shared } = state;
   const pending = (async () => {
-    const { outcome, cache } = shared
-      ? await shared.read(step, () => state.forward(step))
-      : { outcome: await state.forward(step), cache: "miss" };
-    policy.settle(step, outcome, clock());
-    return { outcome, cache };
+    let served = shared
+      ? await shared.read(step, state.forward, later)
+      : { outcome: await state.forward(step), cache: "miss", ageMs: -1 };
+    const held = policy.settle(step, served.outcome, clock());
+    if (held) {
+      served = { outcome: held.outcome, cache: "stale", ageMs: held.ageMs };
+      held.free();
+    }
+    return served;
   })();
   const map = calls(state);
   map.set(step.handle, pending);
   try {
-    const { outcome, cache } = await pending;
-    return plain(policy.finish(step, outcome, cache));
+    const { outcome, cache, ageMs } = await pending;
+    return plain(policy.finish(step, outcome, cache, ageMs, clock(), Date.now()));
   } finally {
     map.delete(step.handle);
   }
 }
 
-/** The same read is in flight: its outcome, as `coalesced`. */
+/** The same read is in flight: its outcome, as `coalesced` (or `stale`, for an answer held before a failed call). */
 async function join(state, step) {
+  const { policy, clock } = state;
   const pending = calls(state).get(step.handle);
-  const { outcome } = pending ? await pending : { outcome: state.policy.failure("internal", 0) };
-  return plain(state.policy.finish(step, outcome, "coalesced"));
+  const served = pending ? await pending : { outcome: policy.failure("internal", 0), cache: "miss", ageMs: -1 };
+  const cache = served.cache === "stale" ? "stale" : "coalesced";
+  return plain(policy.finish(step, served.outcome, cache, served.ageMs, clock(), Date.now()));
 }
 
-/** A write: straight to the upstream, then the reads it made stale go. */
+/** A write: straight to the upstream, then what it changed is stale. */
 async function write(state, step) {
-  const { policy, shared } = state;
+  const { policy, shared, clock } = state;
   const outcome = await state.forward(step);
   const stale = policy.wrote(step, outcome);
-  if (shared && stale.length > 0) {
+  if (shared && stale) {
     // The write is done; if the shared cache cannot be told, its stale
-    // entries still expire within the TTL (as conferbot-bff does).
+    // entries still expire (as conferbot-bff does).
     await shared.invalidate(stale).catch(() => {});
   }
-  return plain(policy.finish(step, outcome, ""));
+  return plain(policy.finish(step, outcome, "", -1, clock(), Date.now()));
 }
 
 /** `GET {mount}/events`: refused, or the stream's head and its feed. */
 async function events(state, request) {
+  const { policy, clock } = state;
+  state.shared?.tick();
   const origin = request.header("origin");
-  const refusal = state.policy.events(request.method, origin);
+  const refusal = policy.events(request.method, origin, clock(), Date.now());
   if (refusal) return plain(refusal);
-  const head = plain(state.policy.sseHead(origin));
+  const head = plain(policy.sseHead(origin, clock(), Date.now()));
   return { status: head.status, headers: head.headers, feed: eventFeed(state, request.header("last-event-id")) };
 }
 

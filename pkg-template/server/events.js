@@ -1,11 +1,16 @@
-// Live events, as conferbot-bff serves them: the webhook receiver (checks,
-// stale reads dropped, the event numbered once per delivery, a receipt),
+// Live events, as conferbot-bff serves them: the webhook receiver (checks;
+// the delivery applied to the cached reads by the patch rules and the event
+// numbered, in one step once per delivery; a receipt),
 // the in-process event log's fan-out, and one SSE stream per browser. The
 // policy frames every byte and each stream's cursor decides what to send,
 // skip, or fill in from the log; this file owns the timers and the sinks.
 import { body, plain } from "./core.js";
 
-/** The in-process log (the policy's) and its fan-out: `{publish, subscribe, replayAfter, latest}`. */
+/**
+ * The in-process log (the policy's) and its fan-out: `{publish, subscribe,
+ * replayAfter, latest}`. Publishing a new delivery also applies it to the
+ * cached reads, before any stream hears of it.
+ */
 export function localEvents(policy, clock) {
   const listeners = new Set();
   return {
@@ -32,7 +37,7 @@ export function localEvents(policy, clock) {
 
 /** `POST` to the receiver: refused, or accepted, applied and acknowledged. */
 export async function receiveWebhook(state, request) {
-  const { policy, shared } = state;
+  const { policy } = state;
   const { bytes, problem } = await body(request, policy.maxBodyBytes);
   const delivery = policy.webhook(
     request.method,
@@ -46,9 +51,7 @@ export async function receiveWebhook(state, request) {
   try {
     const refusal = delivery.takeReply();
     if (refusal) return plain(refusal);
-    const stale = policy.invalidateDelivery(delivery);
     try {
-      if (shared && stale.length > 0) await shared.invalidate(stale);
       const id = await state.events.publish(delivery);
       return plain(policy.receipt(id));
     } catch {

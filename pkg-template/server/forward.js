@@ -1,23 +1,33 @@
 // Upstream calls through the rate window, as conferbot-bff's forwarder makes
-// them: a turn in the window first (in-process here, or the store's shared
-// one), within the queue budget; the request the policy built, with its
-// headers only, no redirects followed, one timeout for the whole call and a
-// bound on the answer's size; the answer checked by the policy. An upstream
-// 429 pauses the window for its Retry-After and repeats the call if that
-// fits the budget (the policy's pause and repeat rules).
+// them: none the month's quota would refuse (the policy's 429 "Monthly API
+// limit reached" until the month turns); a turn in the window first
+// (in-process here, or the store's shared one), within the queue budget;
+// the request the policy built, with its headers only, no redirects
+// followed, one timeout for the whole call and a bound on the answer's size;
+// the answer checked by the policy, and what it teaches the month's book
+// (a call counted, the month from getUsage, the upstream's clock and its
+// monthly refusal) told to it. An upstream 429 for the minute pauses the
+// window for its Retry-After and repeats the call if that fits the budget
+// (the policy's pause and repeat rules).
 
-/** `forward(step)`: the call a lead or call step names, as an Outcome. */
+/** `forward(step)`: the call a lead, stale or call step names, as an Outcome. */
 export function forwarder(state, transport) {
   const { policy, clock } = state;
   const window = state.shared ? state.shared.window : localWindow(policy, clock);
+  const account = state.shared ? state.shared.account : async (step, outcome) => policy.account(step, outcome, Date.now());
   const headers = [pairs(policy.upstreamHeaders(false)), pairs(policy.upstreamHeaders(true))];
-  const send = (step) => call(policy, transport, step, headers);
   return async function forward(step) {
+    const spent = policy.refusal(Date.now());
+    if (spent) return spent;
     const deadline = clock() + policy.queueWaitMs;
+    let queued = 0;
     for (let attempt = 1; ; attempt++) {
+      const asked = clock();
       const refused = await window.acquire(deadline);
       if (refused) return refused;
-      const outcome = await send(step);
+      queued += clock() - asked;
+      const outcome = await call(policy, transport, step, headers, queued);
+      await account(step, outcome);
       if (!outcome.isRateLimited) return outcome;
       const pause = await window.pause(outcome.retryAfter);
       const left = deadline - clock();
@@ -32,8 +42,12 @@ function pairs(flat) {
   return out;
 }
 
-/** One upstream call, its answer read whole (at most the policy's bound) and checked. */
-async function call(policy, transport, step, [plainHeaders, bodyHeaders]) {
+/**
+ * One upstream call, its answer read whole (at most the policy's bound) and
+ * checked, with its `Date` (the upstream's clock turns its month) and the
+ * time it `queued` for the window.
+ */
+async function call(policy, transport, step, [plainHeaders, bodyHeaders], queued) {
   const body = step.body;
   const signal = AbortSignal.timeout(policy.upstreamTimeoutMs);
   let response;
@@ -55,7 +69,10 @@ async function call(policy, transport, step, [plainHeaders, bodyHeaders]) {
     return policy.failure(signal.aborted ? "upstream_timeout" : "cut_off", 0);
   }
   if (raw === null) return policy.failure("too_long", 0);
-  return policy.check(response.status, response.headers.get("retry-after") ?? undefined, raw);
+  const date = response.headers.get("date");
+  // The upstream's clock (its month turns by it), read by the platform's own HTTP-date parser.
+  const dateMs = date === null ? undefined : Date.parse(date);
+  return policy.check(response.status, response.headers.get("retry-after") ?? undefined, dateMs, raw, Math.round(queued));
 }
 
 /** The whole body, or `null` past `limit` bytes. */

@@ -4,21 +4,29 @@
 /**
  * The handler: answers every request under its mount (the API, `{mount}/events`
  * and the webhook receiver) exactly as `conferbot-bff` would, and `404` to every
- * other path.
+ * other path. Arguments after the request are the runtime's context: one with a
+ * `waitUntil` method (workerd's `fetch(request, env, ctx)`, Hono's
+ * `c.executionCtx`) keeps a stale answer's background refresh alive after the answer.
  */
-export type ConferbotHandler = (request: Request) => Promise<Response>;
+export type ConferbotHandler = (request: Request, ...context: unknown[]) => Promise<Response>;
+
+/** A runtime context that keeps work alive after the answer (workerd's `ExecutionContext`). */
+export interface WaitUntilContext {
+  waitUntil(promise: Promise<unknown>): void;
+}
 
 /** Shared state for many instances: `redisStore({ url })` from `conferbot-wasm/server/redis`. */
 export interface ConferbotStore {
   /** Called once by `createConferbotHandler`. */
-  attach(policy: object, glue: object, apiKey: string): object;
+  attach(policy: object, glue: object): object;
   /** Ends the store's connections. */
   close(): Promise<void>;
 }
 
 /**
- * The handler's options. Every one but `apiKey`, `webhookSecret`, `fetch` and
- * `store` is a flag of `conferbot-bff`, with the same default (durations in ms).
+ * The handler's options. Every one but `apiKey`, `webhookSecret`, `fetch`,
+ * `store` and `waitUntil` is a flag of `conferbot-bff`, with the same default
+ * (durations in ms).
  */
 export interface ConferbotHandlerOptions {
   /** The Conferbot API key. Required; it never leaves the server. */
@@ -27,8 +35,15 @@ export interface ConferbotHandlerOptions {
   webhookSecret?: string;
   /** The upstream transport. Default: `globalThis.fetch`. */
   fetch?: typeof fetch;
-  /** Shared state (rate window, cache, event log) for several instances. Default: in this process. */
+  /** Shared state (rate window, cache, the month's book, event log) for several instances. Default: in this process. */
   store?: ConferbotStore;
+  /**
+   * Keeps background work (a stale answer's refresh) alive after the answer, for
+   * runtimes with a global hook (Vercel's `waitUntil`, Next.js's `after`). A
+   * request's own context (`ctx.waitUntil`) comes first; without either, the
+   * handler holds the promise itself (Node, Deno, Bun run it to its end).
+   */
+  waitUntil?: (promise: Promise<unknown>) => void;
 /* OPTIONS: written by cargo xtask dist from the policy's option table */
 }
 

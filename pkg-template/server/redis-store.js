@@ -1,16 +1,34 @@
 // `conferbot-wasm/server/redis`: state shared through Redis, so that several
 // handlers (Node processes, serverless instances) and conferbot-bff replicas
 // with the same API key share one rate window, one cache with its
-// coalescing, and one event log. The key names, the Lua scripts, the numbers
-// they take and the JSON they exchange all come from the policy (the same
-// crate conferbot-bff uses); this file only runs them, over the `redis`
-// package (node-redis), which you install beside this one.
+// coalescing, revalidation and patched answers, one month's book, and one
+// event log. The key names, the Lua scripts (the policy crate's own .lua
+// files, written beside this one by cargo xtask dist), the arguments they take and the reading of
+// their replies all come from the policy (the same crate conferbot-bff
+// uses); this file only runs them and waits, over the `redis` package
+// (node-redis), which you install beside this one.
 //
 // Like conferbot-bff, it fails closed: while Redis does not answer, requests
 // that need the upstream get 503 with Retry-After, never unshaped traffic.
 import { createHash, randomBytes } from "node:crypto";
+import { readdirSync, readFileSync } from "node:fs";
 
 import { createClient } from "redis";
+
+/**
+ * The policy's Lua scripts (crates/policy/src/shared_state/*.lua), by name:
+ * `cargo xtask dist` writes them into `lua/` beside this file from the
+ * policy crate itself, the same text conferbot-bff compiles in.
+ */
+const LUA = new URL("./lua/", import.meta.url);
+const SCRIPTS = Object.fromEntries(
+  readdirSync(LUA)
+    .filter((file) => file.endsWith(".lua"))
+    .map((file) => {
+      const text = readFileSync(new URL(file, LUA), "utf8");
+      return [file.slice(0, -4), { text, sha: createHash("sha1").update(text).digest("hex") }];
+    }),
+);
 
 /** Longest a command may take before Redis counts as unreachable (as the BFF's). */
 const COMMAND_TIMEOUT_MS = 2_000;
@@ -32,10 +50,10 @@ export function redisStore({ url, client } = {}) {
   connected.catch(() => {});
   let attached = false;
   return {
-    attach(policy, glue, apiKey) {
+    attach(policy) {
       if (attached) throw new Error("a redisStore serves one handler; make one per handler");
       attached = true;
-      return shared(policy, apiKey, commands, subscriber, connected);
+      return shared(policy, commands, subscriber, connected);
     },
     async close() {
       await Promise.allSettled([subscriber.quit?.() ?? subscriber.close(), commands.quit?.() ?? commands.close()]);
@@ -43,16 +61,15 @@ export function redisStore({ url, client } = {}) {
   };
 }
 
-function shared(policy, apiKey, commands, subscriber, connected) {
-  const layout = policy.sharedLayout(apiKey);
+function shared(policy, commands, subscriber, connected) {
+  const layout = policy.sharedLayout();
   const k = (name) => layout.prefix + name;
   const clock = () => performance.now();
-  const scripts = Object.fromEntries(Object.entries(layout.scripts).map(([name, text]) => [name, { text, sha: createHash("sha1").update(text).digest("hex") }]));
 
   const command = (args) => within(connected.then(() => commands.sendCommand(args.map(String))));
   /** EVALSHA, and EVAL once when Redis does not know the script yet. */
   const run = async (name, keys, args) => {
-    const { text, sha } = scripts[name];
+    const { text, sha } = SCRIPTS[name];
     const tail = [String(keys.length), ...keys, ...args.map(String)];
     try {
       return await command(["EVALSHA", sha, ...tail]);
@@ -113,13 +130,19 @@ function shared(policy, apiKey, commands, subscriber, connected) {
     },
   };
 
-  const cacheKeys = (key) => [k(layout.keys.cache + key), k(layout.keys.lock + key), k(layout.keys.generation)];
-
-  async function read(step, fetch) {
-    const key = step.cacheKey;
-    const token = randomBytes(8).toString("hex");
+  /**
+   * One read through the shared cache: `{outcome, cache, ageMs}`. Held
+   * answers are served at once (a stale one's refresh, when this request
+   * found it due, runs on through `later`); the leader calls `forward`;
+   * followers take the leader's answer from its message, and ask again with
+   * backoff in case it was missed or the leader went away.
+   */
+  async function read(step, forward, later) {
+    const slot = policy.sharedRead(step, randomBytes(8).toString("hex"), Date.now());
+    const key = slot.key;
     const inbox = [];
     let wake = null;
+    let handedOff = false;
     const follower = (done) => {
       inbox.push(done);
       wake?.();
@@ -132,28 +155,45 @@ function shared(policy, apiKey, commands, subscriber, connected) {
     try {
       await subscribed;
       for (;;) {
-        let begun;
+        let kind;
         try {
-          begun = await run("begin", cacheKeys(key), [token, layout.cache.lockTtlMs]);
+          kind = slot.begun((await run("begin", slot.beginKeys(), slot.beginArgs())).map(String));
         } catch {
-          return { outcome: policy.failure("shared_state_unavailable", 0), cache: "miss" };
+          return { outcome: policy.failure("shared_state_unavailable", 0), cache: "miss", ageMs: -1 };
         }
-        const [kind, value] = begun;
-        let generation = Number(value) || 0;
-        if (kind === "hit") {
-          const outcome = policy.fromWire(String(value));
-          if (outcome) return { outcome, cache: "hit" };
-          generation = 0;
-        } else if (kind === "lead") {
-          const outcome = await fetch();
-          await finish(step, key, token, String(value), outcome);
-          return { outcome, cache: "miss" };
+        if (kind === "hit" || kind === "stale") {
+          const held = slot.held;
+          const served = { outcome: held.outcome, cache: kind, ageMs: held.ageMs };
+          held.free();
+          if (slot.refresh) {
+            // One refresh for every server; the answer is not awaited.
+            handedOff = true;
+            const own = step.duplicate();
+            later((async () => {
+              try {
+                await finish(slot, await forward(own), false);
+              } finally {
+                own.free();
+                slot.free();
+              }
+            })());
+          }
+          return served;
+        }
+        if (kind === "lead") {
+          const outcome = await forward(step);
+          await finish(slot, outcome, true);
+          const fallback = slot.fallbackFor(outcome);
+          if (!fallback) return { outcome, cache: "miss", ageMs: -1 };
+          const served = { outcome: fallback.outcome, cache: "stale", ageMs: fallback.ageMs };
+          fallback.free();
+          return served;
         }
         const until = clock() + backoff;
         for (;;) {
           const done = inbox.shift();
           if (done) {
-            if (done.generation >= generation) return { outcome: done.outcome, cache: "coalesced" };
+            if (slot.accepts(done.generation)) return { outcome: done.outcome, cache: "coalesced", ageMs: -1 };
             continue;
           }
           const left = until - clock();
@@ -167,40 +207,70 @@ function shared(policy, apiKey, commands, subscriber, connected) {
           });
           wake = null;
         }
-        if (clock() > deadline) return { outcome: policy.failure("shared_state_unavailable", 0), cache: "miss" };
+        if (clock() > deadline) return { outcome: policy.failure("shared_state_unavailable", 0), cache: "miss", ageMs: -1 };
         backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
       }
     } finally {
       const set = followers.get(key);
       set?.delete(follower);
       if (set?.size === 0) followers.delete(key);
+      if (!handedOff) slot.free();
     }
   }
 
   /** Stores (successes only), unlocks and publishes; a failure only costs followers a few asks. */
-  async function finish(step, key, token, generation, outcome) {
-    const ttl = outcome.isSuccess ? layout.cache.ttlMs : 0;
-    const keys = [...cacheKeys(key), k(step.indexKey)];
-    const args = [token, generation, ttl, policy.toWire(outcome), k(layout.keys.doneChannel), policy.doneMessage(key, Number(generation), outcome)];
-    await run("finish", keys, args).catch(() => {});
+  async function finish(slot, outcome, lead) {
+    await run("finish", slot.finishKeys(), slot.finishArgs(outcome, lead)).catch(() => {});
   }
 
-  async function invalidate(pairs) {
-    const keys = [k(layout.keys.generation)];
-    const args = [];
-    for (let i = 0; i < pairs.length; i += 2) {
-      keys.push(k(pairs[i]));
-      args.push(pairs[i + 1]);
-    }
-    args.push(layout.prefix);
+  /** What a write made stale, for every server (`invalidate.lua`). */
+  async function invalidate({ keys, args }) {
     await run("invalidate", keys, args);
   }
 
+  // The month's book every server shares (`quota.lua`), as last read: each
+  // change is one run that reads it all back; between changes it is read
+  // again at most every `readEveryMs`, in the background, when asked.
+  let quotaReadAt = -Infinity;
+  let quotaReading = false;
+  const quota = async (op, value) => {
+    try {
+      const reply = await run("quota", layout.quota.keys, [op, value, layout.window.spanMs]);
+      policy.sharedQuota(reply.map(String));
+      quotaReadAt = clock();
+    } catch {
+      // Redis is away: the book as last read stands (as conferbot-bff's).
+    }
+  };
+  const tick = () => {
+    if (quotaReading || clock() - quotaReadAt < layout.quota.readEveryMs) return;
+    quotaReading = true;
+    quota("read", "").finally(() => {
+      quotaReading = false;
+    });
+  };
+  /** What an upstream answer taught the month, told to every server in order. */
+  const account = async (step, outcome) => {
+    const ops = policy.account(step, outcome, Date.now());
+    for (let i = 0; i < ops.length; i += 2) await quota(ops[i], ops[i + 1]);
+  };
+
   const events = {
+    /**
+     * Applies a delivery to the answers every server holds and logs it, once
+     * however many servers receive its retries: the touched operations'
+     * generations bumped and indexes read, the touched answers read, then
+     * `publish.lua` with the patches the policy computed from them.
+     */
     async publish(delivery) {
-      const keys = [k(layout.keys.eventsSeq), k(layout.keys.eventsLog), k(layout.keys.eventsSeen + delivery.dedup)];
-      const args = [delivery.event, delivery.data, layout.events.capacity, k(layout.keys.eventsChannel), Math.max(1, layout.events.dedupWindowMs)];
-      return Number(await run("publish", keys, args));
+      const reads = policy.deliveryReads(delivery);
+      const replies = await Promise.all(reads.map((name, i) => command([i % 2 === 0 ? "INCR" : "SMEMBERS", name])));
+      const members = replies.filter(Array.isArray).flat().map(String);
+      const names = policy.deliveryTouched(delivery, members);
+      const answers = await Promise.all(names.map((name) => command(["HGET", name, "answer"])));
+      const script = policy.deliveryPublish(delivery, answers);
+      if (!script) return 0;
+      return Number(await run("publish", script.keys, script.args));
     },
     subscribe(listener) {
       listeners.add(listener);
@@ -222,7 +292,7 @@ function shared(policy, apiKey, commands, subscriber, connected) {
     },
   };
 
-  return { window, read, invalidate, events };
+  return { window, read, invalidate, events, tick, account };
 }
 
 function sleep(ms) {

@@ -9,5 +9,5 @@ import { handlerFactory } from "./core.js";
 glue.initSync({ module: wasm });
 
 export const createConferbotHandler = handlerFactory(glue);
-export const handlerOptions = Object.freeze(glue.optionTable());
 export { toNodeListener } from "./adapters.js";
+export { handlerOptions } from "./options.js";

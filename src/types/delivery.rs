@@ -14,12 +14,18 @@
 //! `conversation.*` bodies are not printed in the reference; following its
 //! notes, they are modelled as the same flat form (`event`, `chatSessionId`,
 //! `botId`, `visitorId`, `timestamp`). Every field but `event` is optional
-//! here, and fields this version does not know are kept in [`extra`] and
-//! written back, so a receiver passes on whatever Conferbot adds.
+//! here, and fields this version does not know are kept in [`extra`] (their
+//! JSON text as sent) and written back, so a receiver passes on whatever
+//! Conferbot adds.
 //!
 //! [`extra`]: WebhookDelivery::extra
 
-use serde::{Deserialize, Serialize};
+use std::fmt;
+
+use serde::de::{self, MapAccess, Visitor};
+use serde::ser::SerializeMap;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::value::RawValue;
 
 use super::webhook::WebhookEvent;
 use crate::id::ObjectId;
@@ -29,29 +35,119 @@ use crate::id::ObjectId;
 /// Serialized in the order of the reference's `response.created` example
 /// (`event`, `chatSessionId`, `responseId`, `botId`, `visitorId`,
 /// `timestamp`), absent fields left out, unknown fields after them.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone)]
 pub struct WebhookDelivery {
     /// Which event happened.
     pub event: WebhookEvent,
     /// The chat session (`sess_…`, not an object id).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub chat_session_id: Option<String>,
     /// The response (`response.*`), an object id.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub response_id: Option<String>,
     /// The chatbot, an object id (24 hex digits).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bot_id: Option<String>,
     /// The visitor (`visitor_…`); absent from `response.updated`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub visitor_id: Option<String>,
     /// When the event was dispatched, ISO 8601 as the sender wrote it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timestamp: Option<String>,
-    /// Fields this version does not know, kept and passed on.
-    #[serde(flatten)]
-    pub extra: serde_json::Map<String, serde_json::Value>,
+    /// Fields this version does not know, kept and passed on as they came
+    /// (in order, each value its JSON text).
+    pub extra: Vec<(String, Box<RawValue>)>,
+}
+
+/// Equal when every member is, unknown ones by their JSON text.
+impl PartialEq for WebhookDelivery {
+    fn eq(&self, other: &Self) -> bool {
+        let text = |d: &Self| -> Vec<(String, String)> {
+            d.extra
+                .iter()
+                .map(|(k, v)| (k.clone(), v.get().to_owned()))
+                .collect()
+        };
+        self.event == other.event
+            && self.optional() == other.optional()
+            && text(self) == text(other)
+    }
+}
+
+/// The member naming the event, written first.
+const EVENT: &str = "event";
+/// The optional known members' names, in the order they are written.
+const OPTIONAL: [&str; 5] = [
+    "chatSessionId",
+    "responseId",
+    "botId",
+    "visitorId",
+    "timestamp",
+];
+
+// Written by hand rather than derived with `#[serde(flatten)]`, which
+// buffers the whole body first (serde's `Content` machinery, several KiB of
+// the npm server half's wasm) to split the known members from the rest.
+impl Serialize for WebhookDelivery {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry(EVENT, &self.event)?;
+        for (name, value) in OPTIONAL.iter().zip(self.optional()) {
+            if let Some(value) = value {
+                map.serialize_entry(name, value)?;
+            }
+        }
+        for (name, value) in &self.extra {
+            map.serialize_entry(name, value.as_ref())?;
+        }
+        map.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for WebhookDelivery {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Members;
+        impl<'de> Visitor<'de> for Members {
+            type Value = WebhookDelivery;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a webhook delivery (a JSON object with an event)")
+            }
+            fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<WebhookDelivery, M::Error> {
+                let mut event: Option<WebhookEvent> = None;
+                let mut optional: [Option<String>; 5] = Default::default();
+                let mut extra = Vec::new();
+                while let Some(name) = map.next_key::<String>()? {
+                    if name == EVENT {
+                        if event.is_some() {
+                            return Err(de::Error::duplicate_field(EVENT));
+                        }
+                        event = Some(map.next_value()?);
+                        continue;
+                    }
+                    let known = OPTIONAL
+                        .iter()
+                        .zip(optional.iter_mut())
+                        .find(|(n, _)| **n == name);
+                    match known {
+                        Some((field, slot)) => {
+                            if slot.is_some() {
+                                return Err(de::Error::duplicate_field(field));
+                            }
+                            *slot = map.next_value()?;
+                        }
+                        None => extra.push((name, map.next_value()?)),
+                    }
+                }
+                let event = event.ok_or_else(|| de::Error::missing_field(EVENT))?;
+                let [chat_session_id, response_id, bot_id, visitor_id, timestamp] = optional;
+                Ok(WebhookDelivery {
+                    event,
+                    chat_session_id,
+                    response_id,
+                    bot_id,
+                    visitor_id,
+                    timestamp,
+                    extra,
+                })
+            }
+        }
+        deserializer.deserialize_map(Members)
+    }
 }
 
 impl WebhookDelivery {
@@ -64,8 +160,27 @@ impl WebhookDelivery {
             bot_id: None,
             visitor_id: None,
             timestamp: Some(timestamp.into()),
-            extra: serde_json::Map::new(),
+            extra: Vec::new(),
         }
+    }
+
+    /// The optional known members, in the order of [`OPTIONAL`].
+    fn optional(&self) -> [&Option<String>; 5] {
+        [
+            &self.chat_session_id,
+            &self.response_id,
+            &self.bot_id,
+            &self.visitor_id,
+            &self.timestamp,
+        ]
+    }
+
+    /// The JSON text of the unknown member `name`, when the delivery had it.
+    pub fn extra_json(&self, name: &str) -> Option<&str> {
+        self.extra
+            .iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.get())
     }
 
     /// The chatbot the event concerns, when `botId` is a valid object id:
@@ -157,11 +272,26 @@ mod tests {
         let delivery: WebhookDelivery = serde_json::from_str(raw).unwrap();
         assert_eq!(delivery.event, WebhookEvent::ConversationStarted);
         assert_eq!(delivery.bot(), None, "an invalid botId names no chatbot");
-        assert_eq!(delivery.extra["channel"], "whatsapp");
+        assert_eq!(delivery.extra_json("channel"), Some("\"whatsapp\""));
+        assert_eq!(delivery.extra_json("meta"), Some(r#"{"n":1}"#));
         let back = serde_json::to_string(&delivery).unwrap();
         assert!(
             back.ends_with(r#""channel":"whatsapp","meta":{"n":1}}"#),
             "{back}"
         );
+        for bad in [
+            r#"{"botId":"64f8a2b3c1d4e5f6a7b8c9d0"}"#,
+            r#"{"event":"response.created","event":"response.updated"}"#,
+            r#"{"event":"response.created","botId":1}"#,
+            r#"["response.created"]"#,
+        ] {
+            assert!(
+                serde_json::from_str::<WebhookDelivery>(bad).is_err(),
+                "{bad}"
+            );
+        }
+        let nulls: WebhookDelivery =
+            serde_json::from_str(r#"{"event":"response.created","botId":null}"#).unwrap();
+        assert_eq!(nulls.bot_id, None);
     }
 }

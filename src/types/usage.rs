@@ -1,5 +1,8 @@
 //! This month's API usage.
 
+use std::fmt;
+
+use serde::de::{self, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::plan::Plan;
@@ -55,28 +58,42 @@ impl Serialize for Limit {
     }
 }
 
+// A visitor rather than an untagged enum: serde's untagged enums buffer
+// the value first (its `Content` machinery, several KiB of the server
+// wasm), for what one call on the value's own type says.
 impl<'de> Deserialize<'de> for Limit {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Raw {
-            Unsigned(u64),
-            Signed(i64),
-            Float(f64),
-            Text(String),
-            Null(()),
+        struct LimitVisitor;
+        impl Visitor<'_> for LimitVisitor {
+            type Value = Limit;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a number or \"unlimited\"")
+            }
+            fn visit_u64<E: de::Error>(self, n: u64) -> Result<Limit, E> {
+                Ok(Limit::Calls(n))
+            }
+            fn visit_i64<E: de::Error>(self, n: i64) -> Result<Limit, E> {
+                Ok(u64::try_from(n).map_or(Limit::Unlimited, Limit::Calls))
+            }
+            fn visit_f64<E: de::Error>(self, f: f64) -> Result<Limit, E> {
+                Ok(Limit::from_number(f))
+            }
+            fn visit_str<E: de::Error>(self, t: &str) -> Result<Limit, E> {
+                Limit::from_text(t).ok_or_else(|| {
+                    E::custom(format!(
+                        "limit must be a number or \"unlimited\", got {}",
+                        crate::text::quote(t)
+                    ))
+                })
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Limit, E> {
+                Ok(Limit::Unlimited)
+            }
+            fn visit_none<E: de::Error>(self) -> Result<Limit, E> {
+                Ok(Limit::Unlimited)
+            }
         }
-        match Option::<Raw>::deserialize(deserializer)? {
-            None | Some(Raw::Null(())) => Ok(Self::Unlimited),
-            Some(Raw::Unsigned(n)) => Ok(Self::Calls(n)),
-            Some(Raw::Signed(n)) => Ok(u64::try_from(n).map_or(Self::Unlimited, Self::Calls)),
-            Some(Raw::Float(f)) => Ok(Self::from_number(f)),
-            Some(Raw::Text(t)) => Self::from_text(&t).ok_or_else(|| {
-                serde::de::Error::custom(format!(
-                    "limit must be a number or \"unlimited\", got {t:?}"
-                ))
-            }),
-        }
+        deserializer.deserialize_any(LimitVisitor)
     }
 }
 
@@ -148,5 +165,17 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.to_string().contains("limit must be a number"), "{err}");
+        let odd: Usage = serde_json::from_str(
+            r#"{"month":"m","plan":"Pro","used":1,"limit":" 50 ","remaining":12.9}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            (odd.limit, odd.remaining),
+            (Limit::Calls(50), Limit::Calls(12))
+        );
+        assert!(serde_json::from_str::<Usage>(
+            r#"{"month":"m","plan":"Pro","used":1,"limit":[1],"remaining":1}"#
+        )
+        .is_err());
     }
 }

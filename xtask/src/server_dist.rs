@@ -13,6 +13,7 @@ use std::process::Command;
 
 use anyhow::{bail, Context, Result};
 use conferbot_policy::server_options::{OptionDefault, OPTIONS};
+use conferbot_policy::shared_state::scripts;
 
 use crate::process::{self, say};
 use crate::tools::{self, cargo, WASM_TARGET};
@@ -124,8 +125,9 @@ pub fn build(
     Ok(())
 }
 
-/// Copies `pkg-template/server/` into `out` and writes the options into its
-/// declarations (ESM and CommonJS).
+/// Copies `pkg-template/server/` into `out`, writes the options into its
+/// declarations (ESM and CommonJS) and into `options.js` (`handlerOptions`),
+/// and the policy's Lua scripts into `lua/` for the Redis store.
 pub fn assemble(root: &Path, out: &Path) -> Result<()> {
     let template = root.join("pkg-template").join("server");
     for entry in
@@ -136,6 +138,12 @@ pub fn assemble(root: &Path, out: &Path) -> Result<()> {
             fs::copy(&path, out.join(name))
                 .with_context(|| format!("copying {}", path.display()))?;
         }
+    }
+    fs::write(out.join("options.js"), options_module())?;
+    let lua = out.join("lua");
+    fs::create_dir_all(&lua)?;
+    for (name, text) in scripts::ALL {
+        fs::write(lua.join(format!("{name}.lua")), text)?;
     }
     let dts = out.join("index.d.ts");
     let text = fs::read_to_string(&dts)?;
@@ -166,22 +174,50 @@ pub fn assemble(root: &Path, out: &Path) -> Result<()> {
     Ok(())
 }
 
+/// `options.js`: the policy's option table as `handlerOptions` (`{name,
+/// flag, default, doc}`, `default` absent when it is derived or unset).
+pub fn options_module() -> String {
+    let rows: Vec<String> = OPTIONS
+        .iter()
+        .map(|option| {
+            let text = |v: &str| serde_json::Value::from(v).to_string();
+            let default = option
+                .default_json()
+                .map(|json| format!(", default: {json}"))
+                .unwrap_or_default();
+            format!(
+                "  {{ name: {}, flag: {}{default}, doc: {} }},",
+                text(option.name),
+                text(option.flag),
+                text(option.doc())
+            )
+        })
+        .collect();
+    format!(
+        "// The handler's options, written by `cargo xtask dist` from the policy's\n\
+         // table (conferbot_policy::server_options): each option's name, the\n\
+         // conferbot-bff flag it mirrors, its default and help.\n\
+         export const handlerOptions = Object.freeze([\n{}\n].map(Object.freeze));\n",
+        rows.join("\n")
+    )
+}
+
 /// One documented, optional member per option of the policy's table.
 pub fn option_declarations() -> String {
     let mut out = String::new();
     for option in &OPTIONS {
         let default = match option.default {
-            OptionDefault::FromMount(text) => text.to_owned(),
+            OptionDefault::FromMount(text) | OptionDefault::Budget(text) => text.to_owned(),
             _ => option.default_json().unwrap_or_default(),
         };
         out.push_str(&format!(
             "  /** {}. Default: `{default}` (conferbot-bff's `--{}`). */\n  {}?: {};\n",
             // The flag's help may say its default in brackets; it is said once here.
             option
-                .doc
+                .doc()
                 .split(" [default:")
                 .next()
-                .unwrap_or(option.doc)
+                .unwrap_or(option.doc())
                 .trim_end_matches('.'),
             option.flag,
             option.name,
@@ -226,5 +262,28 @@ mod tests {
             "{text}"
         );
         assert_eq!(text.matches("?: ").count(), OPTIONS.len());
+        assert!(
+            text.contains("  monthlyBudget?: number | `${number}%`;"),
+            "{text}"
+        );
+        assert!(
+            text.contains("Default: `the plan's monthly limit`"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn the_options_module_lists_every_option_with_its_default() {
+        let module = options_module();
+        assert_eq!(module.matches("{ name: ").count(), OPTIONS.len());
+        assert!(
+            module.contains(r#"{ name: "queueWaitMs", flag: "queue-wait", default: 10000, doc: "#),
+            "{module}"
+        );
+        assert!(
+            module.contains(r#"{ name: "monthlyBudget", flag: "monthly-budget", doc: "#),
+            "{module}"
+        );
+        assert!(module.contains("export const handlerOptions = Object.freeze(["));
     }
 }

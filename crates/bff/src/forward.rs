@@ -21,8 +21,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use conferbot::protocol::api::MONTHLY_LIMIT_ERROR;
-use conferbot::{ApiErrorBody, Operation};
+use conferbot::Operation;
+use conferbot_policy::quota;
 use conferbot_policy::window::{pause_after_429, repeat_after_429, WindowRefusal};
 use conferbot_policy::{BffError, Target};
 use tokio::time::Instant;
@@ -126,7 +126,7 @@ impl Forwarder {
         if let Some(date) = &answer.date {
             self.quota.learn_clock(date).await;
         }
-        if !matches!(answer.status.as_u16(), 401 | 403 | 429) {
+        if quota::counts(answer.status.as_u16()) {
             self.quota.count_call().await;
         }
         if target.operation == Operation::GetUsage && answer.is_success() {
@@ -142,10 +142,7 @@ impl Forwarder {
     }
 }
 
-/// Whether `answer` is the upstream's refusal for the month (a `429`
-/// "Monthly API limit reached").
+/// Whether `answer` is the upstream's refusal for the month.
 fn is_monthly_refusal(answer: &UpstreamAnswer) -> bool {
-    answer.status.as_u16() == 429
-        && serde_json::from_slice::<ApiErrorBody>(&answer.body)
-            .is_ok_and(|body| body.error == MONTHLY_LIMIT_ERROR)
+    quota::is_monthly_refusal(answer.status.as_u16(), &answer.body)
 }

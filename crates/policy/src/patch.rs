@@ -145,7 +145,8 @@ fn or_stale(patched: Option<Option<Vec<u8>>>) -> Effect {
 /// A page of chatbots with `bot`'s `responseCount` one higher, if it is on it.
 fn count_in_list(cached: &[u8], bot: &ObjectId) -> Option<Option<Vec<u8>>> {
     let mut page = RawObject::parse(std::str::from_utf8(cached).ok()?)?;
-    let items: Vec<Box<RawValue>> = serde_json::from_str(page.get("data")?.get()).ok()?;
+    let items: Vec<Box<RawValue>> =
+        serde_json::from_slice(page.get("data")?.get().as_bytes()).ok()?;
     let mut found = false;
     let mut patched = Vec::with_capacity(items.len());
     for item in items {
@@ -181,7 +182,7 @@ fn count_in_record(cached: &[u8], bot: &ObjectId) -> Option<Vec<u8>> {
 
 /// Adds 1 to the record's `responseCount` (a whole number).
 fn add_one(record: &mut RawObject) -> Option<()> {
-    let count: u64 = serde_json::from_str(record.get("responseCount")?.get()).ok()?;
+    let count: u64 = serde_json::from_slice(record.get("responseCount")?.get().as_bytes()).ok()?;
     let next = RawValue::from_string(count.checked_add(1)?.to_string()).ok()?;
     record.set("responseCount", next)
 }

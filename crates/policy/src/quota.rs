@@ -27,11 +27,32 @@
 use std::fmt;
 use std::str::FromStr;
 
+use conferbot::protocol::api::MONTHLY_LIMIT_ERROR;
 use conferbot::timestamp::parse_iso8601_secs;
-use conferbot::{DataEnvelope, Limit, Usage};
+use conferbot::{ApiErrorBody, DataEnvelope, Limit, Usage};
 use serde::{Deserialize, Serialize};
 
 use crate::error::BffError;
+
+/// The smallest change of the upstream's clock offset worth recording: an
+/// HTTP `Date` has a resolution of a second, so a difference under two is
+/// the header's rounding, not news.
+pub const CLOCK_RESOLUTION_MS: u64 = 2_000;
+
+/// Whether the upstream counts a call it answered with `status` against the
+/// month: every answer but its refusals (`401`, `403`, `429`).
+pub fn counts(status: u16) -> bool {
+    !matches!(status, 401 | 403 | 429)
+}
+
+/// Whether an upstream answer (`status`, checked `body`) is its refusal for
+/// the month: a `429` `{"error": "Monthly API limit reached"}`, which no
+/// pause of the minute window helps.
+pub fn is_monthly_refusal(status: u16, body: &[u8]) -> bool {
+    status == 429
+        && serde_json::from_slice::<ApiErrorBody>(body)
+            .is_ok_and(|body| body.error == MONTHLY_LIMIT_ERROR)
+}
 
 /// What the cache may spend at a moment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -203,8 +224,14 @@ impl QuotaBook {
     /// Learns the upstream's clock from a `Date` header read at `now`.
     pub fn learn_clock(&mut self, date: &str, now: u64) {
         if let Some(upstream) = parse_http_date_ms(date) {
-            self.clock_offset_ms = upstream.saturating_sub(i64::try_from(now).unwrap_or(i64::MAX));
+            self.learn_clock_ms(upstream, now);
         }
+    }
+
+    /// Learns the upstream's clock from its `Date`, already read as Unix ms
+    /// (a server with a date parser of its own: JS's `Date.parse`), at `now`.
+    pub fn learn_clock_ms(&mut self, upstream_ms: i64, now: u64) {
+        self.clock_offset_ms = upstream_ms.saturating_sub(i64::try_from(now).unwrap_or(i64::MAX));
     }
 
     /// Counts one own call that the upstream counts, at `now` (a month that

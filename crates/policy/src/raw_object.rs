@@ -17,7 +17,9 @@ pub(crate) struct RawObject(Vec<(String, Box<RawValue>)>);
 impl RawObject {
     /// Parses `text` as one object; `None` for anything else.
     pub(crate) fn parse(text: &str) -> Option<Self> {
-        serde_json::from_str(text).ok()
+        // From bytes, as every other read of the policy: each input type
+        // serde_json reads is a copy of its parser in the server's wasm.
+        serde_json::from_slice(text.as_bytes()).ok()
     }
 
     /// The raw value of member `name`.
@@ -31,7 +33,7 @@ impl RawObject {
     /// Member `name` as a string, when it is one.
     pub(crate) fn get_str(&self, name: &str) -> Option<String> {
         self.get(name)
-            .and_then(|raw| serde_json::from_str::<String>(raw.get()).ok())
+            .and_then(|raw| serde_json::from_slice::<String>(raw.get().as_bytes()).ok())
     }
 
     /// Replaces the value of member `name` (which must be there) with `value`.

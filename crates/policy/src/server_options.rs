@@ -7,7 +7,7 @@
 
 use std::time::Duration;
 
-use crate::settings::{flags, Flag};
+use crate::settings::{flags, CacheEvents, Flag};
 
 /// An option's default, taken from its flag, as JS writes the value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,6 +24,11 @@ pub enum OptionDefault {
     Count(usize),
     /// Derived from the mount (`{mount}/webhooks/incoming`).
     FromMount(&'static str),
+    /// One of a few words (`"patch"`), the first listed being the default.
+    Choice(&'static [&'static str]),
+    /// None by default (what applies then is said here): a number of calls
+    /// or a percentage, as `--monthly-budget` takes it (`8000`, `"10%"`).
+    Budget(&'static str),
 }
 
 /// One option of the server half.
@@ -35,8 +40,6 @@ pub struct ServerOption {
     pub flag: &'static str,
     /// Its default.
     pub default: OptionDefault,
-    /// The help line.
-    pub doc: &'static str,
 }
 
 impl ServerOption {
@@ -51,44 +54,86 @@ impl ServerOption {
             }
             OptionDefault::Millis(d) => Some(d.as_millis().to_string()),
             OptionDefault::Count(n) => Some(n.to_string()),
-            OptionDefault::FromMount(_) => None,
+            OptionDefault::Choice(words) => words.first().map(|word| quoted(word)),
+            OptionDefault::FromMount(_) | OptionDefault::Budget(_) => None,
         }
     }
 
+    /// The help line: its flag's (a lookup rather than a field, so that a
+    /// build that reads options by name, the server half's wasm, does not
+    /// carry every help text).
+    pub fn doc(&self) -> &'static str {
+        let flags = [
+            (flags::UPSTREAM.name, flags::UPSTREAM.doc),
+            (flags::MOUNT.name, flags::MOUNT.doc),
+            (flags::ALLOW_ORIGIN.name, flags::ALLOW_ORIGIN.doc),
+            (flags::RATE.name, flags::RATE.doc),
+            (flags::QUEUE_WAIT.name, flags::QUEUE_WAIT.doc),
+            (flags::CACHE_TTL.name, flags::CACHE_TTL.doc),
+            (flags::CACHE_STALE.name, flags::CACHE_STALE.doc),
+            (flags::CACHE_EVENTS.name, flags::CACHE_EVENTS.doc),
+            (flags::MONTHLY_BUDGET.name, flags::MONTHLY_BUDGET.doc),
+            (flags::UPSTREAM_TIMEOUT.name, flags::UPSTREAM_TIMEOUT.doc),
+            (flags::WEBHOOK_PATH.name, flags::WEBHOOK_PATH.doc),
+            (flags::WEBHOOK_TOLERANCE.name, flags::WEBHOOK_TOLERANCE.doc),
+            (flags::SSE_HEARTBEAT.name, flags::SSE_HEARTBEAT.doc),
+            (flags::SSE_RETRY.name, flags::SSE_RETRY.doc),
+            (flags::EVENT_REPLAY.name, flags::EVENT_REPLAY.doc),
+        ];
+        flags
+            .into_iter()
+            .find(|(name, _)| *name == self.flag)
+            .map_or("", |(_, doc)| doc)
+    }
+
     /// The TypeScript type of its value.
-    pub fn ts_type(&self) -> &'static str {
+    pub fn ts_type(&self) -> String {
         match self.default {
-            OptionDefault::TextList(_) => "string[]",
-            OptionDefault::Millis(_) | OptionDefault::Count(_) => "number",
-            _ => "string",
+            OptionDefault::TextList(_) => "string[]".to_owned(),
+            OptionDefault::Millis(_) | OptionDefault::Count(_) => "number".to_owned(),
+            OptionDefault::Budget(_) => "number | `${number}%`".to_owned(),
+            OptionDefault::Choice(words) => words
+                .iter()
+                .map(|word| serde_json::Value::from(*word).to_string())
+                .collect::<Vec<_>>()
+                .join(" | "),
+            _ => "string".to_owned(),
         }
     }
 }
 
 /// Every option the settings have, in the order the flags list them.
-pub const OPTIONS: [ServerOption; 12] = [
+pub const OPTIONS: [ServerOption; 15] = [
     text("upstream", &flags::UPSTREAM),
     text("mount", &flags::MOUNT),
     ServerOption {
         name: "allowOrigins",
         flag: flags::ALLOW_ORIGIN.name,
         default: OptionDefault::TextList(flags::ALLOW_ORIGIN.default),
-        doc: flags::ALLOW_ORIGIN.doc,
     },
     ServerOption {
         name: "rate",
         flag: flags::RATE.name,
         default: OptionDefault::Rate(flags::RATE.text),
-        doc: flags::RATE.doc,
     },
     millis("queueWaitMs", &flags::QUEUE_WAIT),
     millis("cacheTtlMs", &flags::CACHE_TTL),
+    millis("cacheStaleMs", &flags::CACHE_STALE),
+    ServerOption {
+        name: "cacheEvents",
+        flag: flags::CACHE_EVENTS.name,
+        default: OptionDefault::Choice(&CacheEvents::CHOICES),
+    },
+    ServerOption {
+        name: "monthlyBudget",
+        flag: flags::MONTHLY_BUDGET.name,
+        default: OptionDefault::Budget("the plan's monthly limit"),
+    },
     millis("upstreamTimeoutMs", &flags::UPSTREAM_TIMEOUT),
     ServerOption {
         name: "webhookPath",
         flag: flags::WEBHOOK_PATH.name,
         default: OptionDefault::FromMount(flags::WEBHOOK_PATH.text),
-        doc: flags::WEBHOOK_PATH.doc,
     },
     millis("webhookToleranceMs", &flags::WEBHOOK_TOLERANCE),
     millis("sseHeartbeatMs", &flags::SSE_HEARTBEAT),
@@ -97,7 +142,6 @@ pub const OPTIONS: [ServerOption; 12] = [
         name: "eventReplay",
         flag: flags::EVENT_REPLAY.name,
         default: OptionDefault::Count(flags::EVENT_REPLAY.default),
-        doc: flags::EVENT_REPLAY.doc,
     },
 ];
 
@@ -111,7 +155,6 @@ const fn text(name: &'static str, flag: &'static Flag<&'static str>) -> ServerOp
         name,
         flag: flag.name,
         default: OptionDefault::Text(flag.default),
-        doc: flag.doc,
     }
 }
 
@@ -120,7 +163,6 @@ const fn millis(name: &'static str, flag: &'static Flag<Duration>) -> ServerOpti
         name,
         flag: flag.name,
         default: OptionDefault::Millis(flag.default),
-        doc: flag.doc,
     }
 }
 
@@ -147,6 +189,22 @@ mod tests {
         assert_eq!(find("webhookPath").unwrap().default_json(), None);
         assert_eq!(find("queueWaitMs").unwrap().ts_type(), "number");
         assert_eq!(find("allowOrigins").unwrap().ts_type(), "string[]");
+        assert_eq!(
+            json("cacheStaleMs"),
+            defaults.cache_stale.as_millis() as u64
+        );
+        assert_eq!(json("cacheEvents"), flags::CACHE_EVENTS.text);
+        assert_eq!(
+            find("cacheEvents").unwrap().ts_type(),
+            "\"patch\" | \"drop\""
+        );
+        assert_eq!(find("monthlyBudget").unwrap().default_json(), None);
+        assert_eq!(find("queueWaitMs").unwrap().doc(), flags::QUEUE_WAIT.doc);
+        assert!(
+            OPTIONS.iter().all(|o| !o.doc().is_empty()),
+            "every option has help"
+        );
+        assert_eq!(defaults.monthly_budget, None);
     }
 
     #[test]
@@ -167,6 +225,9 @@ mod tests {
             flags::RATE.name,
             flags::QUEUE_WAIT.name,
             flags::CACHE_TTL.name,
+            flags::CACHE_STALE.name,
+            flags::CACHE_EVENTS.name,
+            flags::MONTHLY_BUDGET.name,
             flags::UPSTREAM_TIMEOUT.name,
             flags::WEBHOOK_PATH.name,
             flags::WEBHOOK_TOLERANCE.name,

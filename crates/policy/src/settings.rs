@@ -89,13 +89,18 @@ pub enum CacheEvents {
     Drop,
 }
 
+impl CacheEvents {
+    /// The words `--cache-events` takes, the default first.
+    pub const CHOICES: [&'static str; 2] = ["patch", "drop"];
+}
+
 impl std::str::FromStr for CacheEvents {
     type Err = String;
 
     fn from_str(raw: &str) -> Result<Self, String> {
         match raw.trim() {
-            "patch" => Ok(Self::Patch),
-            "drop" => Ok(Self::Drop),
+            word if word == Self::CHOICES[0] => Ok(Self::Patch),
+            word if word == Self::CHOICES[1] => Ok(Self::Drop),
             other => Err(format!(
                 "--cache-events must be patch or drop, got {other:?}"
             )),
@@ -358,9 +363,16 @@ impl Settings {
     }
 
     /// Checks what the types cannot: the mount and webhook path, the origins,
-    /// the bounds. (The upstream URL is the server's to parse, with its own
-    /// URL library.)
+    /// the bounds, and the connection settings. (The upstream URL is the
+    /// server's to parse, with its own URL library.)
     pub fn validate(&self) -> Result<(), ConfigError> {
+        self.validate_decisions()?;
+        self.validate_connections()
+    }
+
+    /// [`Settings::validate`] without the connection layer's settings: what
+    /// every server of this project decides by.
+    pub fn validate_decisions(&self) -> Result<(), ConfigError> {
         let mount = &self.mount;
         if !plain_path(mount) {
             return Err(ConfigError(format!(
@@ -409,6 +421,20 @@ impl Settings {
                 )));
             }
         }
+        if self.cache_ttl.saturating_add(self.cache_stale) > MAX_CACHE_AGE {
+            return Err(ConfigError(format!(
+                "--cache-ttl and --cache-stale together must be at most {} days, got {} s",
+                MAX_CACHE_AGE.as_secs() / 86_400,
+                self.cache_ttl.saturating_add(self.cache_stale).as_secs()
+            )));
+        }
+        Ok(())
+    }
+
+    /// Checks the connection layer's settings (`connections`), which only a
+    /// server that owns its listener has: `conferbot-bff`, not the npm
+    /// server half (its host server keeps its own connections).
+    pub fn validate_connections(&self) -> Result<(), ConfigError> {
         self.connections.validate()?;
         let longest_answer = self.queue_wait.saturating_add(self.upstream_timeout);
         if self.connections.request_timeout <= longest_answer {
@@ -417,13 +443,6 @@ impl Settings {
                 flags::REQUEST_TIMEOUT.name,
                 longest_answer.as_millis(),
                 self.connections.request_timeout.as_millis()
-            )));
-        }
-        if self.cache_ttl.saturating_add(self.cache_stale) > MAX_CACHE_AGE {
-            return Err(ConfigError(format!(
-                "--cache-ttl and --cache-stale together must be at most {} days, got {} s",
-                MAX_CACHE_AGE.as_secs() / 86_400,
-                self.cache_ttl.saturating_add(self.cache_stale).as_secs()
             )));
         }
         Ok(())

@@ -23,7 +23,6 @@ use std::time::Duration;
 use conferbot::protocol::webhooks::{EVENT_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER};
 use conferbot::timestamp::parse_webhook_timestamp;
 use conferbot::{verify_webhook_signature, WebhookDelivery, WebhookEvent};
-use serde_json::json;
 
 use crate::error::{json_bytes, BffError};
 use crate::event_log::Published;
@@ -180,11 +179,30 @@ pub fn verify<H: HeaderLookup + ?Sized>(
 /// The `200` body that tells the sender its delivery arrived: with the
 /// event's id, or saying it was a duplicate (not published again).
 pub fn receipt(published: Published) -> Vec<u8> {
-    let body = match published {
-        Published::Event(id) => json!({"data": {"received": true, "id": id}}),
-        Published::Duplicate => json!({"data": {"received": true, "duplicate": true}}),
+    // Members in the order serde_json's map wrote them (sorted), so the
+    // bytes stay those every server has sent; a struct rather than `json!`,
+    // whose map machinery the server half's wasm need not carry.
+    #[derive(serde::Serialize)]
+    struct Receipt {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        duplicate: Option<bool>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        id: Option<u64>,
+        received: bool,
+    }
+    let receipt = match published {
+        Published::Event(id) => Receipt {
+            duplicate: None,
+            id: Some(id),
+            received: true,
+        },
+        Published::Duplicate => Receipt {
+            duplicate: Some(true),
+            id: None,
+            received: true,
+        },
     };
-    json_bytes(&body)
+    json_bytes(&conferbot::DataEnvelope { data: receipt })
 }
 
 /// The refusal when the body could not be read whole (`413` or `400`).

@@ -1,10 +1,12 @@
 //! What one request or one upstream call came to, as JS holds it: an
 //! upstream answer the policy let through (shared by the cache and by every
-//! request that joined the call), or the BFF's own error.
+//! request that joined the call), or the BFF's own error; and [`Held`], an
+//! answer served from what the cache holds, with its age.
 
 use std::rc::Rc;
 
 use conferbot_policy::cache_table::CachedAnswer;
+use conferbot_policy::quota;
 use conferbot_policy::shared_state::wire::WireAnswer;
 use conferbot_policy::upstream_answer::{self, Checked, CheckedBody, KeyScanner};
 use conferbot_policy::BffError;
@@ -19,6 +21,12 @@ pub struct AnswerData {
     pub body: Vec<u8>,
     /// `Retry-After` in seconds, when the upstream sent a number.
     pub retry_after: Option<u64>,
+    /// How long the call waited for the rate window, in ms (said to the
+    /// request that made it and those who joined it; not to later hits).
+    pub queued_ms: Option<u64>,
+    /// The upstream's `Date` header as Unix ms, whose clock turns its month
+    /// (read by JS's own `Date.parse`).
+    pub date_ms: Option<i64>,
 }
 
 /// An answer, or why there is none.
@@ -54,16 +62,24 @@ impl Outcome {
             .is_ok_and(|a| (200..300).contains(&a.status))
     }
 
-    /// Whether the upstream answered `429` (the window pauses, the call may repeat).
+    /// Whether the upstream answered `429` for the minute (the window
+    /// pauses, the call may repeat); a refusal for the month is not one.
     #[wasm_bindgen(getter, js_name = isRateLimited)]
     pub fn is_rate_limited(&self) -> bool {
-        self.0.as_ref().is_ok_and(|a| a.status == 429)
+        self.0.as_ref().is_ok_and(|a| a.status == 429) && !self.is_monthly_refusal()
     }
 }
 
 impl Outcome {
-    /// What the policy lets through of an upstream answer.
-    pub fn checked(status: u16, retry_after: Option<&str>, raw: Vec<u8>, key: &KeyScanner) -> Self {
+    /// What the policy lets through of an upstream answer (its `Date`
+    /// header kept for the quota, its wait for the window for the reply).
+    pub fn checked(
+        status: u16,
+        retry_after: Option<&str>,
+        raw: Vec<u8>,
+        key: &KeyScanner,
+        (date_ms, queued_ms): (Option<i64>, Option<u64>),
+    ) -> Self {
         let retry_after = upstream_answer::retry_after(retry_after.map(str::as_bytes));
         let checked = upstream_answer::check(status, &raw, retry_after, key);
         Self(checked.map(
@@ -79,9 +95,18 @@ impl Outcome {
                         CheckedBody::Rewritten(body) => body,
                     },
                     retry_after,
+                    queued_ms,
+                    date_ms,
                 })
             },
         ))
+    }
+
+    /// Whether it is the upstream's refusal for the month.
+    pub fn is_monthly_refusal(&self) -> bool {
+        self.0
+            .as_ref()
+            .is_ok_and(|a| quota::is_monthly_refusal(a.status, &a.body))
     }
 
     /// As written into Redis (an error becomes its answer, as the BFF shares it).
@@ -101,6 +126,8 @@ impl Outcome {
             status: wire.status,
             body: wire.body.into_bytes(),
             retry_after: wire.retry_after,
+            queued_ms: None,
+            date_ms: None,
         })))
     }
 }
@@ -116,6 +143,40 @@ impl CachedAnswer for Outcome {
             Err(_) => b"",
         }
     }
+
+    fn with_body(&self, body: Vec<u8>) -> Self {
+        match &self.0 {
+            Ok(answer) => Self(Ok(Rc::new(AnswerData {
+                body,
+                ..AnswerData::clone(answer)
+            }))),
+            Err(err) => Self(Err(err.clone())),
+        }
+    }
+}
+
+/// An answer served from what the cache holds: a hit, a stale answer, or
+/// the answer held before a call that failed.
+#[wasm_bindgen]
+#[derive(Debug, Clone)]
+pub struct Held {
+    pub(crate) outcome: Outcome,
+    pub(crate) age_ms: u64,
+}
+
+#[wasm_bindgen]
+impl Held {
+    /// The answer.
+    #[wasm_bindgen(getter)]
+    pub fn outcome(&self) -> Outcome {
+        self.outcome.clone()
+    }
+
+    /// Milliseconds since it was fetched upstream.
+    #[wasm_bindgen(getter, js_name = ageMs)]
+    pub fn age_ms(&self) -> f64 {
+        self.age_ms as f64
+    }
 }
 
 #[cfg(test)]
@@ -125,18 +186,33 @@ mod tests {
     #[test]
     fn answers_are_checked_and_errors_keep_their_status() {
         let key = KeyScanner::new("sk-test");
-        let ok = Outcome::checked(200, None, b"{\"data\":[]}".to_vec(), &key);
+        let none = (None, None);
+        let ok = Outcome::checked(200, None, b"{\"data\":[]}".to_vec(), &key, none.clone());
         assert!(ok.is_success() && !ok.is_rate_limited());
         let limited = Outcome::checked(
             429,
             Some("7"),
             b"{\"error\":\"Rate limit exceeded\"}".to_vec(),
             &key,
+            none.clone(),
         );
         assert_eq!((limited.status(), limited.retry_after()), (429, Some(7.0)));
-        let leak = Outcome::checked(200, None, b"{\"k\":\"sk-test\"}".to_vec(), &key);
+        let leak = Outcome::checked(200, None, b"{\"k\":\"sk-test\"}".to_vec(), &key, none);
         assert_eq!(leak.status(), 502);
         let back = Outcome::from_wire(limited.to_wire());
         assert_eq!(back, limited);
+        let monthly = Outcome::checked(
+            429,
+            Some("3600"),
+            b"{\"error\":\"Monthly API limit reached\"}".to_vec(),
+            &key,
+            (Some(784_111_777_000), Some(5)),
+        );
+        assert!(monthly.is_monthly_refusal() && !monthly.is_rate_limited());
+        let patched = ok.with_body(b"{\"data\":[1]}".to_vec());
+        assert_eq!(
+            (patched.status(), patched.body()),
+            (200, &b"{\"data\":[1]}"[..])
+        );
     }
 }

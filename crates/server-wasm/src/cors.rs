@@ -111,8 +111,10 @@ mod tests {
         assert_eq!(value(&pairs, "vary"), Some(VARY));
         assert_eq!(
             value(&pairs, "access-control-expose-headers"),
-            Some("retry-after,x-cache")
+            Some(CORS_EXPOSE_HEADERS.join(",").as_str())
         );
+        assert!(value(&pairs, "access-control-expose-headers")
+            .is_some_and(|names| names.contains("x-quota-month-remaining")));
         assert_eq!(
             value(&pairs, "access-control-allow-origin"),
             Some("https://app.example.com")

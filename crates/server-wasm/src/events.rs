@@ -2,17 +2,22 @@
 //! event log, and what the JS side needs to serve `GET {mount}/events`
 //! (its head, the frames, and each stream's [`SseCursor`]).
 //!
-//! As in the BFF: a delivery is checked by [`conferbot_policy::webhook::verify`],
-//! an accepted one drops the cached reads it makes stale, then is numbered in
-//! the log (once per delivery: a sender's retry is a duplicate) and framed
-//! once for every stream. The receiver is outside the mount's layers; the
-//! events stream is under them (allowlist, always-set headers, CORS).
+//! As in the BFF: a delivery is checked by [`conferbot_policy::webhook::verify`];
+//! an accepted one is applied to the cached reads by the patch rules (a new
+//! response adds 1 to its chatbot's `responseCount` in place; with
+//! `cacheEvents: "drop"`, what it touches is stale) and numbered in the log,
+//! both in one step once per delivery (a sender's retry is a duplicate,
+//! neither applied nor published again; with a store, in `publish.lua`,
+//! [`crate::shared_delivery`]), then framed once for every stream. The
+//! receiver is outside the mount's layers; the events stream is under them
+//! (quota headers, allowlist, always-set headers, CORS).
 
 use conferbot::protocol::webhooks::{EVENT_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER};
 use conferbot::Method;
 use conferbot_policy::event_log::{LiveEvent, Published, Replay};
+use conferbot_policy::invalidation::Invalidation;
 use conferbot_policy::route::require_method;
-use conferbot_policy::settings::MAX_BODY_BYTES;
+use conferbot_policy::settings::{CacheEvents, MAX_BODY_BYTES};
 use conferbot_policy::sse::{self, Cursor, KEEPALIVE, RESPONSE_HEADERS};
 use conferbot_policy::webhook::{dedup_window, receipt, unavailable, unreadable, verify, Accepted};
 use conferbot_policy::BffError;
@@ -29,7 +34,9 @@ use crate::reply::Reply;
 #[derive(Debug)]
 pub struct Delivery {
     reply: Option<Reply>,
-    accepted: Option<Accepted>,
+    pub(crate) accepted: Option<Accepted>,
+    /// With a store: the held answers it touches (cache keys), as found.
+    pub(crate) touched: Vec<String>,
 }
 
 #[wasm_bindgen]
@@ -59,6 +66,17 @@ impl Delivery {
     }
 }
 
+impl Policy {
+    /// What an accepted delivery does to cached reads: the patch rules, or
+    /// with `cacheEvents: "drop"` every read about responses it names stale.
+    pub(crate) fn delivery_change(&self, accepted: &Accepted) -> Invalidation {
+        match self.settings.cache_events {
+            CacheEvents::Patch => accepted.stale.clone(),
+            CacheEvents::Drop => Invalidation::dropping(&accepted.delivery),
+        }
+    }
+}
+
 #[wasm_bindgen]
 impl Policy {
     /// Checks a delivery: the method, its body (or why it could not be
@@ -77,6 +95,7 @@ impl Policy {
         let refused = |err: &BffError| Delivery {
             reply: Some(Reply::error(err)),
             accepted: None,
+            touched: Vec::new(),
         };
         if let Err(err) = require_method(method, Method::Post) {
             return refused(&err);
@@ -104,26 +123,16 @@ impl Policy {
             Ok(accepted) => Delivery {
                 reply: None,
                 accepted: Some(accepted),
+                touched: Vec::new(),
             },
             Err((_, err)) => refused(&err),
         }
     }
 
-    /// Drops the cached reads `delivery` makes stale here; answers what a
-    /// shared cache must drop, as flat pairs (index key, key prefix, …).
-    #[wasm_bindgen(js_name = invalidateDelivery)]
-    pub fn invalidate_delivery(&mut self, delivery: &Delivery) -> Vec<String> {
-        match &delivery.accepted {
-            Some(accepted) => {
-                let stale = accepted.stale.clone();
-                self.invalidate(&stale)
-            }
-            None => Vec::new(),
-        }
-    }
-
-    /// Logs `delivery` in the in-process log at `now` (ms, monotonic):
-    /// its id, or `0` for a duplicate.
+    /// Logs `delivery` in the in-process log at `now` (ms, monotonic) and,
+    /// when it is new, applies it to the cached reads first (before any
+    /// stream hears of it, so a page that re-reads on the event gets the
+    /// patched answer): its id, or `0` for a duplicate.
     #[wasm_bindgen(js_name = publishLocal)]
     pub fn publish_local(&mut self, delivery: &Delivery, now: f64) -> f64 {
         let Some(accepted) = &delivery.accepted else {
@@ -138,7 +147,11 @@ impl Policy {
             millis(now),
         );
         match published {
-            Published::Event(id) => id as f64,
+            Published::Event(id) => {
+                let change = self.delivery_change(accepted);
+                self.cache.apply(&change);
+                id as f64
+            }
             Published::Duplicate => 0.0,
         }
     }
@@ -165,25 +178,43 @@ impl Policy {
         dedup_window(self.settings.webhook_tolerance).as_millis() as f64
     }
 
-    /// For `{mount}/events`: the answer when the request is not a stream
-    /// (a CORS preflight, or a method other than `GET`), else nothing.
-    pub fn events(&self, method: &str, origin: Option<String>) -> Option<Reply> {
+    /// For `{mount}/events` at `now` (monotonic) and `wall` (Unix ms): the
+    /// answer when the request is not a stream (a CORS preflight, or a
+    /// method other than `GET`), else nothing.
+    pub fn events(
+        &self,
+        method: &str,
+        origin: Option<String>,
+        now: f64,
+        wall: f64,
+    ) -> Option<Reply> {
         if let Some(cors) = self.cors.as_ref().filter(|_| Cors::is_preflight(method)) {
             return Some(Reply::empty(cors.preflight(origin.as_deref())));
         }
-        require_method(method, Method::Get)
-            .err()
-            .map(|err| Reply::error(&err).under_mount(self.cors.as_ref(), origin.as_deref()))
+        require_method(method, Method::Get).err().map(|err| {
+            self.mount_reply(
+                Reply::error(&err),
+                origin.as_deref(),
+                millis(now),
+                millis(wall),
+            )
+        })
     }
 
-    /// The stream's head (status and headers; the body is the frames).
+    /// The stream's head (status and headers, the quota's among them; the
+    /// body is the frames).
     #[wasm_bindgen(js_name = sseHead)]
-    pub fn sse_head(&self, origin: Option<String>) -> Reply {
+    pub fn sse_head(&self, origin: Option<String>, now: f64, wall: f64) -> Reply {
         let headers = RESPONSE_HEADERS
             .iter()
             .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
             .collect();
-        Reply::empty(headers).under_mount(self.cors.as_ref(), origin.as_deref())
+        self.mount_reply(
+            Reply::empty(headers),
+            origin.as_deref(),
+            millis(now),
+            millis(wall),
+        )
     }
 
     /// The `Last-Event-ID` a reconnecting `EventSource` sent, when it is an id.

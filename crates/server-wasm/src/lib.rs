@@ -13,14 +13,20 @@
 //! # Layout
 //! - [`policy`]: [`policy::Policy`], one per handler: routing, refusals, the
 //!   cache table, upstream calls and answers ([`step`]: what to do next).
+//! - [`quota`]: the month's book (learned, counted, refused; shared through
+//!   the store's `quota.lua`), what the cache may spend, the quota headers.
 //! - [`options`]: the JS options object read by the names of
 //!   [`conferbot_policy::server_options`], and that table for JS.
 //! - [`reply`]: a whole answer (status, headers, body) as the policy and the
 //!   BFF's layers would send it; [`cors`]: the CORS layer's headers.
-//! - [`answer`]: an upstream answer as checked, shared by the cache.
+//! - [`answer`]: an upstream answer as checked, shared by the cache, and a
+//!   held one with its age.
 //! - [`window`]: the rate window's turns for JS timers.
 //! - [`events`]: webhook deliveries, the event log, SSE frames and cursors.
-//! - [`shared`]: what the Redis store needs: key names, scripts, wire formats.
+//! - [`shared`]: what the Redis store needs: key names, scripts, wire formats;
+//!   [`shared_read`]: one read through the shared cache (`begin.lua`,
+//!   `finish.lua`); [`shared_delivery`]: a delivery applied there once
+//!   (`publish.lua`).
 //! - [`combined_headers`]: header values as the fetch API combines them.
 
 pub mod answer;
@@ -29,8 +35,11 @@ pub mod cors;
 pub mod events;
 pub mod options;
 pub mod policy;
+pub mod quota;
 pub mod reply;
 pub mod shared;
+pub mod shared_delivery;
+pub mod shared_read;
 pub mod step;
 pub mod window;
 

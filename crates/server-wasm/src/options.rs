@@ -1,6 +1,8 @@
 //! The handler's options object, read by the names of the policy's
 //! [`server_options`] table (so the names and defaults are the BFF's flags),
-//! plus the secrets and the JS-only options; and that table for JS.
+//! plus the secrets and the JS-only options. (JS gets the table itself as
+//! `handlerOptions` from `server/options.js`, which `cargo xtask dist` writes
+//! from the same table, so the wasm need not carry its help texts.)
 //!
 //! Bad options are refused when the handler is created, with the option's
 //! own name in the message (`queueWaitMs must be …`), never later.
@@ -8,14 +10,17 @@
 use std::time::Duration;
 
 use conferbot::RateSpec;
+use conferbot_policy::quota::MonthlyBudget;
 use conferbot_policy::server_options::{OptionDefault, ServerOption, OPTIONS};
+use conferbot_policy::settings::CacheEvents;
 use conferbot_policy::Settings;
 use js_sys::{Array, Object, Reflect};
 use wasm_bindgen::prelude::*;
 
 /// Options the JS side takes besides the settings: the secrets, and what only
-/// JS can hold (the transport and the shared store).
-pub const JS_ONLY: [&str; 4] = ["apiKey", "webhookSecret", "fetch", "store"];
+/// JS can hold (the transport, the shared store, and the runtime's hook that
+/// keeps background work alive after an answer, like Vercel's `waitUntil`).
+pub const JS_ONLY: [&str; 5] = ["apiKey", "webhookSecret", "fetch", "store", "waitUntil"];
 
 /// Everything the policy needs from the options object.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -121,7 +126,10 @@ pub fn from_raw(keys: &[String], get: impl Fn(&str) -> Raw) -> Result<Options, S
         ));
     }
     settings.upstream = settings.upstream.trim_end_matches('/').to_owned();
-    settings.validate().map_err(|err| renamed(&err.0))?;
+    // No connection settings: the host server (Node's, Deno's…) keeps its own.
+    settings
+        .validate_decisions()
+        .map_err(|err| renamed(&err.0))?;
     Ok(Options {
         settings,
         api_key,
@@ -131,7 +139,7 @@ pub fn from_raw(keys: &[String], get: impl Fn(&str) -> Raw) -> Result<Options, S
 
 fn apply(settings: &mut Settings, option: &ServerOption, value: Raw) -> Result<(), String> {
     let name = option.name;
-    let wrong = |what: &str| format!("{name} must be {what} ({})", option.doc);
+    let wrong = |what: &str| format!("{name} must be {what} (conferbot-bff's --{})", option.flag);
     match (option.default, value) {
         (OptionDefault::Text(_) | OptionDefault::FromMount(_), Raw::Text(text)) => match name {
             "upstream" => settings.upstream = text,
@@ -156,6 +164,7 @@ fn apply(settings: &mut Settings, option: &ServerOption, value: Raw) -> Result<(
             match name {
                 "queueWaitMs" => settings.queue_wait = duration,
                 "cacheTtlMs" => settings.cache_ttl = duration,
+                "cacheStaleMs" => settings.cache_stale = duration,
                 "upstreamTimeoutMs" => settings.upstream_timeout = duration,
                 "webhookToleranceMs" => settings.webhook_tolerance = duration,
                 "sseHeartbeatMs" => settings.sse_heartbeat = duration,
@@ -166,6 +175,26 @@ fn apply(settings: &mut Settings, option: &ServerOption, value: Raw) -> Result<(
             if n.is_finite() && n >= 0.0 && n.fract() == 0.0 =>
         {
             settings.event_replay = n as usize;
+        }
+        (OptionDefault::Choice(words), Raw::Text(text)) => {
+            settings.cache_events = text
+                .parse::<CacheEvents>()
+                .map_err(|_| wrong(&format!("one of {}", words.join(", "))))?;
+        }
+        // A whole number written as integer text (no float formatting in the wasm).
+        (OptionDefault::Budget(_), Raw::Number(n))
+            if (0.0..=9.0e15).contains(&n) && n.fract() == 0.0 =>
+        {
+            settings.monthly_budget = Some(budget(&(n as u64).to_string())?);
+        }
+        (OptionDefault::Budget(_), Raw::Text(text)) => {
+            settings.monthly_budget = Some(budget(&text)?);
+        }
+        (OptionDefault::Budget(_), _) => {
+            return Err(wrong("a number of calls (8000) or a percentage (\"10%\")"))
+        }
+        (OptionDefault::Choice(words), _) => {
+            return Err(wrong(&format!("one of {}", words.join(", "))))
         }
         (OptionDefault::Millis(_), _) => return Err(wrong("a whole number of milliseconds")),
         (OptionDefault::Count(_), _) => return Err(wrong("a whole number")),
@@ -179,6 +208,11 @@ fn apply(settings: &mut Settings, option: &ServerOption, value: Raw) -> Result<(
     Ok(())
 }
 
+/// A budget as `--monthly-budget` reads it, its message in the option's name.
+fn budget(text: &str) -> Result<MonthlyBudget, String> {
+    text.parse::<MonthlyBudget>().map_err(|err| renamed(&err))
+}
+
 /// A settings message with each `--flag` written as the option's name.
 fn renamed(message: &str) -> String {
     let mut text = message.to_owned();
@@ -186,31 +220,6 @@ fn renamed(message: &str) -> String {
         text = text.replace(&format!("--{}", option.flag), option.name);
     }
     text
-}
-
-/// The options table for JS: `[{name, flag, default, defaultText, doc}]`,
-/// `default` being JSON text (absent when derived from the mount).
-#[wasm_bindgen(js_name = optionTable)]
-pub fn option_table() -> Array {
-    OPTIONS
-        .iter()
-        .map(|option| {
-            let row = Object::new();
-            let set = |k: &str, v: JsValue| {
-                let _ = Reflect::set(&row, &JsValue::from_str(k), &v);
-            };
-            set("name", option.name.into());
-            set("flag", option.flag.into());
-            set("doc", option.doc.into());
-            if let Some(json) = option.default_json() {
-                set(
-                    "default",
-                    js_sys::JSON::parse(&json).unwrap_or(JsValue::NULL),
-                );
-            }
-            JsValue::from(row)
-        })
-        .collect()
 }
 
 #[cfg(test)]
@@ -249,14 +258,46 @@ mod tests {
         assert_eq!(options.settings.queue_wait, Duration::from_millis(1500));
         assert_eq!(options.settings.cache_ttl, Duration::ZERO);
         assert_eq!(options.webhook_secret.as_deref(), Some("whsec"));
+        let budgeted = |value: Raw| {
+            read_pairs(&[
+                ("apiKey", Raw::Text("sk-1".into())),
+                ("monthlyBudget", value),
+                ("cacheStaleMs", Raw::Number(60_000.0)),
+                ("cacheEvents", Raw::Text("drop".into())),
+            ])
+            .unwrap()
+            .settings
+        };
+        let calls = budgeted(Raw::Number(8000.0));
+        assert_eq!(calls.monthly_budget, Some(MonthlyBudget::Calls(8000)));
+        assert_eq!(calls.cache_stale, Duration::from_secs(60));
+        assert_eq!(calls.cache_events, CacheEvents::Drop);
+        let share = budgeted(Raw::Text("10%".into()));
+        assert_eq!(share.monthly_budget, Some(MonthlyBudget::Percent(10)));
     }
 
     #[test]
     fn bad_options_are_refused_by_their_js_names() {
         let key = ("apiKey", Raw::Text("sk-1".into()));
         assert!(read_pairs(&[]).unwrap_err().contains("apiKey is required"));
-        let err = read_pairs(&[key.clone(), ("cacheTtlMs", Raw::Number(6000.0))]).unwrap_err();
-        assert!(err.starts_with("cacheTtlMs must be at most 5 s"), "{err}");
+        let month = Raw::Number(32.0 * 86_400_000.0);
+        let err = read_pairs(&[key.clone(), ("cacheStaleMs", month)]).unwrap_err();
+        assert!(
+            err.starts_with("cacheTtlMs and cacheStaleMs together must be at most 31 days"),
+            "{err}"
+        );
+        let err =
+            read_pairs(&[key.clone(), ("monthlyBudget", Raw::Text("120%".into()))]).unwrap_err();
+        assert!(
+            err.starts_with("monthlyBudget must be a number of calls"),
+            "{err}"
+        );
+        let err =
+            read_pairs(&[key.clone(), ("cacheEvents", Raw::Text("keep".into()))]).unwrap_err();
+        assert!(
+            err.contains("cacheEvents must be one of patch, drop"),
+            "{err}"
+        );
         let err = read_pairs(&[key.clone(), ("queueWaitMs", Raw::Text("10s".into()))]).unwrap_err();
         assert!(
             err.contains("queueWaitMs must be a whole number of milliseconds"),

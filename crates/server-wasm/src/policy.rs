@@ -3,27 +3,33 @@
 //! A request under the mount goes through [`Policy::api`] in the order the
 //! BFF's handler applies its policies: CORS preflight, the allowlist
 //! ([`route::target`]), CSRF for writes, the body's size and re-validation,
-//! then reads through the cache table (hit, join, or lead) and writes to the
-//! upstream. JS makes the call the [`Step`] names, turns the upstream's answer
-//! into an [`Outcome`] ([`Policy::check`]), settles the read
-//! ([`Policy::settle`]) and sends the [`Reply`] of [`Policy::finish`].
+//! with a `monthlyBudget` the month learned first (a `learn` step: one
+//! `getUsage` through the cache, then [`Policy::proceed`]), then reads
+//! through the cache table (a fresh hit, a stale answer with maybe its
+//! background refresh, a read to join, or one to lead) and writes to the
+//! upstream. JS makes the call the [`Step`] names, turns the upstream's
+//! answer into an [`Outcome`] ([`Policy::check`]), tells the quota book what
+//! it taught ([`Policy::account`]), settles the read ([`Policy::settle`])
+//! and sends the [`Reply`] of [`Policy::finish`].
 
 use std::collections::HashMap;
 
 use conferbot::protocol::bff::CSRF_HEADER;
-use conferbot_policy::cache_table::{is_cached, CacheTable, Lookup};
+use conferbot::Operation;
+use conferbot_policy::cache_table::{is_cached, CacheTable, Finished, Freshness, Lookup, Settled};
 use conferbot_policy::event_log::EventLog;
 use conferbot_policy::headers::{upstream_call, upstream_headers, CacheStatus};
 use conferbot_policy::invalidation::Invalidation;
+use conferbot_policy::quota::{QuotaBook, Spend};
 use conferbot_policy::route::{Mounts, Route};
 use conferbot_policy::settings::{MAX_ANSWER_BYTES, MAX_BODY_BYTES};
-use conferbot_policy::shared_state::keys;
+use conferbot_policy::shared_state::wire::SharedQuota;
 use conferbot_policy::upstream_answer::{self, KeyScanner};
 use conferbot_policy::window::{Ticket, Window};
-use conferbot_policy::{csrf, route, validate, BffError, RequestHead, Settings};
+use conferbot_policy::{csrf, route, validate, BffError, RequestHead, Settings, Target};
 use wasm_bindgen::prelude::*;
 
-use crate::answer::Outcome;
+use crate::answer::{Held, Outcome};
 use crate::combined_headers::CombinedHeaders;
 use crate::cors::Cors;
 use crate::options;
@@ -43,22 +49,28 @@ pub struct Policy {
     /// Allowed origins, lower case, for CSRF.
     origins: Vec<String>,
     pub(crate) cors: Option<Cors>,
-    key: String,
+    pub(crate) key: String,
     scanner: KeyScanner,
     pub(crate) secret: Option<Vec<u8>>,
-    cache: CacheTable<Outcome, u32>,
+    pub(crate) cache: CacheTable<Outcome, u32>,
     next_handle: u32,
     pub(crate) window: Window,
     pub(crate) tickets: HashMap<u32, Ticket>,
     pub(crate) next_ticket: u32,
     pub(crate) log: EventLog,
+    /// The month's book, in this process (without a store).
+    pub(crate) book: QuotaBook,
+    /// With a store: the shared month and window as last read
+    /// (`quota.lua`); `None` until the first read.
+    pub(crate) shared: Option<Option<SharedQuota>>,
 }
 
 #[wasm_bindgen]
 impl Policy {
     /// A policy for the handler `options`; with `shared` state (a store),
-    /// the local cache only joins identical reads (no TTL), as the BFF's
-    /// does with Redis. `now_unix_ms` starts the event ids.
+    /// the local cache only joins identical reads (no freshness), as the
+    /// BFF's does with Redis, and the month's book is the store's.
+    /// `now_unix_ms` starts the event ids.
     #[wasm_bindgen(constructor)]
     pub fn new(options: JsValue, shared: bool, now_unix_ms: f64) -> Result<Policy, JsError> {
         let options::Options {
@@ -66,10 +78,13 @@ impl Policy {
             api_key,
             webhook_secret,
         } = options::read(&options).map_err(|why| JsError::new(&why))?;
-        let ttl = if shared {
-            std::time::Duration::ZERO
+        let freshness = if shared {
+            Freshness {
+                fresh: std::time::Duration::ZERO,
+                stale: std::time::Duration::ZERO,
+            }
         } else {
-            settings.cache_ttl
+            settings.freshness()
         };
         Ok(Self {
             mounts: settings.mounts(),
@@ -78,12 +93,14 @@ impl Policy {
             scanner: KeyScanner::new(&api_key),
             key: api_key,
             secret: webhook_secret.map(String::into_bytes),
-            cache: CacheTable::new(ttl),
+            cache: CacheTable::new(freshness),
             next_handle: 1,
             window: Window::new(settings.rate),
             tickets: HashMap::new(),
             next_ticket: 1,
             log: EventLog::new(settings.event_replay, millis(now_unix_ms)),
+            book: QuotaBook::default(),
+            shared: shared.then_some(None),
             settings,
         })
     }
@@ -101,7 +118,8 @@ impl Policy {
 
     /// The next step for a request under the mount: its raw `path` and
     /// `query`, whether its target was in absolute form, the headers the
-    /// policy reads, its body (or why it could not be read) and the time.
+    /// policy reads, its body (or why it could not be read), and the time
+    /// (`now` on the monotonic clock, `wall` Unix ms, both in ms).
     #[allow(clippy::too_many_arguments)]
     pub fn api(
         &mut self,
@@ -115,6 +133,7 @@ impl Policy {
         body: Option<Vec<u8>>,
         body_problem: u8,
         now: f64,
+        wall: f64,
     ) -> Step {
         if let Some(cors) = self.cors.as_ref().filter(|_| Cors::is_preflight(method)) {
             return Step::reply(Reply::empty(cors.preflight(origin.as_deref())));
@@ -131,24 +150,58 @@ impl Policy {
             absolute_form,
             headers: &headers,
         };
-        match self.decide(&head, body, body_problem, millis(now)) {
-            Ok(mut step) => {
-                if let Some(reply) = step.reply.take() {
-                    step.reply = Some(reply.under_mount(self.cors.as_ref(), origin.as_deref()));
-                }
-                step.origin = origin;
-                step
-            }
-            Err(err) => {
-                Step::reply(Reply::error(&err).under_mount(self.cors.as_ref(), origin.as_deref()))
-            }
+        let mut step = match self.decide(&head, body, body_problem, millis(wall)) {
+            Ok(step) => step,
+            Err(err) => Step::reply(Reply::error(&err)),
+        };
+        step.origin = origin;
+        if step.kind != Kind::Learn {
+            self.advance(&mut step, millis(now), millis(wall));
+        }
+        step
+    }
+
+    /// After a `learn` step's `getUsage`: the request's own turn (the read
+    /// at the cache, or the write's call).
+    pub fn proceed(&mut self, step: &mut Step, now: f64, wall: f64) {
+        if step.kind == Kind::Learn {
+            step.kind = Kind::Call;
+            self.advance(step, millis(now), millis(wall));
         }
     }
 
+    /// The `getUsage` read a `learn` step needs first (through the cache).
+    #[wasm_bindgen(js_name = usageStep)]
+    pub fn usage_step(&mut self, now: f64, wall: f64) -> Step {
+        let target = Target {
+            operation: Operation::GetUsage,
+            ids: Vec::new(),
+            page: None,
+        };
+        let mut step = match upstream_call(&self.settings.upstream, &target) {
+            Ok(call) => Step::call(call, None),
+            Err(err) => return Step::reply(Reply::error(&err)),
+        };
+        self.look_up(&mut step, target, millis(now), millis(wall));
+        step
+    }
+
     /// What the policy lets through of an upstream answer: its `status`, its
-    /// `Retry-After` header and its whole body.
-    pub fn check(&self, status: u16, retry_after: Option<String>, body: Vec<u8>) -> Outcome {
-        Outcome::checked(status, retry_after.as_deref(), body, &self.scanner)
+    /// `Retry-After` header, its `Date` header as Unix ms (`Date.parse`; NaN
+    /// or absent when there is none), its whole body, and how long the call
+    /// waited for the rate window.
+    pub fn check(
+        &self,
+        status: u16,
+        retry_after: Option<String>,
+        date_ms: Option<f64>,
+        body: Vec<u8>,
+        queued_ms: f64,
+    ) -> Outcome {
+        let date = date_ms.filter(|ms| ms.is_finite()).map(|ms| ms as i64);
+        let queued = Some(millis(queued_ms));
+        let headers = (date, queued);
+        Outcome::checked(status, retry_after.as_deref(), body, &self.scanner, headers)
     }
 
     /// An outcome for a failure JS saw: `upstream_timeout`,
@@ -168,31 +221,58 @@ impl Policy {
         }))
     }
 
-    /// Ends a led read with `outcome` at `now`: a success is kept for the
-    /// TTL, anything else frees the slot.
-    pub fn settle(&mut self, step: &Step, outcome: &Outcome, now: f64) {
-        if let (Some(target), Some(call)) = (&step.target, step.lead) {
-            let answer = outcome.0.is_ok().then_some(outcome);
-            self.cache.settle(target, call, answer, millis(now));
+    /// Ends a led read or a background refresh with `outcome` at `now`: a
+    /// success is kept; a failure that says nothing about the data (a
+    /// `429`, a `5xx`) restores what was held, which is then served instead
+    /// (the answer returned, marked stale).
+    pub fn settle(&mut self, step: &Step, outcome: &Outcome, now: f64) -> Option<Held> {
+        let (Some(target), Some(call)) = (&step.target, step.slot) else {
+            return None;
+        };
+        let finished = match &outcome.0 {
+            Ok(_) => Finished::Answer(outcome),
+            Err(err) => Finished::Failed {
+                status: err.status(),
+            },
+        };
+        match self.cache.settle(target, call, finished, millis(now)) {
+            Settled::Fallback { answer, age_ms } => Some(Held {
+                outcome: answer,
+                age_ms,
+            }),
+            Settled::Passed => None,
         }
     }
 
-    /// The reply for `outcome`, with `x-cache` (`hit`, `miss`, `coalesced`)
-    /// for reads, through the mount's layers.
-    pub fn finish(&self, step: &Step, outcome: &Outcome, cache: &str) -> Reply {
+    /// The reply for `outcome`, with `x-cache` (`hit`, `miss`, `coalesced`,
+    /// `stale`; `""` for writes) and `age` for reads (`age_ms < 0`: none),
+    /// through the mount's layers (quota headers, allowlist, CORS).
+    pub fn finish(
+        &self,
+        step: &Step,
+        outcome: &Outcome,
+        cache: &str,
+        age_ms: f64,
+        now: f64,
+        wall: f64,
+    ) -> Reply {
         let status = CacheStatus::ALL.into_iter().find(|s| s.as_str() == cache);
-        Reply::outcome(outcome, status).under_mount(self.cors.as_ref(), step.origin.as_deref())
+        let age = (age_ms >= 0.0).then(|| millis(age_ms));
+        let reply = Reply::outcome(outcome, status, age);
+        self.mount_reply(reply, step.origin.as_deref(), millis(now), millis(wall))
     }
 
-    /// After a write: when it succeeded, drops the cached reads it makes
-    /// stale, and answers what a shared cache must drop as flat pairs
-    /// (index key, key prefix, …).
-    pub fn wrote(&mut self, step: &Step, outcome: &Outcome) -> Vec<String> {
+    /// After a write: when it succeeded, applies what it makes stale here,
+    /// and answers `invalidate.lua`'s keys and arguments for a shared cache
+    /// (`undefined` when there is nothing to tell it).
+    pub fn wrote(&mut self, step: &Step, outcome: &Outcome) -> Option<js_sys::Object> {
         match step.target_operation() {
             Some(operation) if outcome.is_success() => {
-                self.invalidate(&Invalidation::of_write(operation))
+                let change = Invalidation::of_write(operation);
+                self.cache.apply(&change);
+                self.shared_invalidation(&change)
             }
-            _ => Vec::new(),
+            _ => None,
         }
     }
 
@@ -238,12 +318,13 @@ impl Policy {
 }
 
 impl Policy {
+    /// Route, CSRF, body; then whether the month must be learned first.
     fn decide<H: conferbot_policy::HeaderLookup>(
         &mut self,
         head: &RequestHead<'_, H>,
         body: Option<Vec<u8>>,
         body_problem: u8,
-        now: u64,
+        wall: u64,
     ) -> Result<Step, BffError> {
         let target = route::target(&self.settings.mount, head)?;
         if csrf::applies_to(target.operation.method()) {
@@ -258,51 +339,76 @@ impl Policy {
         validate::body_size(raw.len())?;
         let body = validate::request_body(target.operation, &raw)?;
         let call = upstream_call(&self.settings.upstream, &target)?;
-        let mut step = Step {
-            kind: Kind::Call,
-            reply: None,
-            target: None,
-            call: Some(call),
-            body,
-            lead: None,
-            handle: 0,
-            origin: None,
-        };
-        if is_cached(target.operation) {
-            let next = self.next_handle;
-            match self.cache.lookup(&target, now, |_| next) {
-                Lookup::Hit(outcome) => {
-                    return Ok(Step::reply(Reply::outcome(
-                        &outcome,
-                        Some(CacheStatus::Hit),
-                    )));
-                }
-                Lookup::Joined(handle) => {
-                    step.kind = Kind::Join;
-                    step.handle = handle;
-                    step.call = None;
-                }
-                Lookup::Led(call, handle) => {
-                    self.next_handle = self.next_handle.wrapping_add(1).max(1);
-                    step.kind = Kind::Lead;
-                    step.handle = handle;
-                    step.lead = Some(call);
-                }
-            }
+        let mut step = Step::call(call, body);
+        // A budget needs the month's use: one getUsage, cached like any read.
+        if target.operation != Operation::GetUsage && self.needs_learning(wall) {
+            step.kind = Kind::Learn;
         }
         step.target = Some(target);
         Ok(step)
     }
 
-    /// Drops what `stale` names here; answers it for a shared cache as flat
-    /// pairs (index key, key prefix, …).
-    pub(crate) fn invalidate(&mut self, stale: &Invalidation) -> Vec<String> {
-        self.cache.invalidate(stale);
-        stale
-            .key_prefixes()
-            .into_iter()
-            .flat_map(|(operation, prefix)| [keys::index(operation), prefix])
-            .collect()
+    /// A read's turn at the cache; a reply through the mount's layers.
+    fn advance(&mut self, step: &mut Step, now: u64, wall: u64) {
+        if step.kind == Kind::Call {
+            if let Some(target) = step.target.clone().filter(|t| is_cached(t.operation)) {
+                self.look_up(step, target, now, wall);
+            }
+        }
+        if let Some(reply) = step.reply.take() {
+            let origin = step.origin.clone();
+            step.reply = Some(self.mount_reply(reply, origin.as_deref(), now, wall));
+        }
+    }
+
+    /// The read's turn at the cache table, spending as the month allows.
+    fn look_up(&mut self, step: &mut Step, target: Target, now: u64, wall: u64) {
+        let spend = self.local_spend(wall);
+        let next = self.next_handle;
+        match self.cache.lookup(&target, now, spend, |_| next) {
+            Lookup::Hit { answer, age_ms } => {
+                step.kind = Kind::Reply;
+                step.reply = Some(Reply::outcome(
+                    &answer,
+                    Some(CacheStatus::Hit),
+                    Some(age_ms),
+                ));
+            }
+            Lookup::Stale {
+                answer,
+                age_ms,
+                refresh,
+            } => {
+                let reply = Reply::outcome(&answer, Some(CacheStatus::Stale), Some(age_ms));
+                step.reply = Some(reply);
+                step.kind = if refresh.is_some() {
+                    Kind::Stale
+                } else {
+                    Kind::Reply
+                };
+                step.slot = refresh;
+            }
+            Lookup::Joined(handle) => {
+                step.kind = Kind::Join;
+                step.handle = handle;
+            }
+            Lookup::Led(call, handle) => {
+                self.next_handle = self.next_handle.wrapping_add(1).max(1);
+                step.kind = Kind::Lead;
+                step.handle = handle;
+                step.slot = Some(call);
+            }
+        }
+        step.target = Some(target);
+    }
+
+    /// What the in-process table may spend: the month's word (with a
+    /// store, the shared cache spends it; this table only joins reads).
+    fn local_spend(&self, wall: u64) -> Spend {
+        if self.shared.is_some() {
+            return Spend::FREE;
+        }
+        self.spend(self.cache.held(), wall)
     }
 }
 

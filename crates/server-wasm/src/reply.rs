@@ -1,13 +1,15 @@
 //! A whole answer as `conferbot-bff` would send it: status, headers, body.
 //!
 //! The builders follow the BFF's `http::respond` (errors with `Allow` and
-//! `Retry-After`, relayed answers rebuilt with `content-type`, `retry-after`
-//! and `x-cache`); [`Reply::under_mount`] then applies the layers every answer
-//! under the mount passes: the response-header allowlist, the always-set
-//! headers, and CORS when origins are configured. Answers outside the mount
-//! (the webhook receiver, the `404` for other paths) skip those layers, as
-//! the BFF's do.
+//! `Retry-After`, relayed answers rebuilt with `content-type`, `retry-after`,
+//! `x-cache`, `age` and `x-quota-queued-ms`); [`Reply::under_mount`] then
+//! applies the layers every answer under the mount passes: the
+//! response-header allowlist, the always-set headers, and CORS when origins
+//! are configured (the quota headers come before them,
+//! `Policy::mount_reply`). Answers outside the mount (the webhook receiver,
+//! the `404` for other paths) skip those layers, as the BFF's do.
 
+use conferbot::protocol::bff::QUEUED_MS_HEADER;
 use conferbot_policy::error::ErrorAnswer;
 use conferbot_policy::headers::{self, answer_headers, CacheStatus, ALWAYS, JSON};
 use conferbot_policy::BffError;
@@ -80,22 +82,39 @@ impl Reply {
     }
 
     /// What the client gets for `outcome`: a relayed answer rebuilt by the
-    /// policy (with `x-cache` for reads), or the error.
-    pub fn outcome(outcome: &Outcome, cache: Option<CacheStatus>) -> Self {
+    /// policy (with `x-cache` for reads and `age`, `age_ms` old, for answers
+    /// from the cache), or the error.
+    pub fn outcome(outcome: &Outcome, cache: Option<CacheStatus>, age_ms: Option<u64>) -> Self {
         match &outcome.0 {
             Ok(answer) => {
-                let policy = answer_headers(answer.retry_after, cache);
+                let policy = answer_headers(answer.retry_after, cache, age_ms);
+                let mut headers: Pairs = policy
+                    .pairs()
+                    .into_iter()
+                    .map(|(n, v)| (n.to_owned(), v))
+                    .collect();
+                // The wait belongs to the call: only those who made or joined it waited.
+                let waited = match cache {
+                    None | Some(CacheStatus::Miss | CacheStatus::Coalesced) => answer.queued_ms,
+                    Some(CacheStatus::Hit | CacheStatus::Stale) => None,
+                };
+                if let Some(ms) = waited.filter(|ms| *ms > 0) {
+                    headers.push((QUEUED_MS_HEADER.to_owned(), ms.to_string()));
+                }
                 Self {
                     status: answer.status,
-                    headers: policy
-                        .pairs()
-                        .into_iter()
-                        .map(|(n, v)| (n.to_owned(), v))
-                        .collect(),
+                    headers,
                     body: answer.body.clone(),
                 }
             }
             Err(err) => Self::error(err),
+        }
+    }
+
+    /// Sets the headers `pairs` (replacing what they name).
+    pub fn set_all(&mut self, pairs: Vec<(&'static str, String)>) {
+        for (name, value) in pairs {
+            cors::set(&mut self.headers, name, value);
         }
     }
 

@@ -1,16 +1,20 @@
 //! What the optional Redis store (`conferbot-wasm/server`'s `redisStore`)
-//! needs to share one rate window, one cache and one event log with
-//! `conferbot-bff` replicas on the same Redis: the key prefix (a keyed hash
-//! of the API key), the key names and Lua scripts of
-//! [`conferbot_policy::shared_state`], the numbers the scripts take, and the
-//! JSON documents they exchange. The store runs the scripts; it states none
-//! of these itself.
+//! needs to share one rate window, one cache, one month's book and one event
+//! log with `conferbot-bff` replicas on the same Redis: the key prefix (a
+//! keyed hash of the API key), the key names and Lua scripts of
+//! [`conferbot_policy::shared_state`] (the `.lua` files themselves, written
+//! into the package by `cargo xtask dist`), the numbers the scripts take, and
+//! the JSON documents they exchange.
+//! The store runs the scripts; it states none of these itself. Reads are
+//! [`crate::shared_read`], deliveries [`crate::shared_delivery`].
 
+use conferbot::Operation;
 use conferbot_policy::event_log::replay_truncated;
-use conferbot_policy::shared_state::wire::{decode_entry, DoneMessage, WireAnswer, WireEvent};
-use conferbot_policy::shared_state::{keys, lock_ttl, prefix, scripts};
+use conferbot_policy::invalidation::Invalidation;
+use conferbot_policy::shared_state::wire::{decode_entry, DoneMessage, WireEvent};
+use conferbot_policy::shared_state::{keys, lock_ttl, prefix, QUOTA_READ_EVERY};
 use conferbot_policy::window::{default_span, shared_nap, LEASE};
-use js_sys::Object;
+use js_sys::{Array, Object};
 use wasm_bindgen::prelude::*;
 
 use crate::answer::Outcome;
@@ -19,13 +23,17 @@ use crate::policy::{millis, Policy};
 
 #[wasm_bindgen]
 impl Policy {
-    /// The shared layout for this key: `{prefix, keys, scripts, window:
-    /// {max, spanMs, leaseMs}, cache: {ttlMs, lockTtlMs}, events:
-    /// {capacity, dedupWindowMs}}`; names under `keys` are without the prefix.
+    /// The shared layout for this key: `{prefix, keys, window:
+    /// {max, spanMs, leaseMs}, quota: {keys, readEveryMs}, cache:
+    /// {lockTtlMs}, events: {capacity, dedupWindowMs}}`; names under `keys`
+    /// are without the prefix, `quota.keys` with it. (The Lua scripts are
+    /// the package's `server/lua/`, the policy's own files, written there by
+    /// `cargo xtask dist`: the store reads them, the wasm need not carry them.)
     #[wasm_bindgen(js_name = sharedLayout)]
-    pub fn shared_layout(&self, api_key: &str) -> Object {
+    pub fn shared_layout(&self) -> Object {
         let out = Object::new();
-        set(&out, "prefix", prefix(api_key).into());
+        let prefix = prefix(&self.key);
+        set(&out, "prefix", prefix.as_str().into());
         let names = Object::new();
         for (name, value) in [
             ("window", keys::WINDOW),
@@ -33,9 +41,6 @@ impl Policy {
             ("leases", keys::LEASES),
             ("pause", keys::PAUSE),
             ("tickets", keys::TICKETS),
-            ("generation", keys::GENERATION),
-            ("cache", keys::CACHE),
-            ("lock", keys::LOCK),
             ("doneChannel", keys::DONE_CHANNEL),
             ("eventsSeq", keys::EVENTS_SEQ),
             ("eventsLog", keys::EVENTS_LOG),
@@ -44,24 +49,12 @@ impl Policy {
         ] {
             set(&names, name, value.into());
         }
-        let window_keys: js_sys::Array = keys::WINDOW_KEYS
+        let window_keys: Array = keys::WINDOW_KEYS
             .iter()
             .map(|k| JsValue::from_str(k))
             .collect();
         set(&names, "windowKeys", window_keys.into());
         set(&out, "keys", names.into());
-        let texts = Object::new();
-        for (name, text) in [
-            ("window", scripts::WINDOW),
-            ("pause", scripts::PAUSE),
-            ("begin", scripts::BEGIN),
-            ("finish", scripts::FINISH),
-            ("invalidate", scripts::INVALIDATE),
-            ("publish", scripts::PUBLISH),
-        ] {
-            set(&texts, name, text.into());
-        }
-        set(&out, "scripts", texts.into());
         let window = Object::new();
         let rate = self.settings.rate;
         set(&window, "max", f64::from(rate.max).into());
@@ -72,12 +65,23 @@ impl Policy {
         );
         set(&window, "leaseMs", (LEASE.as_millis() as f64).into());
         set(&out, "window", window.into());
-        let cache = Object::new();
+        let quota = Object::new();
+        // quota.lua's KEYS: the book, the window's sends, queue and pause,
+        // then every operation's index (their sizes: the answers held).
+        let quota_keys: Array = [keys::QUOTA, keys::WINDOW, keys::QUEUE, keys::PAUSE]
+            .into_iter()
+            .map(str::to_owned)
+            .chain(Operation::ALL.into_iter().map(keys::index))
+            .map(|name| JsValue::from(format!("{prefix}{name}")))
+            .collect();
+        set(&quota, "keys", quota_keys.into());
         set(
-            &cache,
-            "ttlMs",
-            (self.settings.cache_ttl.as_millis() as f64).into(),
+            &quota,
+            "readEveryMs",
+            (QUOTA_READ_EVERY.as_millis() as f64).into(),
         );
+        set(&out, "quota", quota.into());
+        let cache = Object::new();
         set(
             &cache,
             "lockTtlMs",
@@ -106,30 +110,6 @@ impl Policy {
             ms(budget_left_ms),
         )
         .as_millis() as f64
-    }
-
-    /// `outcome` as the shared cache stores it.
-    #[wasm_bindgen(js_name = toWire)]
-    pub fn to_wire(&self, outcome: &Outcome) -> String {
-        outcome.to_wire().encode()
-    }
-
-    /// A stored answer back as an outcome (`None` for anything unreadable).
-    #[wasm_bindgen(js_name = fromWire)]
-    pub fn from_wire(&self, text: &str) -> Option<Outcome> {
-        WireAnswer::decode(text.as_bytes()).map(Outcome::from_wire)
-    }
-
-    /// The message a leader publishes for followers: its read's `key`, the
-    /// generation it began under, and its outcome.
-    #[wasm_bindgen(js_name = doneMessage)]
-    pub fn done_message(&self, key: String, generation: f64, outcome: &Outcome) -> String {
-        DoneMessage {
-            key,
-            gen: generation as i64,
-            answer: outcome.to_wire(),
-        }
-        .encode()
     }
 
     /// A leader's message: `{key, generation, outcome}`, or `None`.
@@ -167,5 +147,29 @@ impl Policy {
     #[wasm_bindgen(js_name = replayTruncated)]
     pub fn replay_truncated(&self, last: Option<f64>, first_kept: f64, latest: f64) -> bool {
         replay_truncated(last.map(millis), millis(first_kept), millis(latest))
+    }
+}
+
+impl Policy {
+    /// `invalidate.lua`'s `{keys, args}` for a write's `change` (with a
+    /// store): each touched operation's index then generation, each one's
+    /// key prefix, then the key prefix; `None` without a store or a change.
+    pub(crate) fn shared_invalidation(&self, change: &Invalidation) -> Option<Object> {
+        if self.shared.is_none() || change.is_empty() {
+            return None;
+        }
+        let base = prefix(&self.key);
+        let keys_list = Array::new();
+        let args = Array::new();
+        for (operation, key_prefix) in change.key_prefixes() {
+            keys_list.push(&format!("{base}{}", keys::index(operation)).into());
+            keys_list.push(&format!("{base}{}", keys::generation(operation)).into());
+            args.push(&key_prefix.into());
+        }
+        args.push(&base.into());
+        let out = Object::new();
+        set(&out, "keys", keys_list.into());
+        set(&out, "args", args.into());
+        Some(out)
     }
 }

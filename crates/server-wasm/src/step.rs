@@ -1,13 +1,14 @@
 //! What the JS side does next with a request under the mount, as the policy
-//! decided it: send a [`Reply`], make the upstream call and lead the read
-//! (`lead`), wait for the read another request leads (`join`), or make a
-//! write's upstream call (`call`). A step remembers what the rest of the
-//! request needs (its target, its cache slot, the requester's `Origin`).
+//! decided it: send a [`Reply`]; send it and refresh the read in the
+//! background (`stale`); make the upstream call and lead the read (`lead`);
+//! wait for the read another request leads (`join`); make a write's upstream
+//! call (`call`); or first read the month's use (`learn`, then
+//! `Policy::proceed`). A step remembers what the rest of the request needs
+//! (its target, its cache slot, the requester's `Origin`).
 
 use conferbot::Operation;
 use conferbot_policy::cache_table::CallId;
 use conferbot_policy::headers::UpstreamCall;
-use conferbot_policy::shared_state::keys;
 use conferbot_policy::{cache_key, Target};
 use wasm_bindgen::prelude::*;
 
@@ -18,6 +19,11 @@ use crate::reply::Reply;
 pub enum Kind {
     /// Send the reply; nothing else.
     Reply,
+    /// Send the reply (a stale answer), and refresh the read in the
+    /// background, then settle it.
+    Stale,
+    /// Read `getUsage` through the cache first, then proceed.
+    Learn,
     /// Call the upstream for this read, then settle it (others join it).
     Lead,
     /// Await the call of the read led under the same handle.
@@ -28,25 +34,28 @@ pub enum Kind {
 
 /// One request's next move.
 #[wasm_bindgen]
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Step {
     pub(crate) kind: Kind,
     pub(crate) reply: Option<Reply>,
     pub(crate) target: Option<Target>,
     pub(crate) call: Option<UpstreamCall>,
     pub(crate) body: Option<Vec<u8>>,
-    pub(crate) lead: Option<CallId>,
+    /// The cache slot's call: the lead's, or the background refresh's.
+    pub(crate) slot: Option<CallId>,
     pub(crate) handle: u32,
     pub(crate) origin: Option<String>,
 }
 
 #[wasm_bindgen]
 impl Step {
-    /// `reply`, `lead`, `join` or `call`.
+    /// `reply`, `stale`, `learn`, `lead`, `join` or `call`.
     #[wasm_bindgen(getter)]
     pub fn kind(&self) -> String {
         match self.kind {
             Kind::Reply => "reply",
+            Kind::Stale => "stale",
+            Kind::Learn => "learn",
             Kind::Lead => "lead",
             Kind::Join => "join",
             Kind::Call => "call",
@@ -54,7 +63,12 @@ impl Step {
         .to_owned()
     }
 
-    /// The reply to send (`reply` steps), once.
+    /// A copy, for a call that outlives the request (a background refresh).
+    pub fn duplicate(&self) -> Step {
+        self.clone()
+    }
+
+    /// The reply to send (`reply` and `stale` steps), once.
     #[wasm_bindgen(js_name = takeReply)]
     pub fn take_reply(&mut self) -> Option<Reply> {
         self.reply.take()
@@ -66,7 +80,7 @@ impl Step {
         self.handle
     }
 
-    /// The upstream call's method (`lead` and `call` steps).
+    /// The upstream call's method (`lead`, `stale` and `call` steps).
     #[wasm_bindgen(getter)]
     pub fn method(&self) -> Option<String> {
         self.call.as_ref().map(|c| c.method.as_str().to_owned())
@@ -89,12 +103,6 @@ impl Step {
     pub fn cache_key(&self) -> Option<String> {
         self.target.as_ref().map(cache_key)
     }
-
-    /// The shared cache's index of the read's operation (`index:listChatbots`).
-    #[wasm_bindgen(getter, js_name = indexKey)]
-    pub fn index_key(&self) -> Option<String> {
-        self.target.as_ref().map(|t| keys::index(t.operation))
-    }
 }
 
 impl Step {
@@ -106,7 +114,22 @@ impl Step {
             target: None,
             call: None,
             body: None,
-            lead: None,
+            slot: None,
+            handle: 0,
+            origin: None,
+        }
+    }
+
+    /// A step that makes `call` (with a write's `body`); a read's turn at
+    /// the cache may change it.
+    pub fn call(call: UpstreamCall, body: Option<Vec<u8>>) -> Self {
+        Self {
+            kind: Kind::Call,
+            reply: None,
+            target: None,
+            call: Some(call),
+            body,
+            slot: None,
             handle: 0,
             origin: None,
         }

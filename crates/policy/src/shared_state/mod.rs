@@ -38,7 +38,23 @@ pub mod scripts {
     pub const PUBLISH: &str = include_str!("publish.lua");
     /// The month's quota shared by replicas, and the window's state.
     pub const QUOTA: &str = include_str!("quota.lua");
+
+    /// Every script by its file's name (without `.lua`): `cargo xtask dist`
+    /// writes them into the npm package (`server/lua/`) for its Redis store.
+    pub const ALL: [(&str, &str); 7] = [
+        ("window", WINDOW),
+        ("pause", PAUSE),
+        ("begin", BEGIN),
+        ("finish", FINISH),
+        ("invalidate", INVALIDATE),
+        ("publish", PUBLISH),
+        ("quota", QUOTA),
+    ];
 }
+
+/// How old a server's copy of the shared month (`quota.lua`'s answer) may be
+/// before it reads it again, in the background, when asked.
+pub const QUOTA_READ_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Slack on a read leader's lock beyond its queue wait and upstream call.
 pub const LOCK_SLACK: std::time::Duration = std::time::Duration::from_secs(5);
@@ -82,17 +98,10 @@ mod tests {
 
     #[test]
     fn every_script_is_there() {
-        for script in [
-            scripts::WINDOW,
-            scripts::PAUSE,
-            scripts::BEGIN,
-            scripts::FINISH,
-            scripts::INVALIDATE,
-            scripts::PUBLISH,
-            scripts::QUOTA,
-        ] {
-            assert!(script.starts_with("-- "), "{script}");
-            assert!(script.contains("redis.call"), "{script}");
+        for (name, script) in scripts::ALL {
+            assert!(script.starts_with("-- "), "{name}: {script}");
+            assert!(script.contains("redis.call"), "{name}: {script}");
         }
+        assert!(scripts::ALL.contains(&("quota", scripts::QUOTA)));
     }
 }

@@ -132,7 +132,7 @@ impl SharedQuota {
             reply;
         Self {
             book: QuotaBook {
-                learned: serde_json::from_str::<Learned>(&learned).ok(),
+                learned: serde_json::from_slice::<Learned>(learned.as_bytes()).ok(),
                 calls_at_learn: calls_at,
                 calls,
                 refused_until: (refused > 0).then_some(refused),

@@ -10,7 +10,7 @@ pub(crate) mod redis;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use conferbot_policy::quota::{MonthView, MonthlyBudget, QuotaBook, Spend};
+use conferbot_policy::quota::{MonthView, MonthlyBudget, QuotaBook, Spend, CLOCK_RESOLUTION_MS};
 use conferbot_policy::quota_headers::MinuteView;
 use conferbot_policy::BffError;
 
@@ -120,8 +120,7 @@ impl QuotaStore {
         let mut book = self.book();
         let before = book.clock_offset_ms;
         book.learn_clock(date, now_ms());
-        // A second of difference is the header's resolution, not news.
-        if book.clock_offset_ms.abs_diff(before) < 2_000 {
+        if book.clock_offset_ms.abs_diff(before) < CLOCK_RESOLUTION_MS {
             return;
         }
         let offset = book.clock_offset_ms;

@@ -7,20 +7,16 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::Duration;
 
 use conferbot::Operation;
 use conferbot_policy::quota::{Learned, QuotaBook};
 use conferbot_policy::quota_headers::MinuteView;
 use conferbot_policy::shared_state::wire::{encode_learned, QuotaReply, SharedQuota};
-use conferbot_policy::shared_state::{keys, scripts};
+use conferbot_policy::shared_state::{keys, scripts, QUOTA_READ_EVERY};
 use redis::Script;
 use tokio::time::Instant;
 
 use crate::redis_state::RedisState;
-
-/// How old the replica's copy of the book may be before it is re-read.
-const REFRESH_AFTER: Duration = Duration::from_secs(1);
 
 /// The shared book.
 #[derive(Debug)]
@@ -102,7 +98,7 @@ impl RedisQuota {
         let fresh = self
             .lock()
             .1
-            .is_some_and(|read| read.elapsed() < REFRESH_AFTER);
+            .is_some_and(|read| read.elapsed() < QUOTA_READ_EVERY);
         if fresh || self.refreshing.swap(true, Ordering::AcqRel) {
             return;
         }
