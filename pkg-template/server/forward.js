@@ -22,10 +22,9 @@ export function forwarder(state, transport) {
     const deadline = clock() + policy.queueWaitMs;
     let queued = 0;
     for (let attempt = 1; ; attempt++) {
-      const asked = clock();
-      const refused = await window.acquire(deadline);
-      if (refused) return refused;
-      queued += clock() - asked;
+      const { refusal, waitedMs } = await window.acquire(deadline);
+      if (refusal) return refusal;
+      queued += waitedMs;
       const outcome = await call(policy, transport, step, headers, queued);
       await account(step, outcome);
       if (!outcome.isRateLimited) return outcome;
@@ -72,7 +71,8 @@ async function call(policy, transport, step, [plainHeaders, bodyHeaders], queued
   const date = response.headers.get("date");
   // The upstream's clock (its month turns by it), read by the platform's own HTTP-date parser.
   const dateMs = date === null ? undefined : Date.parse(date);
-  return policy.check(response.status, response.headers.get("retry-after") ?? undefined, dateMs, raw, Math.round(queued));
+  // Whole milliseconds, rounded down as the BFF's Duration::as_millis does.
+  return policy.check(response.status, response.headers.get("retry-after") ?? undefined, dateMs, raw, Math.floor(queued));
 }
 
 /** The whole body, or `null` past `limit` bytes. */
@@ -108,7 +108,8 @@ async function readLimited(response, limit) {
 /**
  * The in-process window: the policy's state machine with JS timers. A waiter
  * polls, then sleeps until the time it was told or until the queue changes
- * (a turn taken, a ticket refused or given up, a pause).
+ * (a turn taken, a ticket refused or given up, a pause). `acquire` answers
+ * `{refusal}` or `{waitedMs}` (0 when admitted at once).
  */
 export function localWindow(policy, clock) {
   const ADMITTED = -1;
@@ -130,19 +131,20 @@ export function localWindow(policy, clock) {
   return {
     async acquire(deadline) {
       const ticket = policy.windowJoin();
+      const asked = clock();
       let done = false;
       try {
-        for (;;) {
+        for (let polls = 0; ; polls++) {
           const turn = policy.windowPoll(ticket, clock(), deadline);
           if (turn === ADMITTED) {
             done = true;
             changed();
-            return null;
+            return { waitedMs: polls === 0 ? 0 : clock() - asked };
           }
           if (turn <= -3) {
             done = true;
             changed();
-            return policy.failure("queue_timeout", -turn - 3);
+            return { refusal: policy.failure("queue_timeout", -turn - 3) };
           }
           await sleep(turn);
         }

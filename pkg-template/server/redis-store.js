@@ -102,22 +102,24 @@ function shared(policy, commands, subscriber, connected) {
   });
 
   const window = {
+    /** `{refusal}` or `{waitedMs}`: the time to the turn, Redis round trips included (as the BFF's). */
     async acquire(deadline) {
       let ticket = 0;
+      const asked = clock();
       try {
         for (;;) {
           const [admitted, wait, rank, number] = (await run("window", layout.keys.windowKeys.map(k), [ticket, layout.window.max, layout.window.spanMs, layout.window.leaseMs])).map(Number);
           ticket = number;
           if (admitted === 1) {
             ticket = 0;
-            return null;
+            return { waitedMs: clock() - asked };
           }
           const now = clock();
-          if (now + wait > deadline) return policy.failure("queue_timeout", wait);
+          if (now + wait > deadline) return { refusal: policy.failure("queue_timeout", wait) };
           await sleep(policy.sharedNap(wait, rank, deadline - now));
         }
       } catch {
-        return policy.failure("shared_state_unavailable", 0);
+        return { refusal: policy.failure("shared_state_unavailable", 0) };
       } finally {
         // Leaving without a turn frees the place at once, not when its lease ends.
         if (ticket) command(["ZREM", k(layout.keys.queue), ticket]).then(() => command(["ZREM", k(layout.keys.leases), ticket])).catch(() => {});

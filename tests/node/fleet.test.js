@@ -4,8 +4,12 @@
 // policy's Redis layout (keys, Lua scripts, documents), so they share one
 // rate window: a burst of 60 distinct GETs spread over the three all
 // succeed, and the sandbox answers none of them 429. They share one cache
-// too (a read through one is a hit through another), and one event log (a
-// delivery received by one reaches the event streams of another, once).
+// too (a read through one is a hit through another), one event log (a
+// delivery received by one reaches the event streams of another, once),
+// the patched answers (a delivery to one patches what all of them serve,
+// once, however many of them receive its retries), and one month's book
+// (every call counted once for all; when the month is spent, all three
+// answer the same 429 without a call).
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { createHmac } from "node:crypto";
@@ -17,6 +21,41 @@ import { STARTER_KEY, startBffFor, startHandlerServer, startSandbox } from "./se
 const RATE = "20/2s";
 const SECRET = "whsec_fleet_test";
 const BURST = 60;
+
+/** A delivery of `event` for `botId` in the documented flat shape, signed: `{ body, headers }`. */
+function signed(event, botId, responseId) {
+  const timestamp = new Date().toISOString();
+  const body = JSON.stringify({ event, chatSessionId: "sess_fleet", responseId, botId, visitorId: "visitor_fleet", timestamp });
+  const headers = {
+    "content-type": "application/json",
+    "x-webhook-event": event,
+    "x-webhook-timestamp": timestamp,
+    "x-webhook-signature": createHmac("sha256", SECRET).update(body).digest("hex"),
+  };
+  return { body, headers };
+}
+
+/** `GET {api}/external/v1{path}` on `server`: `{ status, headers, json }`. */
+async function read(server, path) {
+  const response = await fetch(`${server.api}/external/v1${path}`);
+  return { status: response.status, headers: response.headers, json: await response.json() };
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * The month's use as each server says it, once every one has read the shared
+ * book again: servers re-read it at most once a second, in the background,
+ * when asked (so: wait, ask each, let the reads land, ask again).
+ */
+async function monthUsed(fleet) {
+  await sleep(1_100);
+  for (const server of fleet) await read(server, "/chatbots?limit=1&page=1");
+  await sleep(300);
+  const used = [];
+  for (const server of fleet) used.push((await read(server, "/chatbots?limit=1&page=1")).headers.get("x-quota-month-used"));
+  return used;
+}
 
 /** A free port on 127.0.0.1 (redis-server cannot report one it chose). */
 function freePort() {
@@ -125,5 +164,58 @@ describe(`a mixed fleet on one Redis: conferbot-bff and two Node handlers, upstr
     await reader.cancel();
     const again = await fetch(`${bff.api}/webhooks/incoming`, { method: "POST", headers, body });
     assert.deepEqual(await again.json(), { data: { duplicate: true, received: true } });
+  });
+
+  test("patched answers are shared: a delivery to one server patches what all three serve, once, with 0 upstream calls", async () => {
+    const [bff, node, other] = fleet;
+    const list = await read(bff, "/chatbots");
+    const bot = list.json.data[1];
+    assert.equal((await read(other, `/chatbots/${bot.id}`)).status, 200);
+    const before = (await sandbox.admin.stats()).apiCalls;
+    const first = signed("response.created", bot.id, "65a1b2c3d4e5f6a7b8c9d0f1");
+    // The sender's retries land on every server at once: applied once between them.
+    const receipts = await Promise.all(fleet.map(async (server) => {
+      const response = await fetch(`${server.api}/webhooks/incoming`, { method: "POST", ...first });
+      return response.json();
+    }));
+    assert.equal(receipts.filter((r) => r.data.duplicate).length, 2, JSON.stringify(receipts));
+    const second = await fetch(`${node.api}/webhooks/incoming`, { method: "POST", ...signed("response.created", bot.id, "65a1b2c3d4e5f6a7b8c9d0f2") });
+    assert.equal(second.status, 200);
+    for (const server of fleet) {
+      const page = await read(server, "/chatbots");
+      const one = await read(server, `/chatbots/${bot.id}`);
+      assert.deepEqual([page.headers.get("x-cache"), one.headers.get("x-cache")], ["hit", "hit"], server.api);
+      assert.equal(page.json.data[1].responseCount, bot.responseCount + 2, `${server.api}: two deliveries, each once`);
+      assert.equal(one.json.data.responseCount, bot.responseCount + 2, server.api);
+    }
+    assert.equal((await sandbox.admin.stats()).apiCalls - before, 0, "no upstream call for the deliveries or the patched reads");
+  });
+
+  test("one month's book: every server's calls counted once for all, the same quota headers from all three", async () => {
+    // The month was learned by the getUsage of the cache test.
+    const before = await monthUsed(fleet);
+    assert.ok(before[0] !== null, "the month is known");
+    assert.deepEqual(before, Array(fleet.length).fill(before[0]), "one book");
+    for (const [i, server] of fleet.entries()) {
+      assert.equal((await read(server, `/chatbots?limit=2&page=${i + 1}`)).headers.get("x-cache"), "miss");
+    }
+    const after = await monthUsed(fleet);
+    assert.deepEqual(after, Array(fleet.length).fill(String(Number(before[0]) + fleet.length)), "each call counted once");
+  });
+
+  test("a spent month: all three answer the same 429, with no upstream call", async () => {
+    await sandbox.admin.setUsage(STARTER_KEY, 10_000);
+    const refused = await read(fleet[1], "/chatbots?limit=3&page=1");
+    assert.deepEqual([refused.status, refused.json.error], [429, "Monthly API limit reached"], "the upstream's refusal, learnt for all");
+    await monthUsed(fleet);
+    const before = (await sandbox.admin.stats()).apiCalls;
+    const answers = [];
+    for (const [i, server] of fleet.entries()) {
+      const answer = await read(server, `/chatbots?limit=3&page=${i + 2}`);
+      answers.push([answer.status, answer.json.error, answer.json.message.replace(/in \d+ s$/, "in N s"), answer.headers.get("x-quota-month-remaining")]);
+    }
+    assert.deepEqual(answers[0], [429, "Monthly API limit reached", "this month's API calls are spent; no call is made before the month turns, in N s", "0"]);
+    assert.deepEqual(answers, Array(fleet.length).fill(answers[0]));
+    assert.equal((await sandbox.admin.stats()).apiCalls - before, 0, "no call the upstream would refuse");
   });
 });

@@ -80,6 +80,8 @@ export function sandboxAdmin(origin) {
     /** Something happens (default: a new response); webhooks are sent the event. */
     simulate: (body = {}) => call("POST", "responses", body),
     deliveries: async () => (await call("GET", "deliveries")).data,
+    /** This month's use of `apiKey`'s workspace, set to `used` calls. */
+    setUsage: (apiKey, used) => call("POST", "usage", { apiKey, used }),
   };
 }
 

@@ -78,7 +78,7 @@ describe("the packed server half where users mount it", () => {
     const { modules } = await bundleLikeWrangler(installed.dir, "serve-worker.js", join(installed.dir, "wrangler-server-check"));
     assert.deepEqual(modules.map((m) => m.type), ["ESModule", "CompiledWasm"]);
     assert.match(modules[1].path, /conferbot_server_bg\.wasm$/, "the server's wasm, not the client's");
-    const worker = await startWorker(installed.dir, "serve-worker.js", { BASE: sandbox.api, KEY: STARTER_KEY });
+    const worker = await startWorker(installed.dir, "serve-worker.js", { BASE: sandbox.api, KEY: STARTER_KEY, CACHE_TTL_MS: "1000" });
     try {
       const first = await worker.fetch("/api/conferbot/external/v1/chatbots?limit=3");
       const body = await first.json();
@@ -91,6 +91,22 @@ describe("the packed server half where users mount it", () => {
       const hostile = await worker.fetch("/api/conferbot/external/v1/chatbots/123");
       assert.equal(hostile.status, 400);
       assert.equal((await hostile.json()).error, "Invalid request");
+      // Past its freshness: answered at once, marked stale, and refreshed
+      // through ctx.waitUntil after the answer.
+      await new Promise((resolve) => setTimeout(resolve, 1_100));
+      const calls = (await sandbox.admin.stats()).apiCalls;
+      const stale = await worker.fetch("/api/conferbot/external/v1/chatbots?limit=3");
+      await stale.arrayBuffer();
+      assert.equal(stale.headers.get("x-cache"), "stale");
+      let fresh;
+      for (const until = Date.now() + 5_000; fresh !== "hit" && Date.now() < until; ) {
+        const again = await worker.fetch("/api/conferbot/external/v1/chatbots?limit=3");
+        await again.arrayBuffer();
+        fresh = again.headers.get("x-cache");
+      }
+      assert.equal(fresh, "hit", "the refresh landed");
+      assert.equal((await sandbox.admin.stats()).apiCalls - calls, 1, "one refresh");
+      assert.deepEqual(await (await worker.fetch("/waited")).json(), { waited: 1 }, "handed to ctx.waitUntil");
     } finally {
       await worker.stop();
     }
