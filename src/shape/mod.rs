@@ -22,11 +22,14 @@
 //! # Layout
 //! - this file: [`FieldType`], [`Field`], [`Shape`], [`Form`] and the tables.
 //! - `events`: the live events, one delivery shape per documented event.
-//! - `javascript`, `typescript` (native only): the generators.
+//! - `javascript` (with `quota_js`, the quota headers' reader), `typescript`
+//!   (native only): the generators.
 
 mod events;
 #[cfg(not(target_arch = "wasm32"))]
 mod javascript;
+#[cfg(not(target_arch = "wasm32"))]
+mod quota_js;
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod table_tests;
 #[cfg(not(target_arch = "wasm32"))]
