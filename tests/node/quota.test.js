@@ -1,5 +1,6 @@
 // Quota as data: what the BFF's `x-quota-*` headers say, read by the packed
-// client from Node against the real conferbot-bff and its embedded sandbox:
+// client from Node against the real conferbot-bff and its embedded sandbox,
+// and again against the package's own handler in a Node server (its sandbox):
 // `page.quota` on pages, `error.quota` on errors, `onQuota` told of every
 // answer (the client's, or a call's own instead), the month once the BFF has
 // learned it from a `getUsage`, a spent month's refusal, and a request that
@@ -8,25 +9,22 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 
-import { STARTER_KEY, pkg, rejection, startBff, startSandbox } from "./servers.js";
+import { STARTER_KEY, pkg, rejection, startBff, startHandlerOnSandbox, startSandbox } from "./servers.js";
 
 const { ConferbotClient } = pkg;
 
-describe("quota as data", () => {
+for (const [name, startServer] of [["conferbot-bff", startBff], ["the package's handler", startHandlerOnSandbox]]) describe(`quota as data, through ${name}`, () => {
   let bff;
   let queued;
-  let sandbox;
   before(async () => {
-    [bff, queued, sandbox] = await Promise.all([
-      startBff(["--cache-ttl", "0"]),
-      startBff(["--rate", "1/1s", "--cache-ttl", "0"]),
-      startSandbox(),
+    [bff, queued] = await Promise.all([
+      startServer(["--cache-ttl", "0"]),
+      startServer(["--rate", "1/1s", "--cache-ttl", "0"]),
     ]);
   });
   after(() => {
     bff?.stop();
     queued?.stop();
-    sandbox?.stop();
   });
 
   test("pages, hooks and errors say the minute, and the month once getUsage taught it", async () => {
@@ -92,6 +90,14 @@ describe("quota as data", () => {
     assert.ok(waits[1] - waits[0] >= 500 && waits[2] - waits[1] >= 500, `one turn apart: ${waits}`);
     assert.equal(pages[0].quota.minute.limit, 1);
   });
+});
+
+describe("quota as data, straight to the API", () => {
+  let sandbox;
+  before(async () => {
+    sandbox = await startSandbox();
+  });
+  after(() => sandbox?.stop());
 
   test("straight to the API there are no quota headers: null", async () => {
     const client = new ConferbotClient({ apiKey: STARTER_KEY, baseUrl: sandbox.api, maxRetries: 0 });

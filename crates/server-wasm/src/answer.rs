@@ -187,14 +187,14 @@ mod tests {
     fn answers_are_checked_and_errors_keep_their_status() {
         let key = KeyScanner::new("sk-test");
         let none = (None, None);
-        let ok = Outcome::checked(200, None, b"{\"data\":[]}".to_vec(), &key, none.clone());
+        let ok = Outcome::checked(200, None, b"{\"data\":[]}".to_vec(), &key, none);
         assert!(ok.is_success() && !ok.is_rate_limited());
         let limited = Outcome::checked(
             429,
             Some("7"),
             b"{\"error\":\"Rate limit exceeded\"}".to_vec(),
             &key,
-            none.clone(),
+            none,
         );
         assert_eq!((limited.status(), limited.retry_after()), (429, Some(7.0)));
         let leak = Outcome::checked(200, None, b"{\"k\":\"sk-test\"}".to_vec(), &key, none);
