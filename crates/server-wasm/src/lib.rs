@@ -13,6 +13,7 @@
 //! # Layout
 //! - [`policy`]: [`policy::Policy`], one per handler: routing, refusals, the
 //!   cache table, upstream calls and answers ([`step`]: what to do next).
+//! - [`reads`]: a read's turn at the cache table, and how it ends.
 //! - [`quota`]: the month's book (learned, counted, refused; shared through
 //!   the store's `quota.lua`), what the cache may spend, the quota headers.
 //! - [`options`]: the JS options object read by the names of
@@ -36,6 +37,7 @@ pub mod events;
 pub mod options;
 pub mod policy;
 pub mod quota;
+pub mod reads;
 pub mod reply;
 pub mod shared;
 pub mod shared_delivery;

@@ -16,20 +16,20 @@ use std::collections::HashMap;
 
 use conferbot::protocol::bff::CSRF_HEADER;
 use conferbot::Operation;
-use conferbot_policy::cache_table::{is_cached, CacheTable, Finished, Freshness, Lookup, Settled};
+use conferbot_policy::cache_table::{is_cached, CacheTable, Freshness};
 use conferbot_policy::event_log::EventLog;
 use conferbot_policy::headers::{upstream_call, upstream_headers, CacheStatus};
 use conferbot_policy::invalidation::Invalidation;
-use conferbot_policy::quota::{QuotaBook, Spend};
+use conferbot_policy::quota::QuotaBook;
 use conferbot_policy::route::{Mounts, Route};
 use conferbot_policy::settings::{MAX_ANSWER_BYTES, MAX_BODY_BYTES};
 use conferbot_policy::shared_state::wire::SharedQuota;
 use conferbot_policy::upstream_answer::{self, KeyScanner};
 use conferbot_policy::window::{Ticket, Window};
-use conferbot_policy::{csrf, route, validate, BffError, RequestHead, Settings, Target};
+use conferbot_policy::{csrf, route, validate, BffError, RequestHead, Settings};
 use wasm_bindgen::prelude::*;
 
-use crate::answer::{Held, Outcome};
+use crate::answer::Outcome;
 use crate::combined_headers::CombinedHeaders;
 use crate::cors::Cors;
 use crate::options;
@@ -53,7 +53,7 @@ pub struct Policy {
     scanner: KeyScanner,
     pub(crate) secret: Option<Vec<u8>>,
     pub(crate) cache: CacheTable<Outcome, u32>,
-    next_handle: u32,
+    pub(crate) next_handle: u32,
     pub(crate) window: Window,
     pub(crate) tickets: HashMap<u32, Ticket>,
     pub(crate) next_ticket: u32,
@@ -170,22 +170,6 @@ impl Policy {
         }
     }
 
-    /// The `getUsage` read a `learn` step needs first (through the cache).
-    #[wasm_bindgen(js_name = usageStep)]
-    pub fn usage_step(&mut self, now: f64, wall: f64) -> Step {
-        let target = Target {
-            operation: Operation::GetUsage,
-            ids: Vec::new(),
-            page: None,
-        };
-        let mut step = match upstream_call(&self.settings.upstream, &target) {
-            Ok(call) => Step::call(call, None),
-            Err(err) => return Step::reply(Reply::error(&err)),
-        };
-        self.look_up(&mut step, target, millis(now), millis(wall));
-        step
-    }
-
     /// What the policy lets through of an upstream answer: its `status`, its
     /// `Retry-After` header, its `Date` header as Unix ms (`Date.parse`; NaN
     /// or absent when there is none), its whole body, and how long the call
@@ -219,29 +203,6 @@ impl Policy {
             "shared_state_unavailable" => BffError::SharedStateUnavailable,
             _ => BffError::Internal,
         }))
-    }
-
-    /// Ends a led read or a background refresh with `outcome` at `now`: a
-    /// success is kept; a failure that says nothing about the data (a
-    /// `429`, a `5xx`) restores what was held, which is then served instead
-    /// (the answer returned, marked stale).
-    pub fn settle(&mut self, step: &Step, outcome: &Outcome, now: f64) -> Option<Held> {
-        let (Some(target), Some(call)) = (&step.target, step.slot) else {
-            return None;
-        };
-        let finished = match &outcome.0 {
-            Ok(_) => Finished::Answer(outcome),
-            Err(err) => Finished::Failed {
-                status: err.status(),
-            },
-        };
-        match self.cache.settle(target, call, finished, millis(now)) {
-            Settled::Fallback { answer, age_ms } => Some(Held {
-                outcome: answer,
-                age_ms,
-            }),
-            Settled::Passed => None,
-        }
     }
 
     /// The reply for `outcome`, with `x-cache` (`hit`, `miss`, `coalesced`,
@@ -359,56 +320,6 @@ impl Policy {
             let origin = step.origin.clone();
             step.reply = Some(self.mount_reply(reply, origin.as_deref(), now, wall));
         }
-    }
-
-    /// The read's turn at the cache table, spending as the month allows.
-    fn look_up(&mut self, step: &mut Step, target: Target, now: u64, wall: u64) {
-        let spend = self.local_spend(wall);
-        let next = self.next_handle;
-        match self.cache.lookup(&target, now, spend, |_| next) {
-            Lookup::Hit { answer, age_ms } => {
-                step.kind = Kind::Reply;
-                step.reply = Some(Reply::outcome(
-                    &answer,
-                    Some(CacheStatus::Hit),
-                    Some(age_ms),
-                ));
-            }
-            Lookup::Stale {
-                answer,
-                age_ms,
-                refresh,
-            } => {
-                let reply = Reply::outcome(&answer, Some(CacheStatus::Stale), Some(age_ms));
-                step.reply = Some(reply);
-                step.kind = if refresh.is_some() {
-                    Kind::Stale
-                } else {
-                    Kind::Reply
-                };
-                step.slot = refresh;
-            }
-            Lookup::Joined(handle) => {
-                step.kind = Kind::Join;
-                step.handle = handle;
-            }
-            Lookup::Led(call, handle) => {
-                self.next_handle = self.next_handle.wrapping_add(1).max(1);
-                step.kind = Kind::Lead;
-                step.handle = handle;
-                step.slot = Some(call);
-            }
-        }
-        step.target = Some(target);
-    }
-
-    /// What the in-process table may spend: the month's word (with a
-    /// store, the shared cache spends it; this table only joins reads).
-    fn local_spend(&self, wall: u64) -> Spend {
-        if self.shared.is_some() {
-            return Spend::FREE;
-        }
-        self.spend(self.cache.held(), wall)
     }
 }
 
