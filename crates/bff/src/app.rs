@@ -6,14 +6,17 @@ use std::sync::Arc;
 use axum::middleware;
 use axum::routing::{any, get};
 use axum::Router;
+use conferbot_policy::settings::EffectiveLimits;
 use conferbot_policy::ConfigError;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use crate::config::BffConfig;
+use crate::connection::slots::Slots;
+use crate::connection::{self, descriptors, request_limits};
 use crate::context::AppState;
 use crate::forward::Forwarder;
-use crate::http::{events, health, hygiene, proxy, webhook};
+use crate::http::{events, health, hygiene, proxy, quota, webhook};
 use crate::metrics::{access, Metrics};
 use crate::redis_state::RedisState;
 use crate::state::Capabilities;
@@ -24,6 +27,7 @@ use crate::upstream::Upstream;
 #[derive(Debug, Clone)]
 pub struct Bff {
     config: BffConfig,
+    limits: EffectiveLimits,
     state: Arc<AppState>,
 }
 
@@ -31,9 +35,12 @@ impl Bff {
     /// Validates `config` and builds the shared state (upstream client, rate
     /// window, cache, event log, metrics): in this process, or in Redis with
     /// `config.redis` (which needs a tokio runtime to start its connection).
+    /// The connection and stream caps follow the process's descriptor limit
+    /// now ([`descriptors::limit`]).
     pub fn new(config: BffConfig) -> Result<Self, ConfigError> {
         config.validate()?;
         let settings = &config.settings;
+        let limits = settings.connections.effective(descriptors::limit())?;
         let metrics = Arc::new(Metrics::default());
         let upstream = Upstream::new(
             &settings.upstream,
@@ -52,12 +59,22 @@ impl Bff {
             window,
             cache,
             events,
+            quota,
         } = Capabilities::new(settings, redis.as_ref());
-        let forwarder = Forwarder::new(upstream, window, settings.queue_wait, Arc::clone(&metrics));
+        let forwarder = Forwarder::new(
+            upstream,
+            window,
+            Arc::clone(&quota),
+            settings.queue_wait,
+            Arc::clone(&metrics),
+        );
         let state = Arc::new(AppState {
             mount: settings.mount.clone(),
             allowed_origins: settings.normalized_origins(),
             cache,
+            cache_events: settings.cache_events,
+            quota,
+            rate: settings.rate,
             forwarder: Arc::new(forwarder),
             metrics,
             events: Arc::new(events),
@@ -66,9 +83,18 @@ impl Bff {
             sse_heartbeat: settings.sse_heartbeat,
             sse_retry: settings.sse_retry,
             closing: watch::Sender::new(false),
+            sse_frames: Arc::default(),
+            sse_slots: Slots::new(
+                limits.sse_streams,
+                settings.connections.max_sse_streams_per_ip,
+            ),
             redis,
         });
-        Ok(Self { config, state })
+        Ok(Self {
+            config,
+            limits,
+            state,
+        })
     }
 
     /// Ends every SSE stream (and refuses new ones): call it when shutdown
@@ -77,9 +103,16 @@ impl Bff {
         self.state.closing.send_replace(true);
     }
 
+    /// The connection and stream caps this BFF honours (the flags, within
+    /// the descriptor limit).
+    pub fn limits(&self) -> EffectiveLimits {
+        self.limits
+    }
+
     /// The whole app: the API under the mount, `/healthz`, `/metrics`
     /// (unless it has a listener of its own), and the static directories
-    /// when configured. The paths are the policy's
+    /// when configured, behind the request limits (requests in flight,
+    /// request and body timeouts). The paths are the policy's
     /// ([`conferbot_policy::route::Mounts`]).
     pub fn router(&self) -> Router {
         let paths = self.config.settings.mounts();
@@ -89,6 +122,10 @@ impl Bff {
             .route(mount, any(proxy::proxy))
             .route(&format!("{mount}/"), any(proxy::proxy))
             .route(&format!("{mount}/{{*rest}}"), any(proxy::proxy))
+            .layer(middleware::from_fn_with_state(
+                Arc::clone(&self.state),
+                quota::add_quota_headers,
+            ))
             .layer(middleware::from_fn(hygiene::retain_allowed));
         if let Some(cors) = hygiene::cors_layer(&self.config.settings.allow_origins) {
             api = api.layer(cors);
@@ -101,7 +138,8 @@ impl Bff {
             app = app.merge(self.metrics_routes());
         }
         let app = app.with_state(Arc::clone(&self.state));
-        static_files::attach(app, self.config.www.as_deref(), self.config.pkg.as_deref())
+        let app = static_files::attach(app, self.config.www.as_deref(), self.config.pkg.as_deref());
+        request_limits::limit(app, &self.config.settings.connections)
     }
 
     /// `GET /metrics`, behind the token when one is configured.
@@ -128,8 +166,10 @@ impl Bff {
 }
 
 /// Serves `config` on `listener` (and `/metrics` on its own listener when
-/// configured) until `shutdown` resolves; requests in flight then finish
-/// before this returns.
+/// configured) until `shutdown` resolves, with every connection limit of
+/// `config.settings.connections`; then the listener closes, event streams
+/// end, requests in flight finish, and whatever is still open after
+/// `--shutdown-timeout` is closed before this returns.
 pub async fn serve(
     config: BffConfig,
     listener: TcpListener,
@@ -137,14 +177,20 @@ pub async fn serve(
 ) -> Result<(), ServeError> {
     let bff = Bff::new(config).map_err(ServeError::Config)?;
     let metrics_listener = bff.spawn_metrics_listener().map_err(ServeError::Io)?;
+    let limits = bff.limits;
+    tracing::info!(
+        connections = limits.connections,
+        sse_streams = limits.sse_streams,
+        descriptors = descriptors::limit(),
+        "connection limits"
+    );
     let app = bff.router();
-    let served = axum::serve(listener, app)
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            bff.close_streams();
-        })
-        .await
-        .map_err(ServeError::Io);
+    let settings = bff.config.settings.connections.clone();
+    let served = connection::serve(listener, app, &settings, limits, shutdown, move || {
+        bff.close_streams();
+    })
+    .await
+    .map_err(ServeError::Io);
     if let Some(task) = metrics_listener {
         task.abort();
     }

@@ -8,17 +8,28 @@
 //! [`repeat_after_429`]). Otherwise the `429` goes back with its
 //! `Retry-After`. When the window is shared and Redis is unreachable, nothing
 //! is sent: the request is answered `503` (fail closed).
+//!
+//! The month's quota is kept here too ([`QuotaStore`]): no call is made that
+//! the month's quota or the `--monthly-budget` would refuse (the request is
+//! answered `429` "Monthly API limit reached" until the month turns); every
+//! call the upstream counts is counted, every `getUsage` answer teaches the
+//! month's use, every `Date` header the upstream's clock, and a monthly
+//! refusal (which no pause of the minute window would help) stops calls
+//! until its `Retry-After`.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
+use conferbot::protocol::api::MONTHLY_LIMIT_ERROR;
+use conferbot::{ApiErrorBody, Operation};
 use conferbot_policy::window::{pause_after_429, repeat_after_429, WindowRefusal};
 use conferbot_policy::{BffError, Target};
 use tokio::time::Instant;
 
 use crate::answer::UpstreamAnswer;
 use crate::metrics::Metrics;
+use crate::state::quota::QuotaStore;
 use crate::state::window::WindowStore;
 use crate::upstream::Upstream;
 
@@ -27,6 +38,7 @@ use crate::upstream::Upstream;
 pub(crate) struct Forwarder {
     upstream: Upstream,
     window: WindowStore,
+    quota: Arc<QuotaStore>,
     queue_wait: Duration,
     metrics: Arc<Metrics>,
 }
@@ -36,15 +48,22 @@ impl Forwarder {
     pub(crate) fn new(
         upstream: Upstream,
         window: WindowStore,
+        quota: Arc<QuotaStore>,
         queue_wait: Duration,
         metrics: Arc<Metrics>,
     ) -> Self {
         Self {
             upstream,
             window,
+            quota,
             queue_wait,
             metrics,
         }
+    }
+
+    /// The rate window (for the quota headers).
+    pub(crate) fn window(&self) -> &WindowStore {
+        &self.window
     }
 
     /// Sends `target` upstream when the window allows it.
@@ -53,14 +72,21 @@ impl Forwarder {
         target: &Target,
         body: Option<&Bytes>,
     ) -> Result<UpstreamAnswer, BffError> {
+        if let Some(refused) = self.quota.refusal() {
+            return Err(refused);
+        }
         let route = target.operation.name();
         let deadline = Instant::now() + self.queue_wait;
         let mut attempt = 0;
+        let mut queued = Duration::ZERO;
         loop {
             attempt += 1;
             let budget = deadline.saturating_duration_since(Instant::now());
             match self.window.acquire(budget).await {
-                Ok(waited) => self.metrics.queue_wait(waited),
+                Ok(waited) => {
+                    queued += waited;
+                    self.metrics.queue_wait(waited);
+                }
                 Err(refusal) => {
                     match refusal {
                         WindowRefusal::Full { .. } => self.metrics.queue_refused(),
@@ -72,8 +98,11 @@ impl Forwarder {
             let (result, latency) = self.upstream.send(target, body).await;
             let status = result.as_ref().map_or(0, |a| a.status.as_u16());
             self.metrics.upstream_call(route, status, latency);
-            let answer = result?;
-            if status != 429 {
+            let mut answer = result?;
+            answer.queued_ms = Some(u64::try_from(queued.as_millis()).unwrap_or(u64::MAX));
+            let monthly = is_monthly_refusal(&answer);
+            self.account(target, &answer, monthly).await;
+            if status != 429 || monthly {
                 return Ok(answer);
             }
             let pause = pause_after_429(answer.retry_after);
@@ -89,4 +118,34 @@ impl Forwarder {
             }
         }
     }
+
+    /// What an answer teaches of the month: counted (as the upstream counts:
+    /// not its `401`, `403` and `429` refusals), learnt from, and the
+    /// upstream's clock and monthly refusal.
+    async fn account(&self, target: &Target, answer: &UpstreamAnswer, monthly: bool) {
+        if let Some(date) = &answer.date {
+            self.quota.learn_clock(date).await;
+        }
+        if !matches!(answer.status.as_u16(), 401 | 403 | 429) {
+            self.quota.count_call().await;
+        }
+        if target.operation == Operation::GetUsage && answer.is_success() {
+            self.quota.learn(&answer.body).await;
+        }
+        if monthly {
+            tracing::warn!(
+                retry_after = answer.retry_after,
+                "the upstream refused for the month: no call until it turns"
+            );
+            self.quota.refused_for_month(answer.retry_after).await;
+        }
+    }
+}
+
+/// Whether `answer` is the upstream's refusal for the month (a `429`
+/// "Monthly API limit reached").
+fn is_monthly_refusal(answer: &UpstreamAnswer) -> bool {
+    answer.status.as_u16() == 429
+        && serde_json::from_slice::<ApiErrorBody>(&answer.body)
+            .is_ok_and(|body| body.error == MONTHLY_LIMIT_ERROR)
 }

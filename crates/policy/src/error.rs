@@ -10,6 +10,9 @@ use conferbot::{ApiErrorBody, Method};
 
 /// `Retry-After` of a `503` for unreachable shared state.
 pub const SHARED_STATE_RETRY: Duration = Duration::from_secs(2);
+/// `Retry-After` of a refusal at a capacity limit (`503` overloaded, `429`
+/// per-address limits): soon, since a slot frees as soon as anything ends.
+pub const CAPACITY_RETRY: Duration = Duration::from_secs(2);
 
 /// Why a BFF answered an error itself (upstream error answers are passed
 /// through as answers, not as this type).
@@ -35,6 +38,17 @@ pub enum BffError {
         /// When a retry may be admitted.
         retry_after: Duration,
     },
+    /// The month's calls are spent (429, `Retry-After` reaching the month's
+    /// turn): the upstream said so, or the month's use reached the plan's
+    /// limit or the `--monthly-budget`, so no call is made that would be
+    /// refused (or is over the budget) until the month turns.
+    MonthSpent {
+        /// Until the month turns.
+        retry_after: Duration,
+        /// The budget that is spent, when it is the BFF's own cap rather
+        /// than the plan's limit.
+        budget: Option<u64>,
+    },
     /// The upstream did not answer in time (504).
     UpstreamTimeout,
     /// The upstream could not be reached (502).
@@ -49,6 +63,20 @@ pub enum BffError {
     WebhookUnauthorized(&'static str),
     /// No webhook secret is configured, so no delivery can be verified (503).
     WebhooksDisabled,
+    /// The request, or the next part of its body, did not arrive in time (408).
+    RequestTimeout,
+    /// The BFF is at a capacity limit, named by the text (connections,
+    /// requests being answered, event streams): load is shed (503,
+    /// `Retry-After`) rather than let everyone time out.
+    Overloaded(&'static str),
+    /// One client address holds as many of something (connections, event
+    /// streams) as one address may (429, `Retry-After`).
+    ClientLimit {
+        /// What is limited: `connections`, `event streams`.
+        what: &'static str,
+        /// How many one address may hold.
+        limit: usize,
+    },
     /// A bug or a lost task inside the BFF (500).
     Internal,
 }
@@ -75,7 +103,9 @@ impl BffError {
             Self::MethodNotAllowed(_) => 405,
             Self::Csrf(_) => 403,
             Self::PayloadTooLarge(_) => 413,
-            Self::QueueTimeout { .. } => 429,
+            Self::QueueTimeout { .. } | Self::MonthSpent { .. } | Self::ClientLimit { .. } => 429,
+            Self::RequestTimeout => 408,
+            Self::Overloaded(_) => 503,
             Self::UpstreamTimeout => 504,
             Self::UpstreamUnreachable | Self::BadUpstreamAnswer(_) => 502,
             Self::SharedStateUnavailable | Self::WebhooksDisabled => 503,
@@ -87,8 +117,11 @@ impl BffError {
     /// `Retry-After` for this error, when it has one.
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
-            Self::QueueTimeout { retry_after } => Some(*retry_after),
+            Self::QueueTimeout { retry_after } | Self::MonthSpent { retry_after, .. } => {
+                Some(*retry_after)
+            }
             Self::SharedStateUnavailable => Some(SHARED_STATE_RETRY),
+            Self::Overloaded(_) | Self::ClientLimit { .. } => Some(CAPACITY_RETRY),
             _ => None,
         }
     }
@@ -129,6 +162,26 @@ impl BffError {
                     retry_after_secs(*retry_after)
                 ),
             ),
+            Self::MonthSpent {
+                retry_after,
+                budget: None,
+            } => ApiErrorBody::with_message(
+                conferbot::protocol::api::MONTHLY_LIMIT_ERROR,
+                format!(
+                    "this month's API calls are spent; no call is made before the month turns, in {} s",
+                    retry_after_secs(*retry_after)
+                ),
+            ),
+            Self::MonthSpent {
+                retry_after,
+                budget: Some(budget),
+            } => ApiErrorBody::with_message(
+                conferbot::protocol::api::MONTHLY_LIMIT_ERROR,
+                format!(
+                    "this server's monthly budget ({budget} calls this month, --monthly-budget) is spent; no call is made before the month turns, in {} s",
+                    retry_after_secs(*retry_after)
+                ),
+            ),
             Self::UpstreamTimeout => ApiErrorBody::with_message(
                 "Gateway timeout",
                 "the Conferbot API did not answer in time",
@@ -147,6 +200,21 @@ impl BffError {
             Self::WebhooksDisabled => ApiErrorBody::with_message(
                 "Webhook receiver not configured",
                 "set CONFERBOT_WEBHOOK_SECRET or --webhook-secret-file to receive signed deliveries",
+            ),
+            Self::RequestTimeout => ApiErrorBody::with_message(
+                "Request timeout",
+                "the request did not arrive in time; send the head and body without pauses",
+            ),
+            Self::Overloaded(what) => ApiErrorBody::with_message(
+                "Service unavailable",
+                format!(
+                    "the BFF is at its limit of {what}; retry in {} s",
+                    retry_after_secs(CAPACITY_RETRY)
+                ),
+            ),
+            Self::ClientLimit { what, limit } => ApiErrorBody::with_message(
+                format!("Too many {what}"),
+                format!("at most {limit} {what} may be open from one address; close one, or retry later"),
             ),
             Self::Internal => ApiErrorBody::new("Internal error"),
         }
@@ -207,6 +275,16 @@ mod tests {
         let body: serde_json::Value = serde_json::from_slice(&answer.body).unwrap();
         assert_eq!(body["error"], "Rate limit exceeded");
         assert_eq!(answer.allow, None);
+
+        let answer = BffError::MonthSpent {
+            retry_after: Duration::from_secs(86_400),
+            budget: Some(500),
+        }
+        .answer();
+        assert_eq!((answer.status, answer.retry_after), (429, Some(86_400)));
+        let body: serde_json::Value = serde_json::from_slice(&answer.body).unwrap();
+        assert_eq!(body["error"], "Monthly API limit reached");
+        assert!(body["message"].as_str().unwrap().contains("500 calls"));
     }
 
     #[test]
@@ -222,6 +300,23 @@ mod tests {
         assert_eq!(BffError::WebhooksDisabled.status(), 503);
         let answer = BffError::SharedStateUnavailable.answer();
         assert_eq!((answer.status, answer.retry_after), (503, Some(2)));
+        assert_eq!(BffError::RequestTimeout.answer().status, 408);
+        assert_eq!(BffError::RequestTimeout.answer().retry_after, None);
+        let answer = BffError::Overloaded("requests being answered").answer();
+        assert_eq!((answer.status, answer.retry_after), (503, Some(2)));
+        let body: serde_json::Value = serde_json::from_slice(&answer.body).unwrap();
+        assert_eq!(
+            body["message"],
+            "the BFF is at its limit of requests being answered; retry in 2 s"
+        );
+        let answer = BffError::ClientLimit {
+            what: "event streams",
+            limit: 32,
+        }
+        .answer();
+        assert_eq!((answer.status, answer.retry_after), (429, Some(2)));
+        let body: serde_json::Value = serde_json::from_slice(&answer.body).unwrap();
+        assert_eq!(body["error"], "Too many event streams");
     }
 
     #[test]

@@ -27,6 +27,7 @@ use std::time::Duration;
 use conferbot::RateSpec;
 
 use crate::error::BffError;
+use crate::quota_headers::MinuteView;
 
 /// Upstream calls per request at most (the first and two after 429s).
 pub const MAX_ATTEMPTS: u32 = 3;
@@ -177,6 +178,34 @@ impl Window {
         self.paused_until = self.paused_until.max(now.saturating_add(millis(duration)));
     }
 
+    /// What the window would admit at `now`, for the quota headers: sends
+    /// left within the span (none while paused or while others wait), and
+    /// when the oldest send leaves it.
+    pub fn room(&self, now: u64) -> MinuteView {
+        let live: Vec<u64> = self
+            .sent
+            .iter()
+            .copied()
+            .filter(|&t| now.saturating_sub(t) < self.span)
+            .collect();
+        let paused = self.paused_until > now;
+        let free = self.max.saturating_sub(live.len() + self.queue.len());
+        let remaining = if paused { 0 } else { free };
+        let reset_ms = if paused {
+            self.paused_until - now
+        } else if remaining > 0 {
+            0
+        } else {
+            live.first()
+                .map_or(0, |&t| t.saturating_add(self.span).saturating_sub(now))
+        };
+        MinuteView {
+            limit: u32::try_from(self.max).unwrap_or(u32::MAX),
+            remaining: u32::try_from(remaining).unwrap_or(u32::MAX),
+            reset_ms,
+        }
+    }
+
     /// When the waiter of `rank` (0: first) gets a slot, pauses aside: the
     /// `(count - max + rank)`-th oldest send must leave the span first; past
     /// the sends in the window, whole spans of waiters (as `window.lua`).
@@ -254,6 +283,26 @@ mod tests {
     fn arrive(w: &mut Window, now: u64, deadline: u64) -> (Ticket, Turn) {
         let ticket = w.join();
         (ticket, w.poll(ticket, now, deadline))
+    }
+
+    #[test]
+    fn room_says_what_is_left_and_when_it_frees() {
+        let mut w = window(3, 1_000, 100);
+        assert_eq!(
+            (w.room(0).limit, w.room(0).remaining, w.room(0).reset_ms),
+            (3, 3, 0)
+        );
+        arrive(&mut w, 0, 10_000);
+        arrive(&mut w, 500, 10_000);
+        assert_eq!((w.room(600).remaining, w.room(600).reset_ms), (1, 0));
+        arrive(&mut w, 600, 10_000);
+        assert_eq!((w.room(700).remaining, w.room(700).reset_ms), (0, 400));
+        assert_eq!(w.room(1_100).remaining, 1);
+        w.pause(1_100, Duration::from_millis(2_000));
+        assert_eq!(
+            (w.room(1_200).remaining, w.room(1_200).reset_ms),
+            (0, 1_900)
+        );
     }
 
     #[test]

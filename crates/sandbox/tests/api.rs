@@ -1,5 +1,11 @@
 //! The API as a client sees it: auth, plans, reads, pagination, routing
 //! errors, usage, determinism and the admin counters.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)] // a test: a failed unwrap is a failed test
 
 mod common;
 
@@ -296,6 +302,7 @@ async fn stats_count_every_api_call_and_reset_clears_them() {
     assert_eq!(wire.json["apiCalls"], 3);
     assert_eq!(wire.json["byStatus"]["200"], 2);
     assert_eq!(wire.json["rateLimited"], 0);
+    assert_eq!(wire.json["byOperation"], json!({"listChatbots": 3}));
     // Admin routes are not API calls.
     assert_eq!(h.sandbox.stats().api_calls, 3);
 

@@ -311,7 +311,16 @@ pub fn bff_command(bin: &Path, sandbox: &Server, options: &BffOptions) -> Comman
     cmd.env("CONFERBOT_API_KEY", ENTERPRISE_KEY)
         .arg("--upstream")
         .arg(format!("{}/api/v1", sandbox.origin()))
-        .args(["--listen", "127.0.0.1:0", "--queue-wait", "10s"]);
+        .args(["--listen", "127.0.0.1:0", "--queue-wait", "10s"])
+        // Every load of these sections comes from one address (127.0.0.1),
+        // and up to 1,000 connections or streams: the per-address caps are
+        // not what they measure (sections 11 and 12 are).
+        .args([
+            "--max-connections-per-ip",
+            "16384",
+            "--max-sse-streams-per-ip",
+            "10000",
+        ]);
     if let Some(ttl) = options.cache_ttl {
         cmd.args(["--cache-ttl", ttl]);
     }

@@ -115,12 +115,16 @@ impl Cli {
             rate: self.rate,
             queue_wait: self.queue_wait,
             cache_ttl: self.cache_ttl,
+            cache_stale: self.cache_stale,
+            cache_events: self.cache_events,
+            monthly_budget: self.monthly_budget,
             upstream_timeout: self.upstream_timeout,
             webhook_path: self.webhook_path,
             webhook_tolerance: self.webhook_tolerance,
             sse_heartbeat: self.sse_heartbeat,
             sse_retry: self.sse_retry,
             event_replay: self.event_replay,
+            connections: self.connections.settings(),
         };
         let mut launch = match upstream {
             Upstream::Keyed(api_key) => {

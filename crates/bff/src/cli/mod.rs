@@ -15,16 +15,20 @@ use std::time::Duration;
 use clap::Parser;
 use conferbot::rate::parse_duration;
 use conferbot::RateSpec;
-use conferbot_policy::settings::flags;
+use conferbot_policy::quota::MonthlyBudget;
+use conferbot_policy::settings::{flags, CacheEvents};
 
 use crate::logging::LogFormat;
 use crate::metrics::access::MetricsToken;
 use crate::redis_state::RedisUrl;
 use crate::secret::{ApiKey, WebhookSecret};
 
+mod connections;
 #[cfg(feature = "sandbox")]
 mod embedded;
 pub(crate) mod launch;
+
+pub use connections::ConnectionArgs;
 
 /// What `--help` tells after the flags: the live events and scale-out.
 const LIVE_EVENTS_HELP: &str = "\
@@ -34,8 +38,9 @@ LIVE EVENTS
   secret (CONFERBOT_WEBHOOK_SECRET or --webhook-secret-file; without one every delivery
   is refused with 503), x-webhook-timestamp (Unix seconds or ISO 8601) must match the
   body's and be within --webhook-tolerance. 401 bad signature or stale, 400 unknown
-  event, 413 over 64 KiB. Accepted deliveries drop the cached reads they change and are
-  answered 200 at once; a retry of one already accepted is not sent twice.
+  event, 413 over 64 KiB. Accepted deliveries are applied to the cached reads (a new
+  response adds 1 to its chatbot's responseCount in place; --cache-events) and answered
+  200 at once; a retry of one already accepted is neither applied nor sent twice.
   Events out: GET {mount}/events is a Server-Sent Events stream: `event:` the webhook
   event, `data:` the delivery body (the flat {\"event\",\"botId\",\"responseId\",...,
   \"timestamp\"} Conferbot sent), `id:` increasing by one. Reconnecting with
@@ -65,12 +70,16 @@ SCALE-OUT
   traffic); it recovers by itself when Redis is back.";
 
 fn after_help() -> String {
-    format!("{LIVE_EVENTS_HELP}{SANDBOX_HELP}{SCALE_OUT_HELP}")
+    format!(
+        "{LIVE_EVENTS_HELP}{SANDBOX_HELP}{SCALE_OUT_HELP}{}",
+        connections::LIMITS_HELP
+    )
 }
 
 /// `conferbot-bff`: holds the Conferbot API key and forwards only the
-/// operations of the External API, shaped to its rate limit, with a short
-/// cache; receives webhooks and streams them to browsers (SSE). Without a key
+/// operations of the External API, shaped to its rate limit, with a cache
+/// that webhooks keep current and a monthly budget; receives webhooks and
+/// streams them to browsers (SSE). Without a key
 /// it runs against an embedded sandbox (when built with it).
 // No `Debug`: even redacted, the key has no business in a dump of the flags.
 #[derive(Parser)]
@@ -146,6 +155,15 @@ pub struct Cli {
     /// `--cache-ttl` ([`flags::CACHE_TTL`]).
     #[arg(long = flags::CACHE_TTL.name, value_name = "DURATION", default_value = flags::CACHE_TTL.text, help = flags::CACHE_TTL.doc, value_parser = parse_duration)]
     pub cache_ttl: Duration,
+    /// `--cache-stale` ([`flags::CACHE_STALE`]).
+    #[arg(long = flags::CACHE_STALE.name, value_name = "DURATION", default_value = flags::CACHE_STALE.text, help = flags::CACHE_STALE.doc, value_parser = parse_duration)]
+    pub cache_stale: Duration,
+    /// `--cache-events` ([`flags::CACHE_EVENTS`]).
+    #[arg(long = flags::CACHE_EVENTS.name, value_name = "patch|drop", default_value = flags::CACHE_EVENTS.text, help = flags::CACHE_EVENTS.doc)]
+    pub cache_events: CacheEvents,
+    /// `--monthly-budget` ([`flags::MONTHLY_BUDGET`]).
+    #[arg(long = flags::MONTHLY_BUDGET.name, env = "CONFERBOT_MONTHLY_BUDGET", value_name = "CALLS|PERCENT%", help = flags::MONTHLY_BUDGET.doc)]
+    pub monthly_budget: Option<MonthlyBudget>,
     /// `--upstream-timeout` ([`flags::UPSTREAM_TIMEOUT`]).
     #[arg(long = flags::UPSTREAM_TIMEOUT.name, value_name = "DURATION", default_value = flags::UPSTREAM_TIMEOUT.text, help = flags::UPSTREAM_TIMEOUT.doc, value_parser = parse_duration)]
     pub upstream_timeout: Duration,
@@ -189,6 +207,9 @@ pub struct Cli {
     /// through this Redis (default: in-process state).
     #[arg(long, env = "CONFERBOT_REDIS_URL", value_name = "URL", value_parser = parse_redis)]
     pub redis: Option<RedisUrl>,
+    /// The connection limits (README, "Limits").
+    #[command(flatten, next_help_heading = "Limits")]
+    pub connections: ConnectionArgs,
 }
 
 fn parse_key(raw: &str) -> Result<ApiKey, String> {
@@ -224,12 +245,27 @@ mod tests {
         assert_eq!(cli.rate, defaults.rate);
         assert_eq!(cli.queue_wait, defaults.queue_wait);
         assert_eq!(cli.cache_ttl, defaults.cache_ttl);
+        assert_eq!(cli.cache_stale, defaults.cache_stale);
+        assert_eq!(cli.cache_events, defaults.cache_events);
+        assert_eq!(cli.monthly_budget, defaults.monthly_budget);
+        let cli = Cli::try_parse_from([
+            "conferbot-bff",
+            "--monthly-budget",
+            "10%",
+            "--cache-events",
+            "drop",
+        ])
+        .unwrap();
+        assert_eq!(cli.monthly_budget, Some(MonthlyBudget::Percent(10)));
+        assert_eq!(cli.cache_events, CacheEvents::Drop);
+        assert!(Cli::try_parse_from(["conferbot-bff", "--monthly-budget", "0"]).is_err());
         assert_eq!(cli.upstream_timeout, defaults.upstream_timeout);
         assert_eq!(cli.webhook_path, defaults.webhook_path);
         assert_eq!(cli.webhook_tolerance, defaults.webhook_tolerance);
         assert_eq!(cli.sse_heartbeat, defaults.sse_heartbeat);
         assert_eq!(cli.sse_retry, defaults.sse_retry);
         assert_eq!(cli.event_replay, defaults.event_replay);
+        assert_eq!(cli.connections.settings(), defaults.connections);
         assert!(cli.allow_origin.is_empty());
         assert_eq!(cli.upstream_ca, None);
         assert_eq!(flags::UPSTREAM_CA.default, None);

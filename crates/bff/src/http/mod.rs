@@ -9,11 +9,13 @@
 //! - [`respond`]: answers and errors as responses, the body read with its
 //!   limit, the request's headers as the policy reads them.
 //! - [`hygiene`]: the response-header allowlist middleware, and CORS.
+//! - [`quota`]: the quota headers on every answer under the mount.
 
 pub(crate) mod events;
 pub(crate) mod health;
 pub(crate) mod hygiene;
 pub(crate) mod proxy;
+pub(crate) mod quota;
 pub(crate) mod respond;
 pub(crate) mod webhook;
 

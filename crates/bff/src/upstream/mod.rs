@@ -102,7 +102,9 @@ impl Upstream {
             .await?;
         let checked =
             upstream_answer::check(raw.status.as_u16(), &raw.body, raw.retry_after, &self.key)?;
-        Ok(UpstreamAnswer::checked(raw.status, raw.body, checked))
+        let mut answer = UpstreamAnswer::checked(raw.status, raw.body, checked);
+        answer.date = raw.date;
+        Ok(answer)
     }
 }
 

@@ -23,7 +23,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::http::header::RETRY_AFTER;
+use axum::http::header::{DATE, RETRY_AFTER};
 use axum::http::{HeaderMap, Method, Request, StatusCode, Uri};
 use bytes::Bytes;
 use conferbot_policy::upstream_answer::{cut_off, retry_after, too_long};
@@ -46,6 +46,8 @@ pub(crate) struct RawAnswer {
     pub(crate) retry_after: Option<u64>,
     /// The whole body, at most the limit given to [`Transport::send`].
     pub(crate) body: Bytes,
+    /// Its `Date` header (the upstream's clock, which turns its month).
+    pub(crate) date: Option<String>,
 }
 
 /// Idle upstream connections are closed after this long.
@@ -122,6 +124,11 @@ impl Transport {
         })?;
         let status = response.status();
         let retry_after = retry_after(response.headers().get(RETRY_AFTER).map(|v| v.as_bytes()));
+        let date = response
+            .headers()
+            .get(DATE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
         let body = match Limited::new(response.into_body(), max_body).collect().await {
             Ok(collected) => collected.to_bytes(),
             Err(err) if err.is::<http_body_util::LengthLimitError>() => return Err(too_long()),
@@ -134,6 +141,7 @@ impl Transport {
             status,
             retry_after,
             body,
+            date,
         })
     }
 }

@@ -12,6 +12,7 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use conferbot::RateSpec;
+use conferbot_policy::quota_headers::MinuteView;
 use conferbot_policy::window::{Ticket, Turn, Window, WindowRefusal};
 use tokio::sync::Notify;
 use tokio::time::{sleep_until, Instant};
@@ -87,6 +88,11 @@ impl LocalWindow {
     pub(crate) fn pause(&self, duration: Duration) {
         self.lock().pause(self.millis(Instant::now()), duration);
         self.changed.notify_waiters();
+    }
+
+    /// What the window would admit now, for the quota headers.
+    pub(crate) fn room(&self) -> MinuteView {
+        self.lock().room(self.millis(Instant::now()))
     }
 
     /// How many wait.

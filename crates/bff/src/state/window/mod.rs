@@ -9,6 +9,7 @@ pub(crate) mod redis;
 
 use std::time::Duration;
 
+use conferbot_policy::quota_headers::MinuteView;
 use conferbot_policy::window::WindowRefusal;
 
 use local::LocalWindow;
@@ -30,6 +31,15 @@ impl WindowStore {
         match self {
             Self::Local(window) => window.acquire(budget).await,
             Self::Redis(window) => window.acquire(budget).await,
+        }
+    }
+
+    /// What the window would admit now, when it lives in this process (the
+    /// shared one is read with the month's quota).
+    pub(crate) fn room(&self) -> Option<MinuteView> {
+        match self {
+            Self::Local(window) => Some(window.room()),
+            Self::Redis(_) => None,
         }
     }
 
