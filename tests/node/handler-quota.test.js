@@ -2,7 +2,8 @@
 // because both run the policy's rules (issue 9): a signed delivery patches
 // the answers each holds (once per delivery, 0 upstream calls), a stale
 // answer is served at once while one background call refreshes it, the
-// quota headers follow one rule on both, a monthly budget stops both at the
+// quota headers follow one rule on both (with patching off, both read again),
+// a monthly budget stops both at the
 // same call and a spent month is answered with the same 429, without a call.
 // Each pair is the real `conferbot-bff` binary and the package's handler
 // under Node (`http.createServer(toNodeListener(h))`), in front of sandboxes.
@@ -121,11 +122,30 @@ describe("the handler applies events, revalidates and keeps the month as conferb
     assert.equal((await calls(sandbox)) - before, 2, "one read per server");
   });
 
+  test("with patching off (cacheEvents \"drop\", --cache-events drop), a delivery makes both read again", async () => {
+    const sandbox = await start(startSandbox());
+    const { both } = await start(pair({ flags: ["--cache-events", "drop"], options: { cacheEvents: "drop" }, sandboxes: [sandbox, sandbox] }));
+    const bot = (await get(both[0], "/chatbots")).json.data[1];
+    await get(both[1], "/chatbots");
+    const before = await calls(sandbox);
+    for (const server of both) assert.equal((await deliver(server, delivery("response.created", bot.id, "65a1b2c3d4e5f6a7b8c9d0e3"))).status, 200);
+    const reread = [];
+    for (const server of both) {
+      const list = await get(server, "/chatbots");
+      reread.push([list.headers.get("x-cache"), list.json.data[1].responseCount]);
+    }
+    assert.deepEqual(reread, [["miss", bot.responseCount], ["miss", bot.responseCount]], "read again, as the upstream has it");
+    assert.equal((await calls(sandbox)) - before, 2);
+  });
+
   // Read before any getUsage: once the month is known, revalidations are
   // stretched to keep the plan's limit for the month (quota_tests.rs).
   test("a stale answer is served at once and refreshed by one background call, by both", async () => {
     const sandbox = await start(startSandbox());
-    const { both } = await start(pair({ flags: ["--cache-ttl", "1s"], options: { cacheTtlMs: 1_000 }, sandboxes: [sandbox, sandbox] }));
+    // The handler hands the refresh to its `waitUntil` option (a runtime's hook, as Vercel's).
+    const handedOff = [];
+    const options = { cacheTtlMs: 1_000, waitUntil: (promise) => handedOff.push(promise) };
+    const { both } = await start(pair({ flags: ["--cache-ttl", "1s"], options, sandboxes: [sandbox, sandbox] }));
     for (const server of both) assert.equal((await get(server, "/webhooks")).headers.get("x-cache"), "miss");
     await sleep(1_100);
     // Each refresh takes a while, so every hit of the burst finds it in flight.
@@ -138,6 +158,8 @@ describe("the handler applies events, revalidates and keeps the month as conferb
     }
     assert.deepEqual(stale[0], Array(10).fill("200 stale age 1"), "answered at once from what is held");
     assert.deepEqual(stale[1], stale[0]);
+    assert.equal(handedOff.length, 1, "one refresh, handed to waitUntil");
+    await Promise.all(handedOff);
     // Each server's refresh lands in the background; then its reads are hits again.
     const refreshed = [];
     for (const server of both) {
