@@ -1,10 +1,10 @@
 // The npm server half keeps the cache and the month as conferbot-bff does,
 // because both run the policy's rules (issue 9): a signed delivery patches
 // the answers each holds (once per delivery, 0 upstream calls), a stale
-// answer is served at once while one background call refreshes it, the
-// quota headers follow one rule on both (with patching off, both read again),
-// a monthly budget stops both at the
-// same call and a spent month is answered with the same 429, without a call.
+// (with patching off, both read again), a stale answer is served at once
+// while one background call refreshes it, the quota headers follow one rule
+// on both, a monthly budget stops both at the same call and a spent month is
+// answered with the same 429, without a call.
 // Each pair is the real `conferbot-bff` binary and the package's handler
 // under Node (`http.createServer(toNodeListener(h))`), in front of sandboxes.
 import assert from "node:assert/strict";
