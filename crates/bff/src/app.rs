@@ -1,11 +1,14 @@
 //! The server: [`Bff`] builds the shared state and the router; [`serve`] runs it.
 
 use std::future::Future;
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::middleware;
 use axum::routing::{any, get};
 use axum::Router;
+use conferbot_policy::client::TrustedProxies;
+use conferbot_policy::host::AllowedHosts;
 use conferbot_policy::ConfigError;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -13,7 +16,8 @@ use tokio::sync::watch;
 use crate::config::BffConfig;
 use crate::context::AppState;
 use crate::forward::Forwarder;
-use crate::http::{events, health, hygiene, metrics_text, proxy, webhook};
+use crate::forward_auth::ForwardAuth;
+use crate::http::{access, events, health, hygiene, metrics_text, proxy, webhook};
 use crate::metrics::Metrics;
 use crate::redis_state::RedisState;
 use crate::state::Capabilities;
@@ -38,6 +42,7 @@ impl Bff {
         let upstream = Upstream::new(
             &settings.upstream,
             &config.api_key,
+            config.webhook_secret.as_ref(),
             settings.upstream_timeout,
         )?;
         let redis = match &config.redis {
@@ -53,9 +58,21 @@ impl Bff {
             events,
         } = Capabilities::new(settings, redis.as_ref());
         let forwarder = Forwarder::new(upstream, window, settings.queue_wait, Arc::clone(&metrics));
+        let auth = match &settings.auth_url {
+            Some(url) => Some(ForwardAuth::new(
+                url,
+                &settings.auth_user_header,
+                settings.auth_timeout,
+            )?),
+            None => None,
+        };
         let state = Arc::new(AppState {
             mount: settings.mount.clone(),
             allowed_origins: settings.normalized_origins(),
+            hosts: AllowedHosts::new(&settings.allow_hosts, config.listen.map(|a| a.ip()))?,
+            trusted_proxies: TrustedProxies::parse(&settings.trusted_proxies)?,
+            auth,
+            allow_local_webhooks: settings.allow_local_webhooks,
             cache,
             forwarder: Arc::new(forwarder),
             metrics,
@@ -78,15 +95,22 @@ impl Bff {
 
     /// The whole app: the API under the mount, `/healthz`, `/metrics`, and
     /// the static directories when configured. The paths are the policy's
-    /// ([`conferbot_policy::route::Mounts`]).
+    /// ([`conferbot_policy::route::Mounts`]). Every request's host is
+    /// checked first, and its client identified; the API and the events go
+    /// through the authorisation step (with `--auth-url`).
     pub fn router(&self) -> Router {
         let paths = self.config.settings.mounts();
         let mount = &paths.mount;
+        let state = Arc::clone(&self.state);
         let mut api = Router::new()
             .route(&paths.events, any(events::stream))
             .route(mount, any(proxy::proxy))
             .route(&format!("{mount}/"), any(proxy::proxy))
             .route(&format!("{mount}/{{*rest}}"), any(proxy::proxy))
+            .layer(middleware::from_fn_with_state(
+                Arc::clone(&state),
+                access::authorize,
+            ))
             .layer(middleware::from_fn(hygiene::retain_allowed));
         if let Some(cors) = hygiene::cors_layer(&self.config.settings.allow_origins) {
             api = api.layer(cors);
@@ -100,20 +124,31 @@ impl Bff {
                 get(move || async move { metrics_text(&metrics) }),
             )
             .merge(api)
-            .with_state(Arc::clone(&self.state));
+            .with_state(Arc::clone(&state));
         static_files::attach(app, self.config.www.as_deref(), self.config.pkg.as_deref())
+            .layer(middleware::from_fn_with_state(
+                Arc::clone(&state),
+                access::identify,
+            ))
+            .layer(middleware::from_fn_with_state(state, access::check_host))
     }
 }
 
 /// Serves `config` on `listener` until `shutdown` resolves; requests in
 /// flight then finish before this returns.
 pub async fn serve(
-    config: BffConfig,
+    mut config: BffConfig,
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
+    if config.listen.is_none() {
+        config.listen = listener.local_addr().ok();
+    }
     let bff = Bff::new(config).map_err(ServeError::Config)?;
-    let app = bff.router();
+    // The peer's address, for the client's identity (fairness, spend caps).
+    let app = bff
+        .router()
+        .into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(async move {
             shutdown.await;
@@ -166,7 +201,12 @@ mod tests {
     #[tokio::test]
     async fn health_metrics_and_unknown_paths_need_no_upstream() {
         let app = bff().router();
-        let get = |path: &str| Request::get(path).body(Body::empty()).unwrap();
+        let get = |path: &str| {
+            Request::get(path)
+                .header(header::HOST, "127.0.0.1:8787")
+                .body(Body::empty())
+                .unwrap()
+        };
         let health = app.clone().oneshot(get("/healthz")).await.unwrap();
         assert_eq!(health.status(), 200);
         let metrics = app.clone().oneshot(get("/metrics")).await.unwrap();
@@ -178,10 +218,16 @@ mod tests {
         assert_eq!(unknown.status(), 404);
         assert_eq!(unknown.headers()[header::CONTENT_TYPE], "application/json");
         let hostile = app
+            .clone()
             .oneshot(get("/api/conferbot/external/v1/chatbots/%2e%2e"))
             .await
             .unwrap();
         assert_eq!(hostile.status(), 400);
         assert_eq!(hostile.headers()["x-content-type-options"], "nosniff");
+        let rebound = Request::get("/healthz")
+            .header(header::HOST, "rebind.attacker.example:8787")
+            .body(Body::empty())
+            .unwrap();
+        assert_eq!(app.oneshot(rebound).await.unwrap().status(), 403);
     }
 }

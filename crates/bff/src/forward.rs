@@ -13,6 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
+use conferbot_policy::client::ClientId;
 use conferbot_policy::window::{pause_after_429, repeat_after_429, WindowRefusal};
 use conferbot_policy::{BffError, Target};
 use tokio::time::Instant;
@@ -47,11 +48,13 @@ impl Forwarder {
         }
     }
 
-    /// Sends `target` upstream when the window allows it.
+    /// Sends `target` upstream when the window allows it, the turn taken on
+    /// behalf of `client` (fairness, monthly caps).
     pub(crate) async fn forward(
         &self,
         target: &Target,
         body: Option<&Bytes>,
+        client: &ClientId,
     ) -> Result<UpstreamAnswer, BffError> {
         let route = target.operation.name();
         let deadline = Instant::now() + self.queue_wait;
@@ -59,11 +62,13 @@ impl Forwarder {
         loop {
             attempt += 1;
             let budget = deadline.saturating_duration_since(Instant::now());
-            match self.window.acquire(budget).await {
+            match self.window.acquire(client, budget).await {
                 Ok(waited) => self.metrics.queue_wait(waited),
                 Err(refusal) => {
                     match refusal {
-                        WindowRefusal::Full { .. } => self.metrics.queue_refused(),
+                        WindowRefusal::Full { .. } | WindowRefusal::ClientSpent(_) => {
+                            self.metrics.queue_refused();
+                        }
                         WindowRefusal::Unavailable => self.metrics.shared_state_refused(),
                     }
                     return Err(refusal.into());

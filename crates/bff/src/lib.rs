@@ -28,11 +28,13 @@
 //! - `config`: [`BffConfig`] (the policy's [`Settings`] plus the key, secrets,
 //!   Redis, static directories); `cli`: [`Cli`], the flags; `cli::launch`:
 //!   [`Launch`], start-up (the key, or the embedded sandbox).
-//! - `http`: the handlers, each a thin driver of the policy: `proxy` (the API
+//! - `http`: the handlers, each a thin driver of the policy: `access` (the
+//!   host check, the client's identity, forward-auth), `proxy` (the API
 //!   under the mount), `events` (SSE), `webhook` (the receiver), `health`;
 //!   `respond` (answers and body reading), `hygiene` (the header allowlist
 //!   middleware, CORS).
-//! - `forward`: upstream calls through the rate window, honouring upstream 429s.
+//! - `forward`: upstream calls through the rate window, honouring upstream 429s;
+//!   `forward_auth`: the `--auth-url` subrequest.
 //! - `upstream`: the one way out, requests built by the policy with the key
 //!   injected; `upstream::transport`: hyper for `http://`, reqwest for `https://`.
 //! - `state`: the shared state by capability, each with an in-process and a
@@ -63,6 +65,7 @@ mod cli;
 mod config;
 mod context;
 mod forward;
+mod forward_auth;
 mod http;
 #[cfg(feature = "sandbox")]
 mod live_sandbox;

@@ -2,6 +2,8 @@
 //! I/O the policy cannot (the body, the upstream call, the state), and
 //! answers what the policy decided.
 //!
+//! - [`access`]: who may come in (the host check, the client's identity, the
+//!   forward-auth step).
 //! - [`proxy`]: the API under the mount.
 //! - [`events`]: `GET {mount}/events`, the Server-Sent Events stream.
 //! - [`webhook`]: the webhook receiver.
@@ -10,6 +12,7 @@
 //!   limit, the request's headers as the policy reads them.
 //! - [`hygiene`]: the response-header allowlist middleware, and CORS.
 
+pub(crate) mod access;
 pub(crate) mod events;
 pub(crate) mod health;
 pub(crate) mod hygiene;

@@ -20,6 +20,7 @@ use conferbot_policy::invalidation::Invalidation;
 use conferbot_policy::{csrf, route, validate, BffError, RequestHead};
 use tokio::time::Instant;
 
+use super::access::Client;
 use super::respond::{self, read_body, Headers};
 use crate::answer::{Outcome, UpstreamAnswer};
 use crate::context::AppState;
@@ -84,15 +85,17 @@ async fn handle(state: &Arc<AppState>, request: Request) -> Reply {
     };
     let route = target.operation.name();
     if csrf::applies_to(target.operation.method()) {
-        if let Err(err) = csrf::check(head.headers, &state.allowed_origins) {
+        if let Err(err) = csrf::check(head.headers, &state.allowed_origins, &state.hosts) {
             return failed(route, err);
         }
     }
+    let client = Client::of(&parts);
     let raw_body = match read_body(body).await {
         Ok(body) => body,
         Err(err) => return failed(route, err),
     };
-    let body = match validate::request_body(target.operation, &raw_body) {
+    let body = match validate::request_body(target.operation, &raw_body, state.allow_local_webhooks)
+    {
         Ok(body) => body.map(Bytes::from),
         Err(err) => return failed(route, err),
     };
@@ -102,7 +105,7 @@ async fn handle(state: &Arc<AppState>, request: Request) -> Reply {
         let (result, cache) = state
             .cache
             .get_or_fetch(&key, move || async move {
-                forwarder.forward(&target, None).await
+                forwarder.forward(&target, None, &client).await
             })
             .await;
         state.metrics.cache(cache);
@@ -112,7 +115,10 @@ async fn handle(state: &Arc<AppState>, request: Request) -> Reply {
             result,
         };
     }
-    let result = state.forwarder.forward(&target, body.as_ref()).await;
+    let result = state
+        .forwarder
+        .forward(&target, body.as_ref(), &client)
+        .await;
     if result.as_ref().is_ok_and(UpstreamAnswer::is_success) {
         // The write is done; if the shared cache cannot be told, its stale
         // entries still expire within the TTL.

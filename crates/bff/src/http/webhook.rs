@@ -4,8 +4,9 @@
 //! size, secret, signature, event, timestamp, in that order) and says what it
 //! makes stale. An accepted delivery drops those cached reads, then goes to
 //! the event log and every SSE stream, and is answered `200 {"data": {"id"}}`
-//! at once. A sender's retry of a delivery that got through (same signature)
-//! is answered `200` again without a second event. No API key, no CSRF
+//! at once. A sender's retry or a replay of a delivery that got through (the
+//! same MAC and signed timestamp, however the signature is spelled) is
+//! answered `200` "duplicate" without a second event. No API key, no CSRF
 //! header: the signature is the authentication. If the shared state (Redis)
 //! is down, the answer is `503` and the sender retries later.
 

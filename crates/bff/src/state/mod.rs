@@ -2,7 +2,7 @@
 //! backend (the default: one machine needs nothing else) and a Redis backend
 //! (`--redis`: replicas behave as one).
 //!
-//! - [`window`]: the rate window and its FIFO queue in front of the upstream.
+//! - [`window`]: the rate window and its fair queue in front of the upstream.
 //! - [`cache`]: GET answers cached and coalesced.
 //! - [`events`]: the numbered event log and its fan-out to SSE streams.
 
@@ -41,7 +41,11 @@ impl Capabilities {
     pub(crate) fn new(settings: &Settings, redis: Option<&Arc<RedisState>>) -> Self {
         match redis {
             None => Self {
-                window: WindowStore::Local(LocalWindow::new(settings.rate)),
+                window: WindowStore::Local(LocalWindow::new(
+                    settings.rate,
+                    settings.client_share,
+                    settings.client_monthly_calls,
+                )),
                 cache: CacheStore::Local(LocalCache::new(settings.cache_ttl)),
                 events: EventBus::local(settings.event_replay),
             },
@@ -51,7 +55,12 @@ impl Capabilities {
                     settings.queue_wait + settings.upstream_timeout + Duration::from_secs(5);
                 let shared = RedisCache::new(Arc::clone(redis), settings.cache_ttl, lock_ttl);
                 Self {
-                    window: WindowStore::Redis(RedisWindow::new(Arc::clone(redis), settings.rate)),
+                    window: WindowStore::Redis(RedisWindow::new(
+                        Arc::clone(redis),
+                        settings.rate,
+                        settings.client_share,
+                        settings.client_monthly_calls,
+                    )),
                     cache: CacheStore::Redis {
                         joined: LocalCache::new(Duration::ZERO),
                         shared: Arc::new(shared),

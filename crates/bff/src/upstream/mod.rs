@@ -6,8 +6,8 @@
 //! redirect must not send the key elsewhere) and no proxy from the environment
 //! is used. Answers are checked by the policy ([`upstream_answer::check`])
 //! before they go back: success bodies must be JSON, error bodies are
-//! re-written in the API's error format, and an answer that echoes the key is
-//! refused.
+//! re-written in the API's error format, and an answer that repeats the key
+//! or the webhook secret, in any spelling a client could decode, is refused.
 //!
 //! - `transport`: how the requests travel.
 
@@ -18,13 +18,14 @@ use std::time::Duration;
 use axum::http::{HeaderMap, Method};
 use bytes::Bytes;
 use conferbot_policy::headers::upstream_call;
+use conferbot_policy::secret_scan::SecretScanner;
 use conferbot_policy::settings::MAX_ANSWER_BYTES;
-use conferbot_policy::upstream_answer::{self, KeyScanner};
+use conferbot_policy::upstream_answer;
 use conferbot_policy::{BffError, ConfigError, Target};
 use tokio::time::Instant;
 
 use crate::answer::UpstreamAnswer;
-use crate::secret::ApiKey;
+use crate::secret::{ApiKey, WebhookSecret};
 use transport::Transport;
 
 /// The upstream client: base URL, key and timeout.
@@ -37,14 +38,20 @@ pub(crate) struct Upstream {
     /// The same and `content-type`, for requests with one.
     body_headers: HeaderMap,
     timeout: Duration,
-    /// Looks for the key in every answer.
-    key: KeyScanner,
+    /// Looks for the key and the webhook secret in every answer.
+    secrets: SecretScanner,
 }
 
 impl Upstream {
     /// A client for the API at `base` (`https://…/api/v1`), giving up after
-    /// `timeout` for a whole call.
-    pub(crate) fn new(base: &str, key: &ApiKey, timeout: Duration) -> Result<Self, ConfigError> {
+    /// `timeout` for a whole call; answers that repeat `key` or `webhook`
+    /// are withheld.
+    pub(crate) fn new(
+        base: &str,
+        key: &ApiKey,
+        webhook: Option<&WebhookSecret>,
+        timeout: Duration,
+    ) -> Result<Self, ConfigError> {
         let unfit = || ConfigError("the API key holds characters a header cannot carry".to_owned());
         let headers = key.upstream_headers(false).ok_or_else(unfit)?;
         let body_headers = key.upstream_headers(true).ok_or_else(unfit)?;
@@ -57,7 +64,7 @@ impl Upstream {
             headers,
             body_headers,
             timeout,
-            key: key.scanner(),
+            secrets: key.scanner(webhook),
         })
     }
 
@@ -94,8 +101,12 @@ impl Upstream {
                 MAX_ANSWER_BYTES,
             )
             .await?;
-        let checked =
-            upstream_answer::check(raw.status.as_u16(), &raw.body, raw.retry_after, &self.key)?;
+        let checked = upstream_answer::check(
+            raw.status.as_u16(),
+            &raw.body,
+            raw.retry_after,
+            &self.secrets,
+        )?;
         Ok(UpstreamAnswer::checked(raw.status, raw.body, checked))
     }
 }
@@ -120,6 +131,7 @@ mod tests {
         let upstream = Upstream::new(
             "http://127.0.0.1:9/api/v1",
             &ApiKey::new("sk-test-key").unwrap(),
+            None,
             Duration::from_secs(1),
         )
         .unwrap();
@@ -135,7 +147,12 @@ mod tests {
     #[test]
     fn a_key_a_header_cannot_carry_is_refused() {
         let key = ApiKey::new("sk\u{7f}bad").unwrap();
-        let err = Upstream::new("http://127.0.0.1:9/api/v1", &key, Duration::from_secs(1));
+        let err = Upstream::new(
+            "http://127.0.0.1:9/api/v1",
+            &key,
+            None,
+            Duration::from_secs(1),
+        );
         assert!(err.unwrap_err().0.contains("header"));
     }
 }

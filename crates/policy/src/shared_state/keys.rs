@@ -4,9 +4,9 @@
 
 use conferbot::Operation;
 
-/// The window's sends (zset, score = send ms).
+/// The window's sends (zset, member `ticket:client`, score = send ms).
 pub const WINDOW: &str = "window";
-/// The window's waiting tickets (zset, score = ticket).
+/// The window's waiting tickets (zset, member `ticket:client`, score = ticket).
 pub const QUEUE: &str = "queue";
 /// The waiters' leases (zset, score = lease expiry ms).
 pub const LEASES: &str = "leases";
@@ -14,8 +14,29 @@ pub const LEASES: &str = "leases";
 pub const PAUSE: &str = "pause";
 /// The ticket counter.
 pub const TICKETS: &str = "tickets";
+/// Turns granted to waiters that have not taken them yet (set of members).
+pub const GRANTED: &str = "granted";
+/// Each recently served client's last grant (zset, score = grant number).
+pub const SERVED: &str = "served";
+/// The grant counter.
+pub const GRANTS: &str = "grants";
 /// The keys of `window.lua`, in its `KEYS` order.
-pub const WINDOW_KEYS: [&str; 5] = [WINDOW, QUEUE, LEASES, PAUSE, TICKETS];
+pub const WINDOW_KEYS: [&str; 8] = [
+    WINDOW, QUEUE, LEASES, PAUSE, TICKETS, GRANTED, SERVED, GRANTS,
+];
+/// The keys of `leave.lua`, in its `KEYS` order.
+pub const LEAVE_KEYS: [&str; 4] = [WINDOW, QUEUE, LEASES, GRANTED];
+
+/// The member of `ticket` of `client` in the window's sets.
+pub fn window_member(ticket: u64, client: &str) -> String {
+    format!("{ticket}:{client}")
+}
+
+/// Before `{month}:{client}`: a client's calls in a month
+/// (`--client-monthly-calls`).
+pub fn spend_prefix(month: &str) -> String {
+    format!("spend:{month}:")
+}
 
 /// Bumped by every invalidation: reads begun before it are not stored.
 pub const GENERATION: &str = "generation";
@@ -63,6 +84,8 @@ mod tests {
         assert_eq!(lock("getUsage::"), "lock:getUsage::");
         assert_eq!(index(Operation::ListWebhooks), "index:listWebhooks");
         assert_eq!(events_seen("ab12"), "events:seen:ab12");
+        assert_eq!(window_member(7, "ip:10.0.0.1"), "7:ip:10.0.0.1");
+        assert_eq!(spend_prefix("2025-01"), "spend:2025-01:");
         assert!(super::super::scripts::INVALIDATE.contains("'cache:'"));
     }
 }

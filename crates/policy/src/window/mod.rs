@@ -1,32 +1,50 @@
-//! Traffic shaping: a sliding window in front of the upstream, with a FIFO
-//! queue instead of failures, as a state machine over time in milliseconds.
+//! Traffic shaping: a sliding window in front of the upstream, with a fair
+//! queue by client instead of failures, as a state machine over time in
+//! milliseconds.
 //!
 //! The upstream allows `max` requests per sliding `window` per key (60/60s).
 //! A request is admitted when fewer than `max` were sent within the last
-//! `window + margin`; otherwise it waits, in arrival order, until the oldest
-//! send leaves that span. The margin absorbs the difference between the time
-//! we send and the time the upstream counts (network and scheduling delay,
-//! and the millisecond resolution here), so our window is always a little
-//! stricter than theirs and a burst through the BFF never earns an upstream
-//! `429`. An upstream `429` still pauses the queue for its `Retry-After`
-//! ([`pause_after_429`]).
+//! `window + margin`; otherwise it waits. The margin absorbs the difference
+//! between the time we send and the time the upstream counts (network and
+//! scheduling delay, and the millisecond resolution here), so our window is
+//! always a little stricter than theirs and a burst through the BFF never
+//! earns an upstream `429`. An upstream `429` still pauses the queue for its
+//! `Retry-After` ([`pause_after_429`]).
 //!
-//! Each waiter holds a [`Ticket`] and [`Window::poll`]s: it is admitted when it
-//! is first in the queue and the window has room, told when its turn will come
-//! (exact, unless the queue changes), or refused at once when that is past its
-//! deadline. The Redis window (`window.lua`) runs the same arithmetic in
-//! Redis for every replica; [`shared_nap`] is its caller's side.
+//! The key is shared by every client of the BFF, so the queue is fair
+//! between clients ([`ClientId`], an input: the address, or the user the
+//! authorisation step named). Each client's requests keep their order;
+//! waiting clients take freed slots in turn, those under their share first;
+//! and each client is paced to its share (`--client-share`, 10 % by default:
+//! 6 calls in any 6.1 s at 60/60s), so one client alone still gets the whole
+//! rate, but a burst of 2,000 from one client leaves slots freeing every
+//! second for the others, instead of the whole window for a minute.
+//! [`fair`] has the rules.
 //!
-//! Fairness between clients belongs in the queue's order: today first come,
-//! first served ([`Window::join`] appends); a per-client queue would pick the
-//! head round-robin over clients instead.
+//! Each waiter holds a [`Ticket`] and [`Window::poll`]s. Every poll first
+//! hands the free slots to whoever's turn it is (granting them, even to
+//! waiters that are not polling now: [`Window::take_news`] says when to wake
+//! the others), then answers the poller: admitted, or when to poll again (the
+//! next moment a slot could be granted to anyone, or its own estimated turn
+//! if sooner), or refused at once when its estimated turn is past its
+//! deadline. A client over its monthly cap ([`crate::spend`]) is refused at
+//! [`Window::join`]. The Redis window (`window.lua`) runs the same rules in
+//! Redis for every replica; [`shared`] is its caller's side.
 
-use std::collections::VecDeque;
+pub mod fair;
+pub mod shared;
+
+use std::collections::{HashMap, VecDeque};
 use std::time::Duration;
 
 use conferbot::RateSpec;
 
+pub use self::fair::Share;
+use self::fair::{rank, slot_time, ClientQueue};
+pub use self::shared::{shared_nap, LEASE, MAX_NAP, MIN_NAP};
+use crate::client::ClientId;
 use crate::error::BffError;
+use crate::spend::{MonthlySpend, Spent};
 
 /// Upstream calls per request at most (the first and two after 429s).
 pub const MAX_ATTEMPTS: u32 = 3;
@@ -47,7 +65,7 @@ pub fn default_span(spec: RateSpec) -> Duration {
 }
 
 /// A place in the queue.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Ticket(u64);
 
 /// What a poll of the window says to one waiter.
@@ -55,11 +73,8 @@ pub struct Ticket(u64);
 pub enum Turn {
     /// Send now: the send is counted.
     Admitted,
-    /// Not yet: poll again at this time (ms), or sooner if the queue changes.
+    /// Not yet: poll again at this time (ms), or sooner if woken.
     WaitUntil(u64),
-    /// Its time has come, but waiters ahead go first: poll again when the
-    /// queue changes.
-    Behind,
     /// The turn would come after the deadline: the ticket left the queue.
     Refused {
         /// How long until a retry would likely be admitted, in ms.
@@ -75,6 +90,8 @@ pub enum WindowRefusal {
         /// When a retry would likely be admitted.
         retry_after: Duration,
     },
+    /// The client has made its monthly calls (`--client-monthly-calls`).
+    ClientSpent(Spent),
     /// The shared window is unreachable: no turn can be granted safely, so
     /// none is (fail closed).
     Unavailable,
@@ -84,65 +101,162 @@ impl From<WindowRefusal> for BffError {
     fn from(refusal: WindowRefusal) -> Self {
         match refusal {
             WindowRefusal::Full { retry_after } => BffError::QueueTimeout { retry_after },
+            WindowRefusal::ClientSpent(spent) => BffError::ClientMonthSpent {
+                cap: spent.cap,
+                retry_after: spent.retry_after,
+            },
             WindowRefusal::Unavailable => BffError::SharedStateUnavailable,
         }
     }
 }
 
-/// The sliding window of one API key, with its queue of waiters.
+/// The sliding window of one API key, with its fair queue of waiters.
 #[derive(Debug, Clone)]
 pub struct Window {
     max: usize,
     span: u64,
+    share: Share,
     /// Send times still inside the span, oldest first.
     sent: VecDeque<u64>,
     /// Set by an upstream `429`: nothing is admitted before this time.
     paused_until: u64,
-    /// Waiting tickets, first in line first.
-    queue: VecDeque<Ticket>,
+    /// Clients that wait or have sends in the span.
+    clients: HashMap<ClientId, ClientQueue>,
+    /// Whose each waiting or granted ticket is.
+    owners: HashMap<Ticket, ClientId>,
+    /// Tickets granted a turn that their waiter has not taken yet, and when.
+    granted: HashMap<Ticket, u64>,
+    /// Monthly calls per client, with `--client-monthly-calls`.
+    spend: Option<MonthlySpend>,
+    /// Whether others should poll again (turns granted, tickets gone).
+    news: bool,
     next_ticket: u64,
+    /// Turns granted so far: the number of the last one.
+    grants: u64,
 }
 
 impl Window {
-    /// A window for `spec` with the default margin.
-    pub fn new(spec: RateSpec) -> Self {
-        Self::with_margin(spec, default_margin(spec.window))
+    /// A window for `spec` with the default margin, each client paced to
+    /// `share_percent` of it.
+    pub fn new(spec: RateSpec, share_percent: u8) -> Self {
+        Self::with_margin(spec, default_margin(spec.window), share_percent)
     }
 
     /// A window for `spec` with an explicit safety `margin`.
-    pub fn with_margin(spec: RateSpec, margin: Duration) -> Self {
+    pub fn with_margin(spec: RateSpec, margin: Duration, share_percent: u8) -> Self {
+        let max = usize::try_from(spec.max.max(1)).unwrap_or(usize::MAX);
+        let span = millis(spec.window + margin);
         Self {
-            max: usize::try_from(spec.max.max(1)).unwrap_or(usize::MAX),
-            span: millis(spec.window + margin),
+            max,
+            span,
+            share: Share::of(share_percent, max, span),
             sent: VecDeque::new(),
             paused_until: 0,
-            queue: VecDeque::new(),
+            clients: HashMap::new(),
+            owners: HashMap::new(),
+            granted: HashMap::new(),
+            spend: None,
+            news: false,
             next_ticket: 0,
+            grants: 0,
         }
     }
 
-    /// Takes a place at the end of the queue.
-    pub fn join(&mut self) -> Ticket {
+    /// Caps every client at `cap` calls per month (`None`: no cap).
+    pub fn with_monthly_cap(mut self, cap: Option<u64>) -> Self {
+        self.spend = cap.map(MonthlySpend::new);
+        self
+    }
+
+    /// Each client's share of the window.
+    pub fn share(&self) -> Share {
+        self.share
+    }
+
+    /// Takes a place at the end of `client`'s queue, at `unix_secs` (for
+    /// the monthly cap), or says the client has made its monthly calls.
+    pub fn join(&mut self, client: &ClientId, unix_secs: i64) -> Result<Ticket, Spent> {
+        if let Some(spend) = &mut self.spend {
+            spend.reserve(client, unix_secs)?;
+        }
         let ticket = Ticket(self.next_ticket);
         self.next_ticket = self.next_ticket.wrapping_add(1);
-        self.queue.push_back(ticket);
-        ticket
+        self.clients
+            .entry(client.clone())
+            .or_default()
+            .waiting
+            .push_back(ticket);
+        self.owners.insert(ticket, client.clone());
+        Ok(ticket)
     }
 
-    /// Leaves the queue without a turn (the request went away). Waiters
-    /// behind it move up: tell them to poll again.
+    /// Leaves without taking a turn (refused, or the request went away): a
+    /// turn granted but not taken is given back, and so is the monthly
+    /// reservation. Waiters behind it move up: [`Window::take_news`] says so.
     pub fn leave(&mut self, ticket: Ticket) {
-        self.queue.retain(|t| *t != ticket);
+        let Some(client) = self.owners.remove(&ticket) else {
+            return;
+        };
+        if let Some(queue) = self.clients.get_mut(&client) {
+            match self.granted.remove(&ticket) {
+                Some(at) => {
+                    queue.unsend(at);
+                    if let Some(i) = self.sent.iter().rposition(|&t| t == at) {
+                        self.sent.remove(i);
+                    }
+                }
+                None => queue.waiting.retain(|t| *t != ticket),
+            }
+        }
+        if let Some(spend) = &mut self.spend {
+            spend.refund(&client);
+        }
+        self.news = true;
     }
 
-    /// How many wait.
+    /// How many wait (turns granted but not taken included).
     pub fn queued(&self) -> usize {
-        self.queue.len()
+        self.owners.len()
+    }
+
+    /// Whether other waiters should poll again since the last call: turns
+    /// were granted to them, or tickets left.
+    pub fn take_news(&mut self) -> bool {
+        std::mem::take(&mut self.news)
     }
 
     /// Where `ticket` stands at `now`, refusing it when its turn would come
     /// after `deadline`. A ticket not in the queue (it left) is refused.
     pub fn poll(&mut self, ticket: Ticket, now: u64, deadline: u64) -> Turn {
+        self.expire(now);
+        self.grant(now);
+        if self.granted.remove(&ticket).is_some() {
+            self.owners.remove(&ticket);
+            return Turn::Admitted;
+        }
+        let Some(client) = self.owners.get(&ticket).cloned() else {
+            return Turn::Refused { retry_after_ms: 0 };
+        };
+        let estimate = self.estimate(&client, ticket, now).max(now + 1);
+        if estimate > deadline {
+            self.leave(ticket);
+            return Turn::Refused {
+                retry_after_ms: estimate - now,
+            };
+        }
+        let wake = self.next_grant(now).map_or(estimate, |at| at.min(estimate));
+        Turn::WaitUntil(wake.max(now + 1))
+    }
+
+    /// Stops admitting until `now + duration` (an upstream `429` said
+    /// `Retry-After`). A longer pause already in force is kept.
+    pub fn pause(&mut self, now: u64, duration: Duration) {
+        self.paused_until = self.paused_until.max(now.saturating_add(millis(duration)));
+        self.news = true;
+    }
+
+    /// Forgets sends older than the span, and clients with nothing left.
+    fn expire(&mut self, now: u64) {
         while self
             .sent
             .front()
@@ -150,52 +264,83 @@ impl Window {
         {
             self.sent.pop_front();
         }
-        let Some(rank) = self.queue.iter().position(|t| *t == ticket) else {
-            return Turn::Refused { retry_after_ms: 0 };
-        };
-        let at = self.slot_time(rank, now).max(self.paused_until);
-        if at <= now {
-            if rank > 0 {
-                return Turn::Behind;
-            }
-            self.queue.pop_front();
-            self.sent.push_back(now);
-            return Turn::Admitted;
+        let span = self.span;
+        self.clients.retain(|_, queue| {
+            queue.expire(now, span);
+            !queue.is_idle()
+        });
+    }
+
+    /// Grants every free slot at `now`, each to the first in the order
+    /// among the clients whose pacing lets them send.
+    fn grant(&mut self, now: u64) {
+        if now < self.paused_until {
+            return;
         }
-        if at > deadline {
-            self.leave(ticket);
-            return Turn::Refused {
-                retry_after_ms: at - now,
+        while self.sent.len() < self.max {
+            let share = self.share;
+            let best = self
+                .clients
+                .iter()
+                .filter(|(_, q)| q.paced_ready(now, &share))
+                .filter_map(|(client, q)| Some((q.key(&share)?, client)))
+                .min()
+                .map(|(_, client)| client.clone());
+            let Some(queue) = best.and_then(|client| self.clients.get_mut(&client)) else {
+                break;
             };
+            let Some(ticket) = queue.waiting.pop_front() else {
+                break;
+            };
+            queue.sent.push_back(now);
+            self.grants += 1;
+            queue.last_served = self.grants;
+            self.sent.push_back(now);
+            self.granted.insert(ticket, now);
+            self.news = true;
         }
-        Turn::WaitUntil(at)
     }
 
-    /// Stops admitting until `now + duration` (an upstream `429` said
-    /// `Retry-After`). A longer pause already in force is kept.
-    pub fn pause(&mut self, now: u64, duration: Duration) {
-        self.paused_until = self.paused_until.max(now.saturating_add(millis(duration)));
-    }
-
-    /// When the waiter of `rank` (0: first) gets a slot, pauses aside: the
-    /// `(count - max + rank)`-th oldest send must leave the span first; past
-    /// the sends in the window, whole spans of waiters (as `window.lua`).
-    fn slot_time(&self, rank: usize, now: u64) -> u64 {
-        let count = self.sent.len();
-        let Some(index) = (count + rank).checked_sub(self.max) else {
+    /// When `ticket` of `client` is likely admitted, queue unchanged: after
+    /// its own earlier tickets and its pacing, and after the sends that go
+    /// before it taking turns ([`fair::rank`] of [`fair`]), and the pause.
+    fn estimate(&self, client: &ClientId, ticket: Ticket, now: u64) -> u64 {
+        let share = self.share;
+        let Some(queue) = self.clients.get(client) else {
             return now;
         };
-        let (index, laps) = if index >= count {
-            let laps = (index - count) / self.max + 1;
-            (index.checked_sub(laps * self.max), laps)
-        } else {
-            (Some(index), 0)
+        let k = queue.waiting.binary_search(&ticket).unwrap_or(0);
+        let Some(mine) = queue.key(&share) else {
+            return now;
         };
-        let base = index
-            .and_then(|i| self.sent.get(i))
-            .map_or(now, |&sent| sent.saturating_add(self.span));
-        let laps = u64::try_from(laps).unwrap_or(u64::MAX);
-        base.saturating_add(laps.saturating_mul(self.span))
+        let others = self
+            .clients
+            .iter()
+            .filter(|(other, _)| *other != client)
+            .filter_map(|(_, q)| Some((q.waiting.len(), q.key(&share)?)));
+        let ahead = rank(k, mine, others);
+        let global = slot_time(&self.sent, 0, self.max, self.span, ahead, now);
+        let paced = queue.pacing_time(k, now, &share);
+        global.max(paced).max(self.paused_until)
+    }
+
+    /// The next moment a slot could be granted to anyone (`None`: nobody
+    /// waits): the pause's end, the oldest send leaving a full window, or
+    /// the first waiting client's pacing letting it send.
+    fn next_grant(&self, now: u64) -> Option<u64> {
+        let share = self.share;
+        let mut waiting = self.clients.values().filter(|q| !q.waiting.is_empty());
+        let first = waiting.next()?;
+        if self.paused_until > now {
+            return Some(self.paused_until);
+        }
+        if self.sent.len() >= self.max {
+            return self.sent.front().map(|&t| t.saturating_add(self.span));
+        }
+        std::iter::once(first)
+            .chain(waiting)
+            .map(|q| q.pacing_time(0, now, &share))
+            .min()
     }
 }
 
@@ -214,204 +359,9 @@ pub fn repeat_after_429(attempt: u32, pause: Duration, budget_left: Duration) ->
     attempt < MAX_ATTEMPTS && pause <= budget_left
 }
 
-/// Longest sleep between two asks of the shared window (well under its lease).
-pub const MAX_NAP: Duration = Duration::from_secs(2);
-/// Shortest sleep between two asks (when only predecessors are in the way).
-pub const MIN_NAP: Duration = Duration::from_millis(5);
-/// A waiter of the shared window that does not renew its lease within this
-/// long leaves the queue (its replica died).
-pub const LEASE: Duration = Duration::from_secs(10);
-
-/// How long a waiter of the shared window sleeps before asking again, told
-/// `wait` at `rank`: exact for the first `max` waiters, halfway beyond (to
-/// re-estimate), within [`MIN_NAP`]..[`MAX_NAP`] and never past `budget_left`.
-pub fn shared_nap(wait: Duration, rank: u64, max: u32, budget_left: Duration) -> Duration {
-    let nap = if rank < u64::from(max) {
-        wait
-    } else {
-        wait / 2
-    };
-    nap.clamp(MIN_NAP, MAX_NAP).min(budget_left)
-}
-
 fn millis(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn window(max: u32, window_ms: u64, margin_ms: u64) -> Window {
-        let spec = RateSpec {
-            max,
-            window: Duration::from_millis(window_ms),
-        };
-        Window::with_margin(spec, Duration::from_millis(margin_ms))
-    }
-
-    /// Joins and polls at once, as an arriving request does.
-    fn arrive(w: &mut Window, now: u64, deadline: u64) -> (Ticket, Turn) {
-        let ticket = w.join();
-        (ticket, w.poll(ticket, now, deadline))
-    }
-
-    #[test]
-    fn admits_max_at_once_then_one_per_expiry() {
-        let mut w = window(3, 1_000, 100);
-        for _ in 0..3 {
-            assert_eq!(arrive(&mut w, 0, 10_000).1, Turn::Admitted);
-        }
-        // The 4th waits until the 1st is older than window + margin.
-        let (ticket, turn) = arrive(&mut w, 0, 10_000);
-        assert_eq!(turn, Turn::WaitUntil(1_100));
-        assert_eq!(w.poll(ticket, 1_099, 10_000), Turn::WaitUntil(1_100));
-        assert_eq!(w.poll(ticket, 1_100, 10_000), Turn::Admitted);
-    }
-
-    #[test]
-    fn waiters_are_told_their_exact_turn_in_arrival_order() {
-        let mut w = window(2, 1_000, 0);
-        arrive(&mut w, 0, 60_000);
-        arrive(&mut w, 500, 60_000);
-        let turns: Vec<Turn> = (0..5).map(|_| arrive(&mut w, 600, 60_000).1).collect();
-        assert_eq!(
-            turns,
-            vec![
-                Turn::WaitUntil(1_000),
-                Turn::WaitUntil(1_500),
-                Turn::WaitUntil(2_000),
-                Turn::WaitUntil(2_500),
-                Turn::WaitUntil(3_000),
-            ]
-        );
-        assert_eq!(w.queued(), 5);
-    }
-
-    #[test]
-    fn only_the_first_in_line_is_admitted() {
-        let mut w = window(5, 1_000, 0);
-        for _ in 0..5 {
-            arrive(&mut w, 0, 10_000);
-        }
-        let first = arrive(&mut w, 0, 10_000).0;
-        let second = arrive(&mut w, 0, 10_000).0;
-        // At 1000 both slots are free, but the second must not pass the first.
-        assert_eq!(w.poll(second, 1_000, 10_000), Turn::Behind);
-        assert_eq!(w.poll(first, 1_000, 10_000), Turn::Admitted);
-        assert_eq!(w.poll(second, 1_000, 10_000), Turn::Admitted);
-    }
-
-    #[test]
-    fn never_more_than_max_sends_in_any_span() {
-        let mut w = window(5, 1_000, 50);
-        let mut waiting: VecDeque<Ticket> = (0..23).map(|_| w.join()).collect();
-        let mut sends = Vec::new();
-        let mut now = 0;
-        while let Some(&head) = waiting.front() {
-            match w.poll(head, now, u64::MAX) {
-                Turn::Admitted => {
-                    sends.push(now);
-                    waiting.pop_front();
-                }
-                Turn::WaitUntil(at) => now = at,
-                other => panic!("{other:?}"),
-            }
-        }
-        for pair in sends.windows(6) {
-            assert!(pair[5] - pair[0] >= 1_050, "{sends:?}");
-        }
-        // 23 sends at 5 per 1.05 s: the last batch starts after 4 spans.
-        assert_eq!(*sends.last().unwrap(), 4_200);
-    }
-
-    #[test]
-    fn refuses_past_the_deadline_without_taking_a_turn() {
-        let mut w = window(2, 1_000, 0);
-        arrive(&mut w, 0, 1);
-        arrive(&mut w, 0, 1);
-        let turn = arrive(&mut w, 0, 300).1;
-        assert_eq!(
-            turn,
-            Turn::Refused {
-                retry_after_ms: 1_000
-            }
-        );
-        assert_eq!(w.queued(), 0);
-        assert_eq!(arrive(&mut w, 1_000, 1_001).1, Turn::Admitted);
-        assert_eq!(arrive(&mut w, 1_000, 1_001).1, Turn::Admitted);
-    }
-
-    #[test]
-    fn an_upstream_429_pauses_the_queue_and_a_longer_pause_wins() {
-        let mut w = window(100, 1_000, 0);
-        arrive(&mut w, 0, 1);
-        w.pause(0, Duration::from_secs(2));
-        w.pause(0, Duration::from_secs(1));
-        let (ticket, turn) = arrive(&mut w, 0, 5_000);
-        assert_eq!(turn, Turn::WaitUntil(2_000));
-        assert_eq!(w.poll(ticket, 2_000, 5_000), Turn::Admitted);
-        w.pause(2_000, Duration::from_secs(30));
-        let turn = arrive(&mut w, 2_000, 7_000).1;
-        assert_eq!(
-            turn,
-            Turn::Refused {
-                retry_after_ms: 30_000
-            }
-        );
-    }
-
-    #[test]
-    fn a_waiter_that_leaves_lets_the_next_move_up() {
-        let mut w = window(1, 1_000, 0);
-        arrive(&mut w, 0, 1);
-        let (gone, _) = arrive(&mut w, 0, 10_000);
-        let (next, turn) = arrive(&mut w, 0, 10_000);
-        assert_eq!(turn, Turn::WaitUntil(2_000));
-        w.leave(gone);
-        assert_eq!(w.poll(next, 0, 10_000), Turn::WaitUntil(1_000));
-        assert_eq!(w.poll(gone, 0, 10_000), Turn::Refused { retry_after_ms: 0 });
-    }
-
-    #[test]
-    fn upstream_429s_pause_within_bounds_and_repeat_within_the_budget() {
-        assert_eq!(pause_after_429(Some(7)), Duration::from_secs(7));
-        assert_eq!(pause_after_429(None), DEFAULT_PAUSE);
-        assert_eq!(pause_after_429(Some(86_400 * 30)), MAX_PAUSE);
-        let second = Duration::from_secs(1);
-        assert!(repeat_after_429(1, second, second));
-        assert!(!repeat_after_429(1, second * 2, second));
-        assert!(!repeat_after_429(MAX_ATTEMPTS, second, second * 10));
-    }
-
-    #[test]
-    fn shared_naps_are_exact_near_the_head_and_bounded() {
-        let ms = Duration::from_millis;
-        assert_eq!(shared_nap(ms(300), 0, 20, ms(10_000)), ms(300));
-        assert_eq!(shared_nap(ms(1_000), 25, 20, ms(10_000)), ms(500));
-        assert_eq!(shared_nap(ms(0), 1, 20, ms(10_000)), MIN_NAP);
-        assert_eq!(shared_nap(ms(60_000), 0, 20, ms(10_000)), MAX_NAP);
-        assert_eq!(shared_nap(ms(300), 0, 20, ms(100)), ms(100));
-    }
-
-    #[test]
-    fn margins_and_refusals() {
-        assert_eq!(
-            default_margin(Duration::from_secs(60)),
-            Duration::from_millis(1_200)
-        );
-        assert_eq!(
-            default_margin(Duration::from_secs(2)),
-            Duration::from_millis(200)
-        );
-        assert_eq!(
-            default_span(RateSpec::UPSTREAM),
-            Duration::from_millis(61_200)
-        );
-        let full = WindowRefusal::Full {
-            retry_after: Duration::from_secs(3),
-        };
-        assert_eq!(BffError::from(full).status(), 429);
-        assert_eq!(BffError::from(WindowRefusal::Unavailable).status(), 503);
-    }
-}
+mod tests;
