@@ -77,8 +77,15 @@ mod tests {
     fn accepts_24_hex_digits_in_either_case() {
         assert!(ObjectId::parse("64f8a2b3c1d4e5f6a7b8c9d0", "id").is_ok());
         let upper = ObjectId::parse("64F8A2B3C1D4E5F6A7B8C9D0", "id").unwrap();
-        assert_eq!(upper.as_str(), "64f8a2b3c1d4e5f6a7b8c9d0", "canonical: lower case");
-        assert_eq!(upper, ObjectId::parse("64f8A2b3c1d4e5f6a7b8c9d0", "id").unwrap());
+        assert_eq!(
+            upper.as_str(),
+            "64f8a2b3c1d4e5f6a7b8c9d0",
+            "canonical: lower case"
+        );
+        assert_eq!(
+            upper,
+            ObjectId::parse("64f8A2b3c1d4e5f6a7b8c9d0", "id").unwrap()
+        );
     }
 
     #[test]

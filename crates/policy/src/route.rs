@@ -174,7 +174,10 @@ mod tests {
             BOT.to_uppercase()
         ))
         .unwrap();
-        let lower = get(&format!("/api/conferbot/external/v1/chatbots/{BOT}/responses")).unwrap();
+        let lower = get(&format!(
+            "/api/conferbot/external/v1/chatbots/{BOT}/responses"
+        ))
+        .unwrap();
         assert_eq!(upper, lower);
         assert_eq!(crate::cache_key(&upper), crate::cache_key(&lower));
     }

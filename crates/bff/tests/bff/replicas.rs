@@ -22,16 +22,20 @@ const WAIT: Duration = Duration::from_secs(10);
 /// How to stop one replica, and its server task.
 type Stop = (oneshot::Sender<()>, JoinHandle<Result<(), ServeError>>);
 
-struct Replicas {
-    sandbox: RunningSandbox,
-    redis: RedisServer,
+pub struct Replicas {
+    pub sandbox: RunningSandbox,
+    pub redis: RedisServer,
     addrs: Vec<SocketAddr>,
     stops: Vec<Stop>,
-    client: reqwest::Client,
+    pub client: reqwest::Client,
 }
 
 impl Replicas {
-    async fn start(count: usize, sandbox: SandboxConfig, tweak: impl Fn(&mut BffConfig)) -> Self {
+    pub async fn start(
+        count: usize,
+        sandbox: SandboxConfig,
+        tweak: impl Fn(&mut BffConfig),
+    ) -> Self {
         let redis = RedisServer::start().await;
         let sandbox = RunningSandbox::start(sandbox, localhost(0)).await.unwrap();
         let mut addrs = Vec::new();
@@ -60,20 +64,20 @@ impl Replicas {
         replicas
     }
 
-    fn url(&self, replica: usize, path: &str) -> String {
+    pub fn url(&self, replica: usize, path: &str) -> String {
         format!("http://{}{path}", self.addrs[replica % self.addrs.len()])
     }
 
-    async fn get(&self, replica: usize, path: &str) -> Reply {
+    pub async fn get(&self, replica: usize, path: &str) -> Reply {
         let url = self.url(replica, &format!("{API}{path}"));
         Reply::of(self.client.get(url).send().await.unwrap()).await
     }
 
-    fn stats(&self) -> SandboxStats {
+    pub fn stats(&self) -> SandboxStats {
         self.sandbox.stats()
     }
 
-    async fn health(&self, replica: usize) -> serde_json::Value {
+    pub async fn health(&self, replica: usize) -> serde_json::Value {
         let reply = Reply::of(
             self.client
                 .get(self.url(replica, "/healthz"))
@@ -87,7 +91,7 @@ impl Replicas {
     }
 
     /// Waits until `/healthz` of `replica` says `status`.
-    async fn wait_health(&self, replica: usize, status: &str) {
+    pub async fn wait_health(&self, replica: usize, status: &str) {
         for _ in 0..200 {
             if self.health(replica).await["status"] == status {
                 return;
@@ -100,7 +104,7 @@ impl Replicas {
         );
     }
 
-    async fn metrics(&self, replica: usize) -> String {
+    pub async fn metrics(&self, replica: usize) -> String {
         let response = self
             .client
             .get(self.url(replica, "/metrics"))
@@ -110,7 +114,7 @@ impl Replicas {
         response.text().await.unwrap()
     }
 
-    async fn shutdown(self) {
+    pub async fn shutdown(self) {
         for (stop, task) in self.stops {
             let _ = stop.send(());
             tokio::time::timeout(WAIT, task)

@@ -6,8 +6,14 @@ use conferbot::Operation;
 
 /// The window's sends (zset, member `ticket:client`, score = send ms).
 pub const WINDOW: &str = "window";
-/// The window's waiting tickets (zset, member `ticket:client`, score = ticket).
-pub const QUEUE: &str = "queue";
+/// The clients with waiting requests (zset).
+pub const WAITING: &str = "waiting";
+/// Before a client: its waiting requests (zset, member `ticket:client`,
+/// score = ticket).
+pub const CLIENT_QUEUE: &str = "queue:";
+/// Before a client: its sends within the span (zset, member
+/// `ticket:client`, score = send ms).
+pub const CLIENT_SENT: &str = "sent:";
 /// The waiters' leases (zset, score = lease expiry ms).
 pub const LEASES: &str = "leases";
 /// The upstream's pause (string with a PX ttl).
@@ -22,10 +28,10 @@ pub const SERVED: &str = "served";
 pub const GRANTS: &str = "grants";
 /// The keys of `window.lua`, in its `KEYS` order.
 pub const WINDOW_KEYS: [&str; 8] = [
-    WINDOW, QUEUE, LEASES, PAUSE, TICKETS, GRANTED, SERVED, GRANTS,
+    WINDOW, WAITING, LEASES, PAUSE, TICKETS, GRANTED, SERVED, GRANTS,
 ];
 /// The keys of `leave.lua`, in its `KEYS` order.
-pub const LEAVE_KEYS: [&str; 4] = [WINDOW, QUEUE, LEASES, GRANTED];
+pub const LEAVE_KEYS: [&str; 4] = [WINDOW, WAITING, LEASES, GRANTED];
 
 /// The member of `ticket` of `client` in the window's sets.
 pub fn window_member(ticket: u64, client: &str) -> String {
@@ -86,6 +92,9 @@ mod tests {
         assert_eq!(events_seen("ab12"), "events:seen:ab12");
         assert_eq!(window_member(7, "ip:10.0.0.1"), "7:ip:10.0.0.1");
         assert_eq!(spend_prefix("2025-01"), "spend:2025-01:");
+        let window = super::super::scripts::WINDOW;
+        assert!(window.contains("'queue:'") && window.contains("'sent:'"));
+        assert_eq!((CLIENT_QUEUE, CLIENT_SENT), ("queue:", "sent:"));
         assert!(super::super::scripts::INVALIDATE.contains("'cache:'"));
     }
 }

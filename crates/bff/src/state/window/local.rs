@@ -271,6 +271,31 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn a_burst_from_one_client_waits_behind_another_s_request() {
+        let spec = RateSpec {
+            max: 4,
+            window: MS * 1_000,
+        };
+        let w = Arc::new(LocalWindow::new(spec, 25, None));
+        let attacker = ClientId::user("attacker").unwrap();
+        let burst: Vec<_> = (0..40)
+            .map(|_| {
+                let (w, who) = (Arc::clone(&w), attacker.clone());
+                tokio::spawn(async move { w.acquire(&who, MS * 60_000).await })
+            })
+            .collect();
+        tokio::task::yield_now().await;
+        tokio::time::advance(MS * 100).await;
+        // The attacker is paced to 1 per 250 ms: the other client goes at
+        // once, though 39 of the attacker's wait.
+        let victim = ClientId::user("victim").unwrap();
+        assert_eq!(w.acquire(&victim, MS * 10).await, Ok(Duration::ZERO));
+        for task in burst {
+            task.await.unwrap().unwrap();
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn a_waiter_that_gives_up_leaves_the_queue() {
         let w = window(1, 1_000, 0);
         w.acquire(&one(), MS).await.unwrap();

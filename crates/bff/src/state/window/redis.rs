@@ -4,8 +4,9 @@
 //! each paced to its share, each under its monthly cap), whichever replica
 //! they wait on: the rules of the policy's [`conferbot_policy::window`].
 //!
-//! A waiter takes a ticket (`INCR`) and joins a queue sorted by ticket, its
-//! member naming its client. Each call of the script grants the free slots
+//! A waiter takes a ticket (`INCR`) and joins its client's queue (a sorted
+//! set per client, so a call costs O(waiting clients), however many
+//! requests one client queues), its member naming its client. Each call of the script grants the free slots
 //! to whoever's turn it is (a turn granted to a waiter of another replica is
 //! taken at that waiter's next call), and tells the caller whether it was
 //! admitted, when it likely will be, and when to ask again (the policy's
@@ -88,8 +89,10 @@ impl RedisWindow {
                 .monthly_cap
                 .map(|_| format!("{spend_prefix}{client}"))
                 .unwrap_or_default(),
+            own_prefix: self.state.key(""),
         };
         let spend_ttl = millis(until_next_month(unix) + SPEND_GRACE);
+        let own_prefix = self.state.key("");
         loop {
             let mut invocation = self.acquire.prepare_invoke();
             for key in &self.keys {
@@ -105,7 +108,8 @@ impl RedisWindow {
                 .arg(millis(LEASE))
                 .arg(&spend_prefix)
                 .arg(self.monthly_cap.unwrap_or(0))
-                .arg(spend_ttl);
+                .arg(spend_ttl)
+                .arg(&own_prefix);
             let mut conn = self.state.conn();
             let reply = invocation
                 .invoke_async::<(i64, i64, i64, String)>(&mut conn)
@@ -165,6 +169,8 @@ struct Ticket {
     member: String,
     /// The client's spend counter this month; empty without a cap.
     spend_key: String,
+    /// The prefix of per-client keys.
+    own_prefix: String,
 }
 
 impl Drop for Ticket {
@@ -179,6 +185,7 @@ impl Drop for Ticket {
         let keys = self.keys.clone();
         let member = std::mem::take(&mut self.member);
         let spend_key = std::mem::take(&mut self.spend_key);
+        let own_prefix = std::mem::take(&mut self.own_prefix);
         let script = self.leave.clone();
         runtime.spawn(async move {
             let mut leave = script.prepare_invoke();
@@ -188,6 +195,7 @@ impl Drop for Ticket {
             let _: redis::RedisResult<i64> = leave
                 .arg(member)
                 .arg(spend_key)
+                .arg(own_prefix)
                 .invoke_async(&mut conn)
                 .await;
         });
