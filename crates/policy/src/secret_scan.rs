@@ -122,7 +122,13 @@ impl SecretScanner {
         if self.secrets.is_empty() {
             return false;
         }
-        self.occurs_in_bytes(raw) || self.occurs_in_json(raw, MAX_NESTING)
+        if self.occurs_in_bytes(raw) {
+            return true;
+        }
+        // Decoding can change what a client sees only through an escape
+        // (`\…`, which JSON inside a string needs too) or a `%`: without
+        // either, every decoded string is bytes of the answer, already scanned.
+        memchr::memchr2(b'\\', b'%', raw).is_some() && self.occurs_in_json(raw, MAX_NESTING)
     }
 
     /// Whether `bytes` hold a secret as they are (no decoding).

@@ -11,11 +11,12 @@
 //! - `node`, `stats`: running a Node bench script; medians and percentiles.
 //! - one file per section: `sizes`, `startup`, `client_overhead`,
 //!   `pagination`, `http_load` (with `wrk` and `nginx`), `quota`, `memory`,
-//!   `sse_fanout`, `redis_limiter`, `cli_export`.
+//!   `sse_fanout`, `redis_limiter`, `cli_export`, `fairness`.
 //! - `report`: the tables, the machine, and the files written.
 
 mod cli_export;
 mod client_overhead;
+mod fairness;
 mod http_load;
 mod memory;
 mod nginx;
@@ -163,7 +164,7 @@ impl Bench<'_> {
 /// One section: its key for `--only`, its title, and how it is measured.
 type Measure = fn(&Bench) -> Result<Section>;
 
-const SECTIONS: [(&str, &str, Measure); 10] = [
+const SECTIONS: [(&str, &str, Measure); 11] = [
     ("sizes", "1. Package weight", sizes::measure),
     ("startup", "2. Start-up", startup::measure),
     (
@@ -182,13 +183,18 @@ const SECTIONS: [(&str, &str, Measure); 10] = [
         redis_limiter::measure,
     ),
     ("cli", "10. CLI export", cli_export::measure),
+    (
+        "fairness",
+        "11. Fairness under a one-client burst",
+        fairness::measure,
+    ),
 ];
 
 const USAGE: &str = "usage: cargo xtask bench [--quick] [--no-build] [--only KEY,KEY…]
   --quick      fewer samples and 3 s load runs (under 2 minutes once built)
   --no-build   use pkg/ and target/release as they are
   --only       sections: sizes, startup, overhead, pagination, http, quota, memory,
-               sse, redis, cli";
+               sse, redis, cli, fairness";
 
 /// Runs the benchmarks and writes `BENCHMARKS.md` and `target/bench/results.json`.
 pub fn run(root: &Path, args: &[String]) -> Result<()> {

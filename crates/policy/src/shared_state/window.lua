@@ -147,16 +147,19 @@ local function slot_time(list, count, limit, within, rank)
   end
   return at
 end
--- The index-th (0: oldest) send of the window, and of a client's share span.
+-- The index-th (0: oldest) send of the window, and when a client's pacing
+-- lets its `rank`-th next send go (one lookup each, however many sends).
 local function window_at(index)
   return tonumber(redis.call('ZRANGE', KEYS[1], index, index, 'WITHSCORES')[2])
 end
 local function pacing_time(c, rank)
-  local times = redis.call('ZRANGEBYSCORE', sent_of(c), '(' .. (now - share_span), '+inf', 'WITHSCORES')
+  local within = redis.call('ZCOUNT', sent_of(c), '(' .. (now - share_span), '+inf')
+  local first = redis.call('ZCARD', sent_of(c)) - within
   local function at(index)
-    return tonumber(times[index * 2 + 2])
+    local i = first + index
+    return tonumber(redis.call('ZRANGE', sent_of(c), i, i, 'WITHSCORES')[2])
   end
-  return slot_time(at, #times / 2, slots, share_span, rank)
+  return slot_time(at, within, slots, share_span, rank)
 end
 -- Its place in the order: under its share first, then served longest ago,
 -- then waiting longest.

@@ -89,12 +89,11 @@ impl ClientQueue {
         })
     }
 
-    /// Index of its first send within the share's span at `now`.
+    /// Index of its first send within the share's span at `now` (sends are
+    /// in time order: a binary search, however many it made in the span).
     pub(super) fn pacing_from(&self, now: u64, share: &Share) -> usize {
         self.sent
-            .iter()
-            .position(|&t| now.saturating_sub(t) < share.span)
-            .unwrap_or(self.sent.len())
+            .partition_point(|&t| now.saturating_sub(t) >= share.span)
     }
 
     /// Whether its pacing lets it send at `now`.

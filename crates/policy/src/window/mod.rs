@@ -34,7 +34,7 @@
 pub mod fair;
 pub mod shared;
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::time::Duration;
 
 use conferbot::RateSpec;
@@ -53,6 +53,9 @@ pub const MAX_ATTEMPTS: u32 = 3;
 pub const MAX_PAUSE: Duration = Duration::from_secs(300);
 /// Pause when a `429` comes without a usable `Retry-After`.
 pub const DEFAULT_PAUSE: Duration = Duration::from_secs(1);
+/// Clients kept beyond those waiting (their sends still in the span) before
+/// the ones with nothing left are swept.
+pub const SWEEP_ABOVE: usize = 1024;
 
 /// The default safety margin for a window: 2%, at least 200 ms (1.2 s at 60/60s).
 pub fn default_margin(window: Duration) -> Duration {
@@ -122,6 +125,8 @@ pub struct Window {
     paused_until: u64,
     /// Clients that wait or have sends in the span.
     clients: HashMap<ClientId, ClientQueue>,
+    /// The clients that wait (the order is decided among them only).
+    waiting: HashSet<ClientId>,
     /// Whose each waiting or granted ticket is.
     owners: HashMap<Ticket, ClientId>,
     /// Tickets granted a turn that their waiter has not taken yet, and when.
@@ -153,6 +158,7 @@ impl Window {
             sent: VecDeque::new(),
             paused_until: 0,
             clients: HashMap::new(),
+            waiting: HashSet::new(),
             owners: HashMap::new(),
             granted: HashMap::new(),
             spend: None,
@@ -181,11 +187,17 @@ impl Window {
         }
         let ticket = Ticket(self.next_ticket);
         self.next_ticket = self.next_ticket.wrapping_add(1);
-        self.clients
-            .entry(client.clone())
-            .or_default()
-            .waiting
-            .push_back(ticket);
+        match self.clients.get_mut(client) {
+            Some(queue) => queue.waiting.push_back(ticket),
+            None => {
+                let mut queue = ClientQueue::default();
+                queue.waiting.push_back(ticket);
+                self.clients.insert(client.clone(), queue);
+            }
+        }
+        if !self.waiting.contains(client) {
+            self.waiting.insert(client.clone());
+        }
         self.owners.insert(ticket, client.clone());
         Ok(ticket)
     }
@@ -205,7 +217,12 @@ impl Window {
                         self.sent.remove(i);
                     }
                 }
-                None => queue.waiting.retain(|t| *t != ticket),
+                None => {
+                    queue.waiting.retain(|t| *t != ticket);
+                    if queue.waiting.is_empty() {
+                        self.waiting.remove(&client);
+                    }
+                }
             }
         }
         if let Some(spend) = &mut self.spend {
@@ -255,7 +272,9 @@ impl Window {
         self.news = true;
     }
 
-    /// Forgets sends older than the span, and clients with nothing left.
+    /// Forgets sends older than the span: the window's, the waiting
+    /// clients', and (once they outnumber the waiting ones by
+    /// [`SWEEP_ABOVE`]) the clients with nothing left.
     fn expire(&mut self, now: u64) {
         while self
             .sent
@@ -265,10 +284,17 @@ impl Window {
             self.sent.pop_front();
         }
         let span = self.span;
-        self.clients.retain(|_, queue| {
-            queue.expire(now, span);
-            !queue.is_idle()
-        });
+        for client in &self.waiting {
+            if let Some(queue) = self.clients.get_mut(client) {
+                queue.expire(now, span);
+            }
+        }
+        if self.clients.len() > self.waiting.len() + SWEEP_ABOVE {
+            self.clients.retain(|_, queue| {
+                queue.expire(now, span);
+                !queue.is_idle()
+            });
+        }
     }
 
     /// Grants every free slot at `now`, each to the first in the order
@@ -279,19 +305,27 @@ impl Window {
         }
         while self.sent.len() < self.max {
             let share = self.share;
+            let clients = &self.clients;
             let best = self
-                .clients
+                .waiting
                 .iter()
+                .filter_map(|client| Some((client, clients.get(client)?)))
                 .filter(|(_, q)| q.paced_ready(now, &share))
                 .filter_map(|(client, q)| Some((q.key(&share)?, client)))
                 .min()
                 .map(|(_, client)| client.clone());
-            let Some(queue) = best.and_then(|client| self.clients.get_mut(&client)) else {
+            let Some(best) = best else {
+                break;
+            };
+            let Some(queue) = self.clients.get_mut(&best) else {
                 break;
             };
             let Some(ticket) = queue.waiting.pop_front() else {
                 break;
             };
+            if queue.waiting.is_empty() {
+                self.waiting.remove(&best);
+            }
             queue.sent.push_back(now);
             self.grants += 1;
             queue.last_served = self.grants;
@@ -303,7 +337,7 @@ impl Window {
 
     /// When `ticket` of `client` is likely admitted, queue unchanged: after
     /// its own earlier tickets and its pacing, and after the sends that go
-    /// before it taking turns ([`fair::rank`] of [`fair`]), and the pause.
+    /// before it taking turns (`fair::rank`), and the pause.
     fn estimate(&self, client: &ClientId, ticket: Ticket, now: u64) -> u64 {
         let share = self.share;
         let Some(queue) = self.clients.get(client) else {
@@ -314,10 +348,11 @@ impl Window {
             return now;
         };
         let others = self
-            .clients
+            .waiting
             .iter()
-            .filter(|(other, _)| *other != client)
-            .filter_map(|(_, q)| Some((q.waiting.len(), q.key(&share)?)));
+            .filter(|other| *other != client)
+            .filter_map(|other| self.clients.get(other))
+            .filter_map(|q| Some((q.waiting.len(), q.key(&share)?)));
         let ahead = rank(k, mine, others);
         let global = slot_time(&self.sent, 0, self.max, self.span, ahead, now);
         let paced = queue.pacing_time(k, now, &share);
@@ -329,7 +364,10 @@ impl Window {
     /// the first waiting client's pacing letting it send.
     fn next_grant(&self, now: u64) -> Option<u64> {
         let share = self.share;
-        let mut waiting = self.clients.values().filter(|q| !q.waiting.is_empty());
+        let mut waiting = self
+            .waiting
+            .iter()
+            .filter_map(|client| self.clients.get(client));
         let first = waiting.next()?;
         if self.paused_until > now {
             return Some(self.paused_until);
