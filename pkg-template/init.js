@@ -7,6 +7,8 @@ import load, * as glue from "./conferbot.js";
 import { ConferbotError } from "./conferbot_error.js";
 
 export { ConferbotError };
+// The protocol facts (PLANS, MAX_LIMIT, …), written from the Rust tables: usable before init().
+export * from "./conferbot_facts.js";
 
 /** The file users must serve, as the package ships it. */
 const FILE = "conferbot_bg.wasm";

@@ -10,3 +10,5 @@ initSync({ module: wasm });
 
 export { ConferbotClient, verifyWebhookSignature } from "./conferbot.js";
 export const ConferbotError = conferbotErrorClass();
+// The protocol facts (PLANS, MAX_LIMIT, …), written from the Rust tables.
+export * from "./conferbot_facts.js";

@@ -37,6 +37,21 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
+    /// Every kind, in the order the TypeScript union lists them.
+    pub const ALL: [ErrorKind; 11] = [
+        Self::InvalidRequest,
+        Self::BadRequest,
+        Self::Unauthorized,
+        Self::Forbidden,
+        Self::NotFound,
+        Self::RateLimited,
+        Self::Server,
+        Self::Network,
+        Self::Timeout,
+        Self::Aborted,
+        Self::Decode,
+    ];
+
     /// The kind's wire name, as JS sees it in `error.kind` (`"rate_limited"`).
     pub fn as_str(self) -> &'static str {
         match self {

@@ -25,7 +25,8 @@
 //!   them (how the wasm client decodes with the engine's `JSON.parse`).
 //! - [`signature`]: webhook HMAC-SHA256 signing and constant-time verification.
 //! - [`text`]: values quoted and numbers written for error messages.
-//! - [`timestamp`]: ISO 8601 formatting and the two `x-webhook-timestamp` styles.
+//! - [`timestamp`] (on the `time` crate): ISO 8601 formatting and the two
+//!   `x-webhook-timestamp` styles, for the servers (the client's wasm uses none of it).
 //! - `wasm` (wasm32 only): the fetch transport and the `#[wasm_bindgen]` JS surface.
 
 pub mod endpoint;

@@ -28,18 +28,36 @@ impl Default for RateSpec {
     }
 }
 
+/// Why a rate or a duration flag was refused; each says what was given.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RateError {
+    /// Not `N/window`.
+    #[error("rate must look like 60/60s (requests/window), got {0:?}")]
+    RateSyntax(String),
+    /// No request, or an empty window.
+    #[error("rate must allow at least 1 request per non-empty window, got {0:?}")]
+    EmptyRate(String),
+    /// Not digits with a unit.
+    #[error("duration must look like 10s, 500ms or 2m, got {0:?}")]
+    DurationSyntax(String),
+    /// A unit other than ms, s, m, h.
+    #[error("duration unit must be ms, s, m or h, got {0:?}")]
+    DurationUnit(String),
+    /// More milliseconds than a `u64` holds.
+    #[error("duration {0:?} is too long")]
+    DurationTooLong(String),
+}
+
 impl FromStr for RateSpec {
-    type Err = String;
+    type Err = RateError;
 
     fn from_str(raw: &str) -> Result<Self, Self::Err> {
-        let usage = || format!("rate must look like 60/60s (requests/window), got {raw:?}");
+        let usage = || RateError::RateSyntax(raw.to_owned());
         let (max, window) = raw.split_once('/').ok_or_else(usage)?;
         let max: u32 = max.trim().parse().map_err(|_| usage())?;
         let window = parse_duration(window).map_err(|_| usage())?;
         if max == 0 || window.is_zero() {
-            return Err(format!(
-                "rate must allow at least 1 request per non-empty window, got {raw:?}"
-            ));
+            return Err(RateError::EmptyRate(raw.to_owned()));
         }
         Ok(Self { max, window })
     }
@@ -52,23 +70,23 @@ impl fmt::Display for RateSpec {
 }
 
 /// Parses `500ms`, `10s`, `2m`, `1h`, or a bare number of seconds.
-pub fn parse_duration(raw: &str) -> Result<Duration, String> {
+pub fn parse_duration(raw: &str) -> Result<Duration, RateError> {
     let raw = raw.trim();
     let split = raw.find(|c: char| !c.is_ascii_digit()).unwrap_or(raw.len());
     let (digits, unit) = raw.split_at(split);
     let n: u64 = digits
         .parse()
-        .map_err(|_| format!("duration must look like 10s, 500ms or 2m, got {raw:?}"))?;
+        .map_err(|_| RateError::DurationSyntax(raw.to_owned()))?;
     let millis = match unit {
         "ms" => Some(n),
         "" | "s" => n.checked_mul(1_000),
         "m" => n.checked_mul(60_000),
         "h" => n.checked_mul(3_600_000),
-        _ => return Err(format!("duration unit must be ms, s, m or h, got {raw:?}")),
+        _ => return Err(RateError::DurationUnit(raw.to_owned())),
     };
     millis
         .map(Duration::from_millis)
-        .ok_or_else(|| format!("duration {raw:?} is too long"))
+        .ok_or_else(|| RateError::DurationTooLong(raw.to_owned()))
 }
 
 /// Writes a duration the way [`parse_duration`] reads it.

@@ -462,3 +462,122 @@ async fn answers_are_completed_in_place_as_the_wire_types_read_them() {
     let chatbot = resolve(bff().get_chatbot(BOT.into(), JsValue::UNDEFINED)).await;
     assert_eq!(field(&chatbot, "responseCount"), 0);
 }
+
+#[wasm_bindgen(inline_js = r#"
+export async function collectPages(page) {
+  const numbers = [];
+  for await (const p of page.iterPages()) numbers.push(p.page);
+  return numbers;
+}
+"#)]
+extern "C" {
+    #[wasm_bindgen(js_name = collectPages)]
+    fn collect_pages(page: &JsValue) -> Promise;
+}
+
+#[wasm_bindgen_test]
+async fn operations_that_return_nothing_resolve_on_any_2xx_whatever_the_body() {
+    let id = "64f8a2b3c1d4e5f6a7b8c9d1";
+    for step in [
+        r#"{"status":200,"body":"{\"data\": {\"deleted\": true}}"}"#,
+        r#"{"status":204,"body":null}"#,
+        r#"{"status":200,"body":"not json at all"}"#,
+        r#"{"status":202,"body":"{\"data\": [1, 2]}"}"#,
+    ] {
+        let fake = Fake::new(&format!("[{step}]"));
+        let deleted = resolve(bff().delete_webhook(id.into(), JsValue::UNDEFINED)).await;
+        assert!(deleted.is_undefined(), "{step}");
+        assert_eq!(fake.calls(), 1, "{step}");
+    }
+    let _fake = Fake::new(r#"[{"status":404,"body":"{\"error\":\"Webhook not found\"}"}]"#);
+    let error = reject(bff().delete_webhook(id.into(), JsValue::UNDEFINED)).await;
+    assert_eq!(field(&error, "kind"), "not_found");
+}
+
+#[wasm_bindgen_test]
+async fn a_list_calls_promise_iterates_every_item_and_pages_iterate_pages() {
+    let script = format!(
+        "[{},{},{},{},{},{}]",
+        page_answer(0..2, 1, 5, 3),
+        page_answer(2..4, 2, 5, 3),
+        page_answer(4..5, 3, 5, 3),
+        page_answer(0..2, 1, 5, 3),
+        page_answer(2..4, 2, 5, 3),
+        page_answer(4..5, 3, 5, 3)
+    );
+    let fake = Fake::new(&script);
+    let promise = bff().list_chatbots(json(r#"{"limit": 2}"#), JsValue::UNDEFINED);
+    let items = resolve(collect(&promise)).await;
+    let names: Vec<String> = js_sys::Array::from(&items)
+        .iter()
+        .map(|b| field(&b, "name").as_string().unwrap_or_default())
+        .collect();
+    assert_eq!(names, ["Bot 0", "Bot 1", "Bot 2", "Bot 3", "Bot 4"]);
+    assert_eq!(fake.calls(), 3, "one request per page");
+    let first = resolve(promise).await;
+    assert_eq!(
+        field(&first, "page"),
+        1,
+        "the same promise still answers its first page"
+    );
+    let first = resolve(bff().list_chatbots(json(r#"{"limit": 2}"#), JsValue::UNDEFINED)).await;
+    let numbers = resolve(collect_pages(&first)).await;
+    assert_eq!(at(&numbers, "length"), 3);
+    assert_eq!((at(&numbers, "0"), at(&numbers, "2")), (1.into(), 3.into()));
+    assert_eq!(fake.calls(), 6);
+}
+
+#[wasm_bindgen_test]
+async fn errors_carry_the_answers_headers_and_its_request_id() {
+    let _fake = Fake::new(
+        r#"[{"status":500,"body":"{\"error\":\"boom\"}","headers":{"x-request-id":"req_42","x-other":"1"}}]"#,
+    );
+    let error = reject(bff().get_usage(JsValue::UNDEFINED)).await;
+    assert_eq!(field(&error, "requestId"), "req_42");
+    let headers: web_sys::Headers = field(&error, "headers").unchecked_into();
+    assert_eq!(headers.get("x-other").ok().flatten().as_deref(), Some("1"));
+    drop(_fake);
+    let _fake = Fake::new(r#"[{"fail":"connection refused"}]"#);
+    let error = reject(bff().get_usage(JsValue::UNDEFINED)).await;
+    assert_eq!(field(&error, "requestId"), JsValue::NULL);
+    assert_eq!(
+        field(&error, "headers"),
+        JsValue::NULL,
+        "no answer, no headers"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn with_options_derives_a_client_with_other_defaults() {
+    let base = client(
+        r#"{"baseUrl": "http://bff.test/api/conferbot", "maxRetries": 0, "headers": {"x-a": "1", "x-b": "2"}}"#,
+    );
+    let derived = base
+        .with_options(json(
+            r#"{"baseUrl": "http://other.test/mount", "headers": {"x-b": "3"}}"#,
+        ))
+        .expect("valid options");
+    let fake = Fake::new(&format!("[{}]", page_answer(0..1, 1, 1, 1)));
+    resolve(derived.list_chatbots(JsValue::UNDEFINED, JsValue::UNDEFINED)).await;
+    resolve(base.list_chatbots(JsValue::UNDEFINED, JsValue::UNDEFINED)).await;
+    let (new, old) = (fake.call(0), fake.call(1));
+    assert_eq!(
+        at(&new, "url"),
+        "http://other.test/mount/external/v1/chatbots?page=1&limit=20"
+    );
+    assert_eq!(
+        (at(&new, "headers.x-a"), at(&new, "headers.x-b")),
+        ("1".into(), "3".into())
+    );
+    assert_eq!(
+        at(&old, "url"),
+        "http://bff.test/api/conferbot/external/v1/chatbots?page=1&limit=20",
+        "the original client keeps its own"
+    );
+    assert_eq!(at(&old, "headers.x-b"), "2");
+    let refused = base
+        .with_options(json(r#"{"timeoutMs": 0}"#))
+        .err()
+        .expect("checked");
+    assert_eq!(field(&refused, "kind"), "invalid_request");
+}

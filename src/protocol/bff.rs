@@ -22,6 +22,11 @@ pub const RESYNC_EVENT: &str = "resync";
 /// pages from cross-site forms, which cannot set custom headers; value `1`.
 pub const CSRF_HEADER: &str = "x-conferbot-csrf";
 
+/// The header that names one request across client, BFF and upstream logs:
+/// the client reads it into `ConferbotError.requestId`; a server that sets or
+/// forwards one should use this name.
+pub const REQUEST_ID_HEADER: &str = "x-request-id";
+
 /// How an answer was served: `hit`, `miss`, `coalesced` or `stale`.
 pub const CACHE_HEADER: &str = "x-cache";
 /// Standard `Age`: seconds since the answer was fetched from the upstream.

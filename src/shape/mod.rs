@@ -1,25 +1,44 @@
-//! Wire shapes as data: the fields of each answer's objects, their types and
-//! defaults, and one checker that walks an already parsed JSON tree by them.
+//! The wire schema: every object of the API's answers and of the live
+//! events, its fields, their types, defaults and documentation, written once
+//! as data.
 //!
-//! Natively the serde derives of [`crate::types`] decode answers. The wasm
-//! client instead lets the engine's own `JSON.parse` read a body (one parse,
-//! and no JSON library in the module) and checks the parsed value against
-//! these tables in place, filling in the defaults and normalisations the
-//! serde types would give (`"enterprise"` → `"Enterprise"`, `"unlimited"` →
-//! `null`, an absent `responseCount` → `0`). Fields the tables do not name
-//! are left as the server sent them (the serde types drop them): copying
-//! every object to leave them out would cost more than the parse. A native
-//! test runs both over the same bodies and requires the same results on the
-//! documented fields, so the tables cannot drift from the types.
+//! Everything else on the JS side is generated from these tables by
+//! `cargo xtask dist` (and checked current by a test): the TypeScript
+//! interfaces of the package (`src/wasm/wire.d.ts`) and the checker that the
+//! wasm client runs over a parsed answer, once per answer, in JS
+//! (`src/wasm/js/wire.js`): the engine's own `JSON.parse` reads the body,
+//! and generated straight-line code checks each object and completes it in
+//! place, filling in the defaults and normalisations the serde types of
+//! [`crate::types`] give (`"enterprise"` → `"Enterprise"`, `"unlimited"` →
+//! `null`, an absent `responseCount` → `0`). Fields a table does not name are
+//! left as the server sent them (the serde types drop them): copying every
+//! object to leave them out would cost more than the parse.
 //!
-//! The checker is generic over [`JsonTree`]: `JsValue` in the wasm module,
-//! `serde_json::Value` in the tests.
+//! Natively the serde types decode answers (BFF, sandbox). Tests keep the two
+//! equal: natively, each table names the fields its serde type writes, in
+//! order; in wasm (`tests/wasm_wire_agreement.rs`), the generated checker and
+//! serde read the same bodies to the same values, or both refuse them.
+//!
+//! # Layout
+//! - this file: [`FieldType`], [`Field`], [`Shape`], [`Form`] and the tables.
+//! - `events`: the live events, one delivery shape per documented event.
+//! - `javascript`, `typescript` (native only): the generators.
 
-#[cfg(test)]
-mod agreement_tests;
-mod check;
+mod events;
+#[cfg(not(target_arch = "wasm32"))]
+mod javascript;
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod table_tests;
+#[cfg(not(target_arch = "wasm32"))]
+mod typescript;
 
-pub use check::{data, data_list, error_body, object, page};
+#[cfg(not(target_arch = "wasm32"))]
+pub use events::missing_required_field;
+pub use events::{EventShape, DELIVERY, EVENT_SHAPES, RESYNC_NOTICE};
+#[cfg(not(target_arch = "wasm32"))]
+pub use javascript::javascript;
+#[cfg(not(target_arch = "wasm32"))]
+pub use typescript::typescript;
 
 /// What a field must hold, and what it is when absent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,129 +68,231 @@ pub enum FieldType {
     JsonObject,
 }
 
+/// One field of a wire object.
+#[derive(Debug, Clone, Copy)]
+pub struct Field {
+    /// Its name on the wire (camelCase).
+    pub name: &'static str,
+    /// What it holds.
+    pub ty: FieldType,
+    /// Its documentation, for the TypeScript interface.
+    pub doc: &'static str,
+}
+
 /// The fields of one wire object, in the order the serde type writes them.
 #[derive(Debug, Clone, Copy)]
 pub struct Shape {
-    /// Field names (camelCase, as on the wire) and what each holds.
-    pub fields: &'static [(&'static str, FieldType)],
+    /// The TypeScript interface's name, also the checker's (`Chatbot`).
+    pub name: &'static str,
+    /// The interface's documentation.
+    pub doc: &'static str,
+    /// Its fields.
+    pub fields: &'static [Field],
+    /// Whether the TypeScript type admits fields it does not name (the
+    /// checker keeps them in every shape; only the deliveries promise them).
+    pub open: bool,
+}
+
+/// How an answer wraps its objects; the checker for a whole answer.
+#[derive(Debug, Clone, Copy)]
+pub enum Form {
+    /// `{"data": {…}}`.
+    Data(&'static Shape),
+    /// `{"data": [{…}, …]}`.
+    DataList(&'static Shape),
+    /// A list page: `{"data": [...], "total", "page", "totalPages"}`.
+    Page(&'static Shape),
+}
+
+impl Form {
+    /// Every form a call of the client decodes, in the order of the
+    /// generated checker's table (`Form::index`).
+    pub const ALL: [Form; 6] = [
+        Form::Page(&CHATBOT),
+        Form::Data(&CHATBOT),
+        Form::Page(&CHATBOT_RESPONSE),
+        Form::Data(&USAGE),
+        Form::DataList(&WEBHOOK),
+        Form::Data(&WEBHOOK),
+    ];
+
+    /// Its place in [`Form::ALL`] and in the generated checker's table.
+    /// A `const fn`, so that the wasm client passes the number alone
+    /// (`const { Form::Page(&CHATBOT).index() }`) and carries no table.
+    pub const fn index(self) -> u32 {
+        let mut i = 0;
+        while i < Self::ALL.len() {
+            if Self::ALL[i].same(self) {
+                return i as u32;
+            }
+            i += 1;
+        }
+        u32::MAX
+    }
+
+    /// The shape of its objects.
+    pub const fn shape(self) -> &'static Shape {
+        match self {
+            Self::Data(shape) | Self::DataList(shape) | Self::Page(shape) => shape,
+        }
+    }
+
+    const fn kind(self) -> u8 {
+        match self {
+            Self::Data(_) => 0,
+            Self::DataList(_) => 1,
+            Self::Page(_) => 2,
+        }
+    }
+
+    const fn same(self, other: Form) -> bool {
+        let (a, b) = (self.shape().name.as_bytes(), other.shape().name.as_bytes());
+        if self.kind() != other.kind() || a.len() != b.len() {
+            return false;
+        }
+        let mut i = 0;
+        while i < a.len() {
+            if a[i] != b[i] {
+                return false;
+            }
+            i += 1;
+        }
+        true
+    }
 }
 
 use FieldType::*;
 
+const fn field(name: &'static str, ty: FieldType, doc: &'static str) -> Field {
+    Field { name, ty, doc }
+}
+
 /// [`crate::Chatbot`].
 pub const CHATBOT: Shape = Shape {
+    name: "Chatbot",
+    doc: "A chatbot of the workspace.",
     fields: &[
-        ("id", Text),
-        ("name", Text),
-        ("status", Text),
-        ("responseCount", CountOrZero),
-        ("createdAt", Text),
-        ("updatedAt", Text),
+        field("id", Text, "24-hex-digit object id."),
+        field("name", Text, "Display name."),
+        field(
+            "status",
+            Text,
+            "`\"active\"`, `\"inactive\"`, … as the server writes it.",
+        ),
+        field(
+            "responseCount",
+            CountOrZero,
+            "Responses collected (`0` when the server leaves it out).",
+        ),
+        field("createdAt", Text, "ISO 8601 creation time."),
+        field("updatedAt", Text, "ISO 8601 time of the last change."),
     ],
+    open: false,
 };
 
 /// [`crate::ChatbotResponse`].
 pub const CHATBOT_RESPONSE: Shape = Shape {
+    name: "ChatbotResponse",
+    doc: "One response (a filled-in conversation) a chatbot collected.",
     fields: &[
-        ("id", Text),
-        ("chatbotId", Text),
-        ("status", TextOrEmpty),
-        ("answers", JsonObject),
-        ("createdAt", Text),
-        ("updatedAt", TextOrEmpty),
+        field("id", Text, "24-hex-digit object id."),
+        field("chatbotId", Text, "The chatbot that collected it."),
+        field(
+            "status",
+            TextOrEmpty,
+            "`\"completed\"`, `\"partial\"`, … as the server writes it (`\"\"` when absent).",
+        ),
+        field(
+            "answers",
+            JsonObject,
+            "Answers by question, each a JSON value (`{}` when absent).",
+        ),
+        field("createdAt", Text, "ISO 8601 creation time."),
+        field(
+            "updatedAt",
+            TextOrEmpty,
+            "ISO 8601 time of the last change (`\"\"` when absent).",
+        ),
     ],
+    open: false,
 };
 
 /// [`crate::Usage`].
 pub const USAGE: Shape = Shape {
+    name: "Usage",
+    doc: "This month's API usage. `limit` and `remaining` are `null` when unlimited (Enterprise).",
     fields: &[
-        ("month", Text),
-        ("plan", PlanName),
-        ("used", Count),
-        ("limit", CallLimit),
-        ("remaining", CallLimit),
+        field("month", Text, "The month counted, `YYYY-MM`."),
+        field(
+            "plan",
+            PlanName,
+            "The workspace's plan, in its documented case.",
+        ),
+        field("used", Count, "Calls made this month."),
+        field(
+            "limit",
+            CallLimit,
+            "Calls allowed this month; `null` when unlimited.",
+        ),
+        field(
+            "remaining",
+            CallLimit,
+            "Calls left this month; `null` when unlimited.",
+        ),
     ],
+    open: false,
 };
 
 /// [`crate::Webhook`].
 pub const WEBHOOK: Shape = Shape {
+    name: "Webhook",
+    doc: "A registered webhook.",
     fields: &[
-        ("id", Text),
-        ("url", Text),
-        ("events", EventNames),
-        ("active", FlagOrTrue),
-        ("secret", OptionalText),
-        ("createdAt", TextOrEmpty),
+        field("id", Text, "24-hex-digit object id."),
+        field("url", Text, "Where deliveries are POSTed."),
+        field(
+            "events",
+            EventNames,
+            "Events delivered; one added later arrives as its name.",
+        ),
+        field(
+            "active",
+            FlagOrTrue,
+            "Whether deliveries are being made (`true` when absent).",
+        ),
+        field(
+            "secret",
+            OptionalText,
+            "The signing secret: only in the answer to `createWebhook`.",
+        ),
+        field(
+            "createdAt",
+            TextOrEmpty,
+            "ISO 8601 creation time (`\"\"` when absent).",
+        ),
     ],
+    open: false,
 };
 
-/// [`crate::DeletedWebhook`].
-pub const DELETED_WEBHOOK: Shape = Shape {
-    fields: &[("id", Text), ("deleted", Flag)],
-};
-
-/// [`crate::WebhookDelivery`], the flat body a live event carries: the
-/// event, the ids it names, and its ISO 8601 timestamp. Fields it does not
-/// name are kept, as the serde type keeps them.
-pub const DELIVERY: Shape = Shape {
+/// The documented error body ([`crate::ApiErrorBody`]), read from error
+/// answers: `{"error": "...", "message"?: "..."}`.
+pub const ERROR_BODY: Shape = Shape {
+    name: "ApiErrorBody",
+    doc: "The upstream's error body.",
     fields: &[
-        ("event", Text),
-        ("chatSessionId", OptionalText),
-        ("responseId", OptionalText),
-        ("botId", OptionalText),
-        ("visitorId", OptionalText),
-        ("timestamp", OptionalText),
+        field(
+            "error",
+            Text,
+            "Short description (`\"Rate limit exceeded\"`).",
+        ),
+        field(
+            "message",
+            OptionalText,
+            "Longer explanation, when the server gives one.",
+        ),
     ],
+    open: true,
 };
 
-/// The BFF's resync notice (`event: resync`, see [`crate::RESYNC_EVENT`]).
-pub const RESYNC_NOTICE: Shape = Shape {
-    fields: &[("reason", TextOrEmpty)],
-};
-
-/// A parsed JSON value the checker can read and complete in place.
-/// Reads that do not apply (the field of a string) answer `None`.
-pub trait JsonTree: Sized {
-    /// A field name made ready for lookups, once per shape and answer.
-    type Key;
-
-    /// `name` as a [`Self::Key`].
-    fn key(name: &'static str) -> Self::Key;
-    /// The field `key` of an object; `None` when absent or not an object.
-    fn field(&self, key: &Self::Key) -> Option<Self>;
-    /// Whether this is `null`.
-    fn is_null(&self) -> bool;
-    /// Whether this is a string.
-    fn is_string(&self) -> bool;
-    /// Whether this is an object (not an array, not `null`).
-    fn is_object(&self) -> bool;
-    /// The number, if this is one.
-    fn number(&self) -> Option<f64>;
-    /// The boolean, if this is one.
-    fn boolean(&self) -> Option<bool>;
-    /// A copy of the string, if this is one.
-    fn text(&self) -> Option<String>;
-    /// The elements, if this is an array.
-    fn items(&self) -> Option<Vec<Self>>;
-    /// What this is, for messages (`"string"`, `"an array"`, `"null"`).
-    fn type_name(&self) -> String;
-
-    /// Sets the field `key` of this object.
-    fn set(&mut self, key: &Self::Key, value: Self);
-    /// Removes the field `key` of this object.
-    fn remove(&mut self, key: &Self::Key);
-    /// Gives this array back the elements [`Self::items`] answered, checked:
-    /// a value that shares its elements (a JS array) has them already, one
-    /// that copies them (`serde_json::Value`) takes them back.
-    fn put_items(&mut self, items: Vec<Self>);
-    /// A new empty object.
-    fn new_object() -> Self;
-    /// A string value.
-    fn from_text(text: &str) -> Self;
-    /// A non-negative integer value.
-    fn from_count(n: u64) -> Self;
-    /// A boolean value.
-    fn from_flag(flag: bool) -> Self;
-    /// `null`.
-    fn null() -> Self;
-}
+/// Every shape the generated code declares and checks, in the order it does.
+pub const SHAPES: [&Shape; 5] = [&CHATBOT, &CHATBOT_RESPONSE, &USAGE, &WEBHOOK, &ERROR_BODY];

@@ -3,7 +3,6 @@
 use serde::{Deserialize, Serialize};
 
 use super::open_enum::open_enum_serde;
-use crate::endpoint::Operation;
 use crate::error::Error;
 use crate::text;
 
@@ -68,23 +67,6 @@ impl WebhookEvent {
                 Self::known_names()
             ))),
             known => Ok(known),
-        }
-    }
-
-    /// The reads a delivery of this event makes stale: a new or changed
-    /// response changes its chatbot's `responseCount`/`updatedAt` (every
-    /// `listChatbots` page and that chatbot's `getChatbot`) and its
-    /// `listResponses` pages. Conversations are not exposed by any read.
-    /// Reads with a chatbot id are stale only for the chatbot the delivery
-    /// names ([`crate::WebhookDelivery::chatbot_id`]), when it names one.
-    pub fn invalidates(&self) -> &'static [Operation] {
-        match self {
-            Self::ResponseCreated | Self::ResponseUpdated => &[
-                Operation::ListChatbots,
-                Operation::GetChatbot,
-                Operation::ListResponses,
-            ],
-            Self::ConversationStarted | Self::ConversationCompleted | Self::Other(_) => &[],
         }
     }
 
@@ -268,19 +250,6 @@ mod tests {
         }
         let long = format!("https://x.com/{}", "a".repeat(MAX_WEBHOOK_URL_LEN));
         assert!(new(&long, &["response.created"]).validate().is_err());
-    }
-
-    #[test]
-    fn response_events_make_chatbot_and_response_reads_stale() {
-        for event in [WebhookEvent::ResponseCreated, WebhookEvent::ResponseUpdated] {
-            let stale = event.invalidates();
-            assert!(stale.contains(&Operation::ListChatbots), "{event:?}");
-            assert!(stale.contains(&Operation::GetChatbot), "{event:?}");
-            assert!(stale.contains(&Operation::ListResponses), "{event:?}");
-            assert!(!stale.contains(&Operation::GetUsage), "{event:?}");
-        }
-        assert!(WebhookEvent::ConversationStarted.invalidates().is_empty());
-        assert!(WebhookEvent::Other("x".into()).invalidates().is_empty());
     }
 
     #[test]

@@ -6,34 +6,37 @@
 
 use std::rc::Rc;
 
-use js_sys::Promise;
+use js_sys::{Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::future_to_promise;
 
 use crate::endpoint::Operation;
 use crate::error::Error;
 use crate::pagination::{PageRequest, Paginator};
-use crate::shape::{CHATBOT, DELETED_WEBHOOK, USAGE, WEBHOOK};
+use crate::shape::{Form, CHATBOT, USAGE, WEBHOOK};
 
 use super::call_options::CallOptions;
 use super::config::ClientConfig;
-use super::fetch::{checked_headers, Outgoing};
+use super::fetch::checked_headers;
 use super::fields::Fields;
-use super::page::{spawn_page, ListKind, ListSource};
-use super::{decode, environment, events, inputs, iteration, js_error, retrying};
+use super::page::{page_promise, spawn_page, ListKind, ListSource};
+use super::{calls, environment, events, inputs, iteration, js_error};
 
 /// A client of the Conferbot External API, through the BFF or direct.
 #[wasm_bindgen]
 pub struct ConferbotClient {
     config: Rc<ClientConfig>,
+    /// The options it was made with (a shallow copy), for `withOptions`.
+    options: JsValue,
 }
 
-/// A checked call, ready to send: operation, URL, body and options.
+/// A checked call, ready to send: operation, URL, body, options, and the
+/// form of its answer (`None`: it returns nothing).
 struct Prepared {
     operation: Operation,
     url: String,
     body: Option<JsValue>,
     call: CallOptions,
+    form: Option<u32>,
 }
 
 #[wasm_bindgen]
@@ -51,15 +54,44 @@ impl ConferbotClient {
             checked_headers(&config.headers)?;
             Ok(config)
         };
+        let options = Object::assign(&Object::new(), &Object::from(options.clone())).into();
         read()
             .map(|config| Self {
                 config: Rc::new(config),
+                options,
             })
             .map_err(|e: Error| js_error::to_js(&e))
     }
 
+    /// A new client with the options of this one, `options` over them
+    /// (`headers` merged name by name); the same checks as the constructor.
+    #[wasm_bindgen(js_name = withOptions)]
+    pub fn with_options(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "ClientOptions")] options: JsValue,
+    ) -> Result<ConferbotClient, JsValue> {
+        Fields::of(&options, "options").map_err(|e| js_error::to_js(&e))?;
+        let merged = Object::assign(&Object::new(), &Object::from(self.options.clone()));
+        let merged = Object::assign(&merged, &Object::from(options.clone()));
+        let headers = |from: &JsValue| {
+            Reflect::get(from, &"headers".into())
+                .ok()
+                .filter(JsValue::is_object)
+        };
+        if let (Some(mine), Some(theirs)) = (headers(&self.options), headers(&options)) {
+            let both = Object::assign(
+                &Object::assign(&Object::new(), &mine.into()),
+                &theirs.into(),
+            );
+            let _ = Reflect::set(&merged, &"headers".into(), &both);
+        }
+        ConferbotClient::new(merged.into())
+    }
+
     /// One page of the workspace's chatbots (`page` from 1, `limit` 1 to 100, default 20).
-    #[wasm_bindgen(js_name = listChatbots, unchecked_return_type = "Promise<Page<Chatbot>>")]
+    /// The promise is also async-iterable over every chatbot of the list
+    /// (`for await (const bot of client.listChatbots({ limit: 100 }))`).
+    #[wasm_bindgen(js_name = listChatbots, unchecked_return_type = "PagePromise<Chatbot>")]
     pub fn list_chatbots(
         &self,
         #[wasm_bindgen(unchecked_optional_param_type = "ListParams")] params: JsValue,
@@ -68,7 +100,8 @@ impl ConferbotClient {
         self.list(Ok(ListKind::Chatbots), &params, &opts)
     }
 
-    /// Every chatbot, fetched lazily one page at a time (`for await`).
+    /// Every chatbot, fetched one page at a time (`for await`), lazily:
+    /// nothing is sent until a loop starts, and each loop starts anew.
     #[wasm_bindgen(unchecked_return_type = "AsyncIterable<Chatbot>")]
     pub fn chatbots(
         &self,
@@ -97,15 +130,22 @@ impl ConferbotClient {
         #[wasm_bindgen(unchecked_param_type = "string")] id: JsValue,
         #[wasm_bindgen(unchecked_optional_param_type = "RequestOptions")] opts: JsValue,
     ) -> Promise {
-        let prepared = inputs::object_id(&id, "chatbot id")
-            .and_then(|id| self.prepare(Operation::GetChatbot, &[&id], None, &opts));
-        self.spawn(prepared, |body| decode::data(body, &CHATBOT))
+        let prepared = inputs::object_id(&id, "chatbot id").and_then(|id| {
+            self.prepare(
+                Operation::GetChatbot,
+                &[&id],
+                None,
+                &opts,
+                Some(const { Form::Data(&CHATBOT).index() }),
+            )
+        });
+        self.spawn(prepared)
     }
 
     /// One page of a chatbot's responses.
     #[wasm_bindgen(
         js_name = listResponses,
-        unchecked_return_type = "Promise<Page<ChatbotResponse>>"
+        unchecked_return_type = "PagePromise<ChatbotResponse>"
     )]
     pub fn list_responses(
         &self,
@@ -117,7 +157,7 @@ impl ConferbotClient {
         self.list(list, &params, &opts)
     }
 
-    /// Every response of a chatbot, fetched lazily one page at a time (`for await`).
+    /// Every response of a chatbot, one page at a time (`for await`), lazily.
     #[wasm_bindgen(unchecked_return_type = "AsyncIterable<ChatbotResponse>")]
     pub fn responses(
         &self,
@@ -135,8 +175,8 @@ impl ConferbotClient {
         &self,
         #[wasm_bindgen(unchecked_optional_param_type = "RequestOptions")] opts: JsValue,
     ) -> Promise {
-        let prepared = self.prepare(Operation::GetUsage, &[], None, &opts);
-        self.spawn(prepared, |body| decode::data(body, &USAGE))
+        let form = Some(const { Form::Data(&USAGE).index() });
+        self.spawn(self.prepare(Operation::GetUsage, &[], None, &opts, form))
     }
 
     /// The registered webhooks.
@@ -145,8 +185,8 @@ impl ConferbotClient {
         &self,
         #[wasm_bindgen(unchecked_optional_param_type = "RequestOptions")] opts: JsValue,
     ) -> Promise {
-        let prepared = self.prepare(Operation::ListWebhooks, &[], None, &opts);
-        self.spawn(prepared, |body| decode::data_list(body, &WEBHOOK))
+        let form = Some(const { Form::DataList(&WEBHOOK).index() });
+        self.spawn(self.prepare(Operation::ListWebhooks, &[], None, &opts, form))
     }
 
     /// Registers a webhook; the answer carries its signing `secret`. Never
@@ -157,12 +197,14 @@ impl ConferbotClient {
         #[wasm_bindgen(unchecked_param_type = "NewWebhook")] input: JsValue,
         #[wasm_bindgen(unchecked_optional_param_type = "RequestOptions")] opts: JsValue,
     ) -> Promise {
+        let form = Some(const { Form::Data(&WEBHOOK).index() });
         let prepared = inputs::new_webhook_body(&input)
-            .and_then(|body| self.prepare(Operation::CreateWebhook, &[], Some(body), &opts));
-        self.spawn(prepared, |body| decode::data(body, &WEBHOOK))
+            .and_then(|body| self.prepare(Operation::CreateWebhook, &[], Some(body), &opts, form));
+        self.spawn(prepared)
     }
 
-    /// Deletes a webhook.
+    /// Deletes a webhook. Any 2xx answer resolves `undefined`, whatever body
+    /// (or none, or `204`) comes with it: the operation returns nothing.
     #[wasm_bindgen(js_name = deleteWebhook, unchecked_return_type = "Promise<void>")]
     pub fn delete_webhook(
         &self,
@@ -170,8 +212,8 @@ impl ConferbotClient {
         #[wasm_bindgen(unchecked_optional_param_type = "RequestOptions")] opts: JsValue,
     ) -> Promise {
         let prepared = inputs::object_id(&id, "webhook id")
-            .and_then(|id| self.prepare(Operation::DeleteWebhook, &[&id], None, &opts));
-        self.spawn(prepared, deleted)
+            .and_then(|id| self.prepare(Operation::DeleteWebhook, &[&id], None, &opts, None));
+        self.spawn(prepared)
     }
 }
 
@@ -182,39 +224,35 @@ impl ConferbotClient {
         ids: &[&crate::id::ObjectId],
         body: Option<JsValue>,
         opts: &JsValue,
+        form: Option<u32>,
     ) -> Result<Prepared, Error> {
         Ok(Prepared {
             call: CallOptions::read(opts, &self.config)?,
             url: operation.url(&self.config.base_url, ids, None)?,
             operation,
             body,
+            form,
         })
     }
 
-    /// Sends a prepared call and decodes its answer with `finish`; a call that
-    /// failed its checks rejects at once, without sending.
-    fn spawn(
-        &self,
-        prepared: Result<Prepared, Error>,
-        finish: fn(&JsValue) -> Result<JsValue, Error>,
-    ) -> Promise {
+    /// Sends a prepared call; its answer comes back checked by its form. A
+    /// call that failed its checks rejects at once, without sending.
+    fn spawn(&self, prepared: Result<Prepared, Error>) -> Promise {
         let prepared = match prepared {
             Ok(prepared) => prepared,
             Err(error) => return Promise::reject(&js_error::to_js(&error)),
         };
-        let config = self.config.clone();
-        future_to_promise(async move {
-            let outgoing = Outgoing {
-                method: prepared.operation.method(),
-                url: &prepared.url,
-                headers: &config.headers,
-                body: prepared.body.as_ref(),
-            };
-            retrying::send(&outgoing, &prepared.call)
-                .await
-                .and_then(|body| finish(&body))
-                .map_err(|e| js_error::to_js(&e))
-        })
+        let method = prepared.operation.method();
+        let headers = self.config.headers_for(method, prepared.body.is_some());
+        calls::send(
+            &self.config.judge,
+            headers,
+            &prepared.call,
+            method,
+            &prepared.url,
+            prepared.body.as_ref(),
+            prepared.form,
+        )
     }
 
     fn list_start(
@@ -234,17 +272,9 @@ impl ConferbotClient {
     }
 
     fn list(&self, list: Result<ListKind, Error>, params: &JsValue, opts: &JsValue) -> Promise {
-        match self.list_start(list, params, opts) {
+        page_promise(match self.list_start(list, params, opts) {
             Ok((source, paginator)) => spawn_page(source, paginator),
             Err(error) => Promise::reject(&js_error::to_js(&error)),
-        }
+        })
     }
-}
-
-/// A delete's answer: `{"data": {"id", "deleted"}}`, or no body at all (204).
-fn deleted(body: &JsValue) -> Result<JsValue, Error> {
-    if !body.as_string().unwrap_or_default().trim().is_empty() {
-        decode::data(body, &DELETED_WEBHOOK)?;
-    }
-    Ok(JsValue::UNDEFINED)
 }

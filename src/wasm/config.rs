@@ -6,10 +6,16 @@
 //! in a browser is visible to every visitor, so it is refused there unless
 //! the caller opts in with `dangerouslyAllowBrowser: true`.
 
-use crate::endpoint::{API_KEY_HEADER, BFF_MOUNT, DEFAULT_BASE_URL};
+use js_sys::{Object, Reflect};
+use wasm_bindgen::JsValue;
+
+use crate::endpoint::Method;
 use crate::error::Error;
+use crate::protocol::api::{API_KEY_HEADER, DEFAULT_BASE_URL};
+use crate::protocol::bff::{BFF_MOUNT, CSRF_HEADER};
 use crate::retry::RetryPolicy;
 
+use super::calls::CallPolicy;
 use super::fields::Fields;
 
 /// Longest timeout accepted: `setTimeout` fires at once beyond a signed 32-bit delay.
@@ -33,6 +39,11 @@ pub(crate) struct ClientConfig {
     pub timeout_ms: u32,
     /// The retry policy, unless a call says otherwise.
     pub retry: RetryPolicy,
+    /// Every header of a read, a delete and a JSON write, as plain JS
+    /// objects made once: a call passes one to `fetch` as it is.
+    request_headers: [JsValue; 3],
+    /// The client's `CallPolicy`: what its calls' JS loop asks after a failure.
+    pub judge: JsValue,
     /// `onRetry`, told before each wait between attempts, unless a call says otherwise.
     pub on_retry: Option<js_sys::Function>,
 }
@@ -63,18 +74,64 @@ impl ClientConfig {
             headers.push((API_KEY_HEADER.to_owned(), key));
         }
         let max_retries = options.integer("maxRetries", 0, MAX_RETRIES)?;
+        let retry = max_retries.map_or_else(RetryPolicy::default, |n| {
+            RetryPolicy::default().with_max_retries(n)
+        });
         Ok(Self {
             base_url,
+            request_headers: request_headers(&headers),
             headers,
             timeout_ms: options
                 .integer("timeoutMs", 1, MAX_TIMEOUT_MS)?
                 .unwrap_or(DEFAULT_TIMEOUT_MS),
-            retry: max_retries.map_or_else(RetryPolicy::default, |n| {
-                RetryPolicy::default().with_max_retries(n)
-            }),
+            retry,
+            judge: CallPolicy::for_client(retry),
             on_retry: options.function("onRetry")?,
         })
     }
+}
+
+impl ClientConfig {
+    /// The headers of a request of `method`, with a body (`json`) or not:
+    /// the caller's, then the protocol's (JSON is what we read, writes carry
+    /// the BFF's CSRF mark, bodies are JSON).
+    pub(crate) fn headers_for(&self, method: Method, json: bool) -> &JsValue {
+        let [read, delete, write] = &self.request_headers;
+        match (method, json) {
+            (Method::Get, _) => read,
+            (_, false) => delete,
+            (_, true) => write,
+        }
+    }
+}
+
+/// The three header objects of [`ClientConfig::headers_for`].
+fn request_headers(caller: &[(String, String)]) -> [JsValue; 3] {
+    let object = |protocol: &[(&str, &str)]| -> JsValue {
+        let headers = Object::new();
+        // The protocol's headers win, as `Headers.set` after the caller's would.
+        let pairs = caller
+            .iter()
+            .map(|(name, value)| (name.as_str(), value.as_str()))
+            .filter(|(name, _)| {
+                !protocol
+                    .iter()
+                    .any(|(own, _)| own.eq_ignore_ascii_case(name.trim()))
+            })
+            .chain(protocol.iter().copied());
+        for (name, value) in pairs {
+            // Setting a field of a new plain object cannot fail.
+            let _ = Reflect::set(&headers, &name.into(), &value.into());
+        }
+        Object::freeze(&headers).into()
+    };
+    let accept = ("accept", "application/json");
+    let csrf = (CSRF_HEADER, "1");
+    [
+        object(&[accept]),
+        object(&[accept, csrf]),
+        object(&[accept, csrf, ("content-type", "application/json")]),
+    ]
 }
 
 /// A base URL without whitespace; outside a browser it must be absolute,

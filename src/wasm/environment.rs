@@ -2,7 +2,14 @@
 //! every visitor of the page.
 
 use js_sys::Reflect;
-use wasm_bindgen::JsValue;
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen]
+extern "C" {
+    /// `globalThis`, one import (`js_sys::global()` tries four ways to find it).
+    #[wasm_bindgen(thread_local_v2, js_name = globalThis)]
+    static GLOBAL_THIS: JsValue;
+}
 
 /// Globals only pages and browser workers have. `importScripts` is on every
 /// browser worker's global scope (classic, module, shared, service), and on
@@ -12,8 +19,9 @@ const BROWSER_GLOBALS: [&str; 3] = ["window", "document", "importScripts"];
 
 /// True when a `window`, `document` or `importScripts` global exists.
 pub(crate) fn is_browser() -> bool {
-    let global = js_sys::global();
-    BROWSER_GLOBALS.iter().any(|name| {
-        Reflect::get(&global, &JsValue::from_str(name)).is_ok_and(|v| !v.is_undefined())
+    GLOBAL_THIS.with(|global| {
+        BROWSER_GLOBALS.iter().any(|name| {
+            Reflect::get(global, &JsValue::from_str(name)).is_ok_and(|v| !v.is_undefined())
+        })
     })
 }

@@ -3,7 +3,7 @@
 //!
 //! Read with `fetch` and a streaming body, which Node 20 (no `EventSource`)
 //! and browsers both have. The bytes go through the core's [`SseParser`];
-//! each event becomes a plain object (`decode::live_event`). A stream that
+//! each event becomes a plain object (`decode::check_event`). A stream that
 //! ends or breaks is reopened with `Last-Event-ID`, after the delays of the
 //! core's [`Reconnect`] (the server's `retry:`, backoff on failed
 //! connections). It stops, without an error, when the caller's signal aborts
@@ -13,32 +13,31 @@
 //!
 //! Written as a state machine that says which single I/O step comes next
 //! ([`Stream::plan`]) and takes its outcome ([`Stream::settle`]), driven by a
-//! loop with one `await`: every state and what may follow it is in one
-//! `match`, no borrow of the state is held across an `await`, and the wasm
-//! is smaller than with an `await` per step (about 1 KiB, measured).
+//! JS loop with one `await` (`eventItems` in `js/calls.js`): every state
+//! and what may follow it is in one `match`, no borrow of the state is held
+//! across an `await`, and the module needs no Rust futures at all.
 
 use std::cell::RefCell;
 use std::rc::Rc;
 
 use js_sys::{Promise, Uint8Array};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::{future_to_promise, JsFuture};
 use web_sys::{RequestInit, Response};
 
-use crate::endpoint::EVENTS_PATH;
 use crate::error::{Error, ErrorKind};
 use crate::live_event::ConferbotEvent;
+use crate::protocol::bff::EVENTS_PATH;
 use crate::reconnect::Reconnect;
 use crate::sse::SseParser;
 
 use super::call_options::CallOptions;
+use super::calls::sleep;
 use super::config::ClientConfig;
 use super::decode;
 use super::fetch::{checked_headers, failure, global_fetch, Attempt};
 use super::js_error::to_js;
-use super::retrying::sleep;
 
-#[wasm_bindgen(module = "/src/wasm/js/iterators.js")]
+#[wasm_bindgen(module = "/src/wasm/js/calls.js")]
 extern "C" {
     #[wasm_bindgen(js_name = eventItems)]
     fn event_items(stream: EventStream) -> JsValue;
@@ -48,7 +47,7 @@ extern "C" {
     fn read_chunk(reader: &JsValue) -> Promise;
 }
 
-/// One subscription to the live events; JS drives it through `eventItems` in `js/iterators.js`.
+/// One subscription to the live events; JS drives it through `eventItems` in `js/calls.js`.
 #[wasm_bindgen(skip_typescript)]
 pub struct EventStream {
     start: Result<Rc<Stream>, Error>,
@@ -56,15 +55,24 @@ pub struct EventStream {
 
 #[wasm_bindgen]
 impl EventStream {
-    /// The next event, or `undefined` once the stream is closed.
+    /// The next step of `next()`: an event, `undefined` once the stream is
+    /// closed, or a promise to await and hand to [`Self::settle`]; throws the
+    /// `ConferbotError` that ends the iteration.
     #[wasm_bindgen(skip_typescript)]
-    pub fn next(&self) -> Promise {
-        match &self.start {
-            Ok(stream) => {
-                let stream = stream.clone();
-                future_to_promise(async move { stream.next_event().await.map_err(|e| to_js(&e)) })
-            }
-            Err(error) => Promise::reject(&to_js(error)),
+    pub fn plan(&self) -> Result<JsValue, JsValue> {
+        let stream = self.start.as_ref().map_err(to_js)?;
+        match stream.plan() {
+            Step::Answer(answer) => answer.map_err(|e| to_js(&e)),
+            Step::Await(promise) => Ok(promise.into()),
+        }
+    }
+
+    /// The outcome of the promise [`Self::plan`] asked to await: its value
+    /// when `fulfilled`, else its rejection.
+    #[wasm_bindgen(skip_typescript)]
+    pub fn settle(&self, fulfilled: bool, value: JsValue) {
+        if let Ok(stream) = &self.start {
+            stream.settle(if fulfilled { Ok(value) } else { Err(value) });
         }
     }
 
@@ -169,18 +177,6 @@ impl Stream {
         }
     }
 
-    async fn next_event(&self) -> Result<JsValue, Error> {
-        loop {
-            match self.plan() {
-                Step::Answer(answer) => return answer,
-                Step::Await(promise) => {
-                    let outcome = JsFuture::from(promise).await;
-                    self.settle(outcome);
-                }
-            }
-        }
-    }
-
     /// The next step: an answer for `next()`, or the I/O to wait for.
     fn plan(&self) -> Step {
         if self.closed() {
@@ -189,7 +185,7 @@ impl Stream {
         }
         let mut state = self.state.borrow_mut();
         if let Some(event) = state.parser.next_event() {
-            return Step::Answer(decode::live_event(&ConferbotEvent::from(event)));
+            return Step::Answer(decode::check_event(&ConferbotEvent::from(event)));
         }
         match std::mem::take(&mut state.phase) {
             Phase::Dropped => {

@@ -1,9 +1,11 @@
 //! One HTTP attempt over the global `fetch` (browsers and Node 18+ alike),
-//! bounded by its timeout and the caller's signal.
+//! bounded by its timeout and the caller's signal, with its answer checked.
 //!
-//! `fetch` is bound on the global object rather than through `window`, so the
-//! same module runs in pages, workers and Node. Every way an attempt can fail
-//! becomes a typed [`Error`]; nothing here can panic.
+//! The attempt itself is `exchange` in `js/calls.js`: request, body and the
+//! generated checker of the answer's form (`js/wire.js`) in one JS function,
+//! so a call crosses between wasm and JS once instead of once per step and
+//! per field. What it rejects with is typed here ([`refusal`]); every way an
+//! attempt can fail becomes an [`Error`], and nothing here can panic.
 //!
 //! Why not gloo-net: its `http` client also calls the global `fetch` and works
 //! in Node 20, but it panics on JS values it does not expect (a rejection that
@@ -13,14 +15,12 @@
 
 use js_sys::{Promise, Reflect};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::JsFuture;
-use web_sys::{AbortSignal, Headers, RequestInit, Response};
+use web_sys::{AbortSignal, Headers, RequestInit};
 
-use crate::endpoint::{Method, CSRF_HEADER};
-use crate::error::{Error, ErrorKind};
+use crate::error::{ApiErrorBody, Error, ErrorKind};
 use crate::text;
 
-use super::call_options::CallOptions;
+use super::js_error::Rejection;
 
 #[wasm_bindgen]
 extern "C" {
@@ -28,9 +28,9 @@ extern "C" {
     pub(crate) fn global_fetch(url: &str, init: &RequestInit) -> Promise;
 }
 
-#[wasm_bindgen(module = "/src/wasm/js/attempt.js")]
+#[wasm_bindgen(module = "/src/wasm/js/calls.js")]
 extern "C" {
-    /// See `js/attempt.js`: a signal that fires on the caller's, on a timeout
+    /// See `js/calls.js`: a signal that fires on the caller's, on a timeout
     /// (when one is given) or on `abort()`.
     pub(crate) type Attempt;
     #[wasm_bindgen(constructor)]
@@ -48,28 +48,7 @@ extern "C" {
     pub(crate) fn abort(this: &Attempt);
     #[wasm_bindgen(method)]
     pub(crate) fn dispose(this: &Attempt);
-}
 
-/// What came back: the status, the body as text, and `Retry-After` if sent.
-pub(crate) struct Answer {
-    /// HTTP status.
-    pub status: u16,
-    /// The whole body, a JS string: it stays on the JS side for `JSON.parse`.
-    pub body: JsValue,
-    /// The raw `Retry-After` header.
-    pub retry_after: Option<String>,
-}
-
-/// A request to send: method, absolute or page-relative URL, headers, body.
-pub(crate) struct Outgoing<'a> {
-    /// The HTTP method.
-    pub method: Method,
-    /// Where to send it.
-    pub url: &'a str,
-    /// The client's headers (the caller's, and the key in direct mode).
-    pub headers: &'a [(String, String)],
-    /// A JSON body (a JS string), for POST.
-    pub body: Option<&'a JsValue>,
 }
 
 /// Builds `Headers` from name/value pairs; an invalid name or value is bad input.
@@ -87,114 +66,63 @@ pub(crate) fn checked_headers(pairs: &[(String, String)]) -> Result<Headers, Err
     Ok(headers)
 }
 
-/// The caller's headers, then the protocol's: JSON is what we read, writes
-/// carry the BFF's CSRF mark, and bodies are JSON.
-fn request_headers(request: &Outgoing<'_>) -> Result<Headers, Error> {
-    let headers = checked_headers(request.headers)?;
-    let mut protocol = vec![("accept", "application/json")];
-    if request.method != Method::Get {
-        protocol.push((CSRF_HEADER, "1"));
+/// What `exchange` rejected with, typed.
+pub(crate) fn refusal(outcome: &JsValue, timeout_ms: u32) -> Rejection {
+    let get = |key: &str| Reflect::get(outcome, &JsValue::from_str(key)).unwrap_or_default();
+    let headers = get("headers").dyn_into::<Headers>().ok();
+    if let Some(status) = get("status").as_f64() {
+        let body = get("body");
+        let text = |key: &str| {
+            Reflect::get(&body, &JsValue::from_str(key))
+                .ok()?
+                .as_string()
+        };
+        let body = text("error").map(|error| ApiErrorBody {
+            error,
+            message: text("message"),
+        });
+        let retry_after = get("retryAfter").as_string();
+        let status = u16::try_from(status as u32).unwrap_or(0);
+        let error = Error::from_error_body(status, body, retry_after.as_deref());
+        return Rejection { error, headers };
     }
-    if request.body.is_some() {
-        protocol.push(("content-type", "application/json"));
-    }
-    for (name, value) in protocol {
-        headers
-            .set(name, value)
-            .map_err(|_| Error::invalid_request("fetch refused a protocol header"))?;
-    }
-    Ok(headers)
-}
-
-/// Sends `request` once and reads the whole answer, within `call`'s timeout.
-pub(crate) async fn attempt(request: &Outgoing<'_>, call: &CallOptions) -> Result<Answer, Error> {
-    let init = RequestInit::new();
-    init.set_method(request.method.as_str());
-    init.set_headers(&request_headers(request)?.into());
-    if let Some(body) = request.body {
-        init.set_body(body);
-    }
-    let attempt = Attempt::new(call.signal.clone(), Some(call.timeout_ms));
-    init.set_signal(Some(&attempt.signal()));
-    let answer = exchange(request.url, &init, &attempt, call.timeout_ms).await;
-    attempt.dispose();
-    answer
-}
-
-/// Starts a fetch under `attempt`'s signal; the `Response` once its headers
-/// are in (its body still to be read).
-async fn start(
-    url: &str,
-    init: &RequestInit,
-    attempt: &Attempt,
-    timeout_ms: u32,
-) -> Result<Response, Error> {
-    match JsFuture::from(global_fetch(url, init)).await {
-        Ok(value) => value.dyn_into().map_err(|_| {
-            Error::new(
-                ErrorKind::Network,
-                "fetch resolved to something that is not a Response",
-            )
-        }),
-        Err(reason) => Err(failure(
-            attempt,
-            timeout_ms,
-            &reason,
-            "could not reach the server",
+    let reason = get("reason");
+    let error = match get("failed").as_string().unwrap_or_default().as_str() {
+        "aborted" => aborted(),
+        "timeout" => Error::new(
+            ErrorKind::Timeout,
+            format!("no answer within {timeout_ms} ms"),
+        ),
+        "cut" => Error::decode(format!(
+            "the response body was cut off: {}",
+            describe(&reason)
         )),
-    }
+        "decode" => refused_answer("the answer", &reason, &get("text")),
+        _ => Error::new(
+            ErrorKind::Network,
+            format!("could not reach the server: {}", describe(&reason)),
+        ),
+    };
+    Rejection { error, headers }
 }
 
-async fn exchange(
-    url: &str,
-    init: &RequestInit,
-    attempt: &Attempt,
-    timeout_ms: u32,
-) -> Result<Answer, Error> {
-    let response = start(url, init, attempt, timeout_ms).await?;
-    read_answer(&response, attempt, timeout_ms).await
-}
-
-/// The whole answer of `response`: status, body text and `Retry-After`.
-async fn read_answer(
-    response: &Response,
-    attempt: &Attempt,
-    timeout_ms: u32,
-) -> Result<Answer, Error> {
-    let status = response.status();
-    let retry_after = response.headers().get("retry-after").ok().flatten();
-    let text = match response.text() {
-        Ok(promise) => JsFuture::from(promise).await,
-        Err(reason) => Err(reason),
-    };
-    let body = match text {
-        Ok(text) => text,
-        Err(reason) => {
-            let error = failure(
-                attempt,
-                timeout_ms,
-                &reason,
-                "the response body was cut off",
-            );
-            // A success whose body cannot be read cannot be decoded; an error
-            // status still says what went wrong without its body.
-            match (error.kind, (200..300).contains(&status)) {
-                (ErrorKind::Network, true) => {
-                    return Err(Error {
-                        kind: ErrorKind::Decode,
-                        ..error
-                    })
-                }
-                (ErrorKind::Network, false) => JsValue::from_str(""),
-                _ => return Err(error),
-            }
-        }
-    };
-    Ok(Answer {
-        status,
-        body,
-        retry_after,
-    })
+/// The `decode` error of a body `what` that is not the documented JSON:
+/// `reason` is the checker's (a string) or `JSON.parse`'s (a `SyntaxError`).
+pub(crate) fn refused_answer(what: &str, reason: &JsValue, text: &JsValue) -> Error {
+    const QUOTED_CHARS: usize = 60;
+    let why = reason.as_string().unwrap_or_else(|| describe(reason));
+    let start: String = text
+        .as_string()
+        .unwrap_or_default()
+        .chars()
+        .take(QUOTED_CHARS)
+        .collect();
+    let mut message = String::from(what);
+    message.push_str(" is not the documented JSON (");
+    message.push_str(&why);
+    message.push_str("); it starts with ");
+    message.push_str(&text::quote(&start));
+    Error::decode(message)
 }
 
 /// Why a fetch or a body read rejected: the caller aborted, time ran out, or

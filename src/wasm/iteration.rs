@@ -1,9 +1,9 @@
 //! `for await (const item of client.chatbots())`: every item of a list, one
-//! page at a time, in order.
+//! page at a time, in order, lazily (nothing is sent before a loop starts).
 //!
-//! The walk itself is a small JS async generator (`pageItems` in `js/iterators.js`: only JS
-//! can define `Symbol.asyncIterator`); it asks Rust for the first page, then
-//! follows `hasNextPage()` / `getNextPage()`, so the paginator decides.
+//! The walk itself is JS (`pageItems` and `Page` in `js/calls.js`: only
+//! JS can define `Symbol.asyncIterator`); it asks Rust for the first page,
+//! then follows `hasNextPage()` / `getNextPage()`, so the paginator decides.
 
 use std::rc::Rc;
 
@@ -16,7 +16,7 @@ use crate::pagination::Paginator;
 use super::js_error::to_js;
 use super::page::{spawn_page, ListSource};
 
-#[wasm_bindgen(module = "/src/wasm/js/iterators.js")]
+#[wasm_bindgen(module = "/src/wasm/js/calls.js")]
 extern "C" {
     #[wasm_bindgen(js_name = pageItems)]
     fn page_items(first_page: JsValue) -> JsValue;

@@ -17,23 +17,27 @@
 //! - `call_options`: per-call `RequestOptions` over the client's defaults.
 //! - `inputs`: list params, ids and `NewWebhook` from JS values.
 //! - `environment`: whether the code runs in a browser.
-//! - `fetch`: one HTTP attempt with its timeout and the caller's signal.
-//! - `retrying`: the retry loop (policy from the core) with abortable waits.
-//! - `decode`: bodies through `JSON.parse` and the core's shape checker into
-//!   plain JS objects.
-//! - `json_tree`: `JsValue` as the checker's `JsonTree`.
-//! - `page`: the exported `Page` (`hasNextPage()` / `getNextPage()`).
+//! - `fetch`: one HTTP attempt with its timeout and the caller's signal, its
+//!   answer checked in JS by the generated checker, its failures typed.
+//! - `calls`: a call driven by JS (`send` in `js/calls.js`: attempts,
+//!   abortable waits), its retries decided by the core's policy here.
+//! - `decode`: live events and error bodies through the generated checker.
+//! - `page`: `Page` (plain JS, `hasNextPage()` / `getNextPage()` /
+//!   `iterPages()`) and its Rust `PageCursor`; list calls' `PagePromise`.
 //! - `events`: `client.events()`, the BFF's live events over a streaming
 //!   `fetch`, parsed by the core's SSE parser, reconnecting with `Last-Event-ID`.
 //! - `iteration`: `for await` over every item of a list, one page at a time.
 //! - `js_error`: core errors as JS `ConferbotError`s.
 //! - `signature`: `verifyWebhookSignature` from JS values.
-//! - `typescript`: the TypeScript interfaces of the package (`types.d.ts`).
+//! - `typescript`: the TypeScript of the package: `wire.d.ts` (generated from
+//!   [`crate::shape`]) and `types.d.ts` (options, pages, the error class).
 //! - `js/`: the small JS snippets wasm-bindgen ships beside the glue
-//!   (`conferbot_error.js`, `attempt.js`, `iterators.js`).
+//!   (`conferbot_error.js`, `calls.js`, and `wire.js`,
+//!   generated from [`crate::shape`]).
 
 mod allocator;
 mod call_options;
+mod calls;
 mod client;
 mod config;
 mod decode;
@@ -44,16 +48,16 @@ mod fields;
 mod inputs;
 mod iteration;
 mod js_error;
-mod json_tree;
 mod page;
-mod retrying;
 mod signature;
 mod typescript;
 
+pub use calls::CallPolicy;
 pub use client::ConferbotClient;
+pub use decode::{check_answer, check_event, error_body};
 pub use events::EventStream;
 pub use iteration::FirstPage;
 pub use js_error::conferbot_error_class;
-pub use page::ListPage;
+pub use page::PageCursor;
 pub use signature::verify_webhook_signature_js;
 pub use typescript::TYPESCRIPT;

@@ -1,17 +1,3 @@
-/** What went wrong, coarse enough to branch on (`error.kind`). */
-export type ConferbotErrorKind =
-  | "invalid_request"
-  | "bad_request"
-  | "unauthorized"
-  | "forbidden"
-  | "not_found"
-  | "rate_limited"
-  | "server"
-  | "network"
-  | "timeout"
-  | "aborted"
-  | "decode";
-
 /**
  * Every failure of a call rejects with a `ConferbotError`
  * (`e instanceof ConferbotError && e instanceof Error`).
@@ -20,7 +6,13 @@ export class ConferbotError extends Error {
   constructor(
     kind: ConferbotErrorKind,
     message: string,
-    fields?: { status?: number | null; detail?: string | null; retryAfter?: number | null },
+    fields?: {
+      status?: number | null;
+      detail?: string | null;
+      retryAfter?: number | null;
+      headers?: Headers | null;
+      requestId?: string | null;
+    },
   );
   readonly name: "ConferbotError";
   /** What went wrong. */
@@ -31,67 +23,14 @@ export class ConferbotError extends Error {
   readonly detail: string | null;
   /** Seconds the server asked to wait (`Retry-After`), when it said. */
   readonly retryAfter: number | null;
+  /** The answer's headers, when the server answered (`null` for failures before or without an answer). */
+  readonly headers: Headers | null;
+  /** The answer's `x-request-id` header, when the server sent one: quote it when reporting a problem. */
+  readonly requestId: string | null;
 }
-
-/** The documented plans; a plan added later arrives as its name. */
-export type Plan = "Free" | "Starter" | "Pro" | "Business" | "Enterprise" | (string & {});
-
-/** The documented webhook events (the only ones `createWebhook` accepts). */
-export type KnownWebhookEvent =
-  | "response.created"
-  | "response.updated"
-  | "conversation.started"
-  | "conversation.completed";
-
-/** A webhook event; an event added later arrives as its name. */
-export type WebhookEvent = KnownWebhookEvent | (string & {});
 
 /** Any JSON value (a response's answers). */
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
-
-/** A chatbot of the workspace. */
-export interface Chatbot {
-  id: string;
-  name: string;
-  /** `"active"`, `"inactive"`, … as the server writes it. */
-  status: string;
-  responseCount: number;
-  /** ISO 8601. */
-  createdAt: string;
-  /** ISO 8601. */
-  updatedAt: string;
-}
-
-/** One response (a filled-in conversation) a chatbot collected. */
-export interface ChatbotResponse {
-  id: string;
-  chatbotId: string;
-  status: string;
-  answers: Record<string, JsonValue>;
-  createdAt: string;
-  updatedAt: string;
-}
-
-/** This month's API usage. `limit` and `remaining` are `null` when unlimited (Enterprise). */
-export interface Usage {
-  /** `YYYY-MM`. */
-  month: string;
-  plan: Plan;
-  used: number;
-  limit: number | null;
-  remaining: number | null;
-}
-
-/** A registered webhook. */
-export interface Webhook {
-  id: string;
-  url: string;
-  events: WebhookEvent[];
-  active: boolean;
-  /** The signing secret: only in the answer to `createWebhook`. */
-  secret?: string;
-  createdAt: string;
-}
 
 /** What `createWebhook` registers. */
 export interface NewWebhook {
@@ -99,26 +38,6 @@ export interface NewWebhook {
   url: string;
   /** One or more documented events, without repeats. */
   events: KnownWebhookEvent[];
-}
-
-/**
- * One live event from the BFF (`client.events()`): an accepted webhook
- * delivery, or `"resync"` when events were missed that the BFF no longer
- * keeps (load what you show again).
- */
-export interface ConferbotEvent {
-  /** Which event; one added later arrives as its name. */
-  type: WebhookEvent | "resync";
-  /** Its id on the stream (what a reconnection sends as `Last-Event-ID`). */
-  id: string;
-  /** When it was dispatched, ISO 8601 as Conferbot wrote it; `null` when not said (and for `"resync"`). */
-  timestamp: string | null;
-  /**
-   * What it carries: for a webhook event the delivery's flat body (`event`, `botId`,
-   * `responseId`, `chatSessionId`, `visitorId`, `timestamp`: ids only, never the
-   * response's content; fields added later are kept); for `"resync"`, `reason`.
-   */
-  data: { [key: string]: JsonValue };
 }
 
 /** Options of `client.events()`. */
@@ -129,8 +48,8 @@ export interface EventOptions {
   timeoutMs?: number;
 }
 
-/** One page of a list. */
-export interface Page<T> {
+/** One page of a list; `for await` over it walks its items and every later page's. */
+export interface Page<T> extends AsyncIterable<T> {
   /** The items of this page. */
   readonly data: T[];
   /** Items in the whole list, or `null` when the server did not say. */
@@ -142,10 +61,19 @@ export interface Page<T> {
   /** Whether another page follows. */
   hasNextPage(): boolean;
   /** The next page (same size and options); rejects with `invalid_request` when there is none. */
-  getNextPage(): Promise<Page<T>>;
-  /** Releases the page's wasm memory now instead of at garbage collection (optional). */
+  getNextPage(): PagePromise<T>;
+  /** This page, then every later one, each fetched when the loop asks for it. */
+  iterPages(): AsyncIterable<Page<T>>;
+  /** Releases the page's wasm memory now instead of at garbage collection (optional); it cannot fetch on after. */
   free(): void;
 }
+
+/**
+ * What a list call answers: a promise of its first page that is also
+ * async-iterable over every item of the list, page after page
+ * (`for await (const bot of client.listChatbots({ limit: 100 }))`).
+ */
+export interface PagePromise<T> extends Promise<Page<T>>, AsyncIterable<T> {}
 
 /** Which page, and how many items per page (1 to 100, default 20). */
 export interface ListParams {

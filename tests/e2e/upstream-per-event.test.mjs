@@ -5,7 +5,10 @@
 // new response (and its row's new count); the upstream calls they cost are
 // counted by the sandbox (`GET /sandbox/stats`, every call that reached it)
 // and by the BFF per operation (`/metrics`): 0 for the chatbot table and
-// usage, at most 1 per event for all the responses views together.
+// usage, at most 1 per event for all the responses views together. Then a
+// page view: the BFF applied the events to its cache (patched counts), so a
+// fresh dashboard costs no call and shows the sandbox's truth. The BFF makes
+// no getUsage of its own here (it does only with --monthly-budget).
 //
 // Each dashboard is its own browser context, as five people's browsers are
 // (tabs of one browser share six connections per host, five of which the
@@ -118,6 +121,21 @@ describe("upstream calls per event with live dashboards open", () => {
         // One read of page 1 per event, and at most one follow-up where an answer did not hold the new response yet.
         assert.ok(reads.responses >= EVENTS && reads.responses <= 2 * EVENTS, `responses reads of one dashboard: ${reads.responses}`);
       }
+      // A page view after the events: the BFF applied them to its cached
+      // answers, so a fresh dashboard is served the new counts from the
+      // cache, at no upstream cost, and they are the sandbox's truth.
+      const beforeView = await sandbox.stats();
+      const viewer = await openPage(/** @type {import("playwright-core").Browser} */ (browser));
+      const seen = widgets(viewer.page);
+      await viewer.page.goto(`${bff?.url}/`);
+      await Promise.all([settled(seen.chatbots), settled(seen.usage), settled(seen.webhooks)]);
+      const shown = shownNumber(await seen.chatbots.locator(`tbody tr[data-id="${bot.id}"] td.numeric`).textContent() ?? "");
+      assert.equal((await sandbox.stats()).apiCalls - beforeView.apiCalls, 0, "a page view after the events costs no upstream call");
+      assert.equal(shown, countBefore + EVENTS, "the cached count was patched by every event");
+      const truth = (await sandbox.chatbots(1, 10)).data.find((/** @type {{id: string}} */ b) => b.id === bot.id);
+      assert.equal(shown, truth.responseCount, "and it is the sandbox's own count");
+      assert.deepEqual(viewer.pageErrors, []);
+      await viewer.context.close();
       for (const d of dashboards) {
         assert.deepEqual(d.pageErrors, []);
         await d.context.close();

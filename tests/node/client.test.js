@@ -8,6 +8,36 @@ import { MODES, pkg } from "./servers.js";
 
 const { ConferbotClient, ConferbotError } = pkg;
 
+test("the package exports the plan facts and page bounds, from the Rust tables", () => {
+  assert.equal(pkg.MAX_LIMIT, 100);
+  assert.equal(pkg.DEFAULT_LIMIT, 20);
+  assert.deepEqual(pkg.PLANS.map((p) => [p.name, p.monthlyCalls, p.webhooks]), [
+    ["Free", 0, 0], ["Starter", 10000, 5], ["Pro", 50000, 15], ["Business", 200000, 50], ["Enterprise", null, 999],
+  ]);
+  assert.ok(Object.isFrozen(pkg.PLANS) && Object.isFrozen(pkg.PLANS[0]));
+  assert.deepEqual(pkg.WEBHOOK_EVENTS, ["response.created", "response.updated", "conversation.started", "conversation.completed"]);
+  assert.equal(pkg.RESYNC_EVENT, "resync");
+  assert.equal(pkg.planFacts("STARTER")?.webhooks, 5);
+  assert.equal(pkg.planFacts("Growth"), null);
+});
+
+test("an operation that returns nothing resolves on any 2xx, whatever the body", async () => {
+  const { createServer } = await import("node:http");
+  const bodies = [[200, '{"data": {"deleted": true}}'], [204, ""], [200, "ok"], [202, "[1]"]];
+  const server = createServer((request, response) => {
+    const [status, body] = bodies.shift();
+    response.writeHead(status, { "content-type": "application/json" });
+    response.end(body);
+  });
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  try {
+    const direct = new ConferbotClient({ baseUrl: `http://127.0.0.1:${server.address().port}/api/v1`, apiKey: "k" });
+    for (let i = 0; i < 4; i++) assert.equal(await direct.deleteWebhook("64f8a2b3c1d4e5f6a7b8c9d0"), undefined);
+  } finally {
+    server.close();
+  }
+});
+
 for (const [mode, start] of Object.entries(MODES)) {
   describe(`${mode} mode`, () => {
     let env;
@@ -85,6 +115,24 @@ for (const [mode, start] of Object.entries(MODES)) {
       const gone = await client.deleteWebhook(created.id).catch((e) => e);
       assert.ok(gone instanceof ConferbotError);
       assert.equal(gone.kind, "not_found");
+    });
+
+    test("a list call's promise is async-iterable over every item; pages iterate pages", async () => {
+      const seen = [];
+      for await (const bot of client.listChatbots({ limit: 50 })) seen.push(bot.id);
+      assert.equal(seen.length, 137);
+      assert.equal(new Set(seen).size, 137);
+      const first = await client.listChatbots({ limit: 50 });
+      const numbers = [];
+      for await (const page of first.iterPages()) numbers.push([page.page, page.data.length]);
+      assert.deepEqual(numbers, [[1, 50], [2, 50], [3, 37]]);
+    });
+
+    test("withOptions derives a client; the original keeps its own", async () => {
+      const small = client.withOptions({ maxRetries: 0, headers: { "x-trace": "t" } });
+      assert.ok(small instanceof ConferbotClient);
+      assert.equal((await small.listChatbots({ limit: 3 })).data.length, 3);
+      assert.throws(() => client.withOptions({ timeoutMs: -1 }), (e) => e instanceof ConferbotError && e.kind === "invalid_request");
     });
 
     test("verifyWebhookSignature checks HMAC-SHA256 of the raw body", () => {

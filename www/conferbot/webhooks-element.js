@@ -5,8 +5,16 @@ import { h, replaceChildren } from "./dom.js";
 import { ConferbotElement } from "./element-base.js";
 import { describeError, errorKind } from "./error-wording.js";
 import { formatCount, formatDateTime, formatNumber, formatTime } from "./format.js";
-import { WEBHOOK_EVENTS, webhookLimit } from "./plan-facts.js";
+import { WEBHOOK_EVENTS, planFacts } from "./package.js";
 import { sheet } from "./styles.js";
+
+/**
+ * Webhooks the plan allows, or `null` for a plan the package does not know
+ * (the package's plan table, written from the core crate's).
+ * @param {string} plan
+ * @returns {number | null}
+ */
+const webhookLimit = (plan) => planFacts(plan)?.webhooks ?? null;
 
 /** @typedef {import("./package.js").Webhook} Webhook */
 /** @typedef {{webhooks: Webhook[], plan: string}} WebhooksView */

@@ -12,6 +12,9 @@
 //!   breaks workerd (no `import.meta.url`) and warns in iife bundles;
 //! - `conferbot_error.js` re-exports the error class from its snippet, so the
 //!   `init` entry can export `ConferbotError` before the wasm is loaded;
+//! - `conferbot_facts.js` re-exports the protocol facts (`PLANS`,
+//!   `MAX_LIMIT`, …) from the generated `wire.js` snippet, for every entry,
+//!   the wasm loaded or not;
 //! - `index.d.cts`: the same declarations for CommonJS consumers, whose
 //!   `require("conferbot-wasm")` TypeScript (`module: node16`) will not type
 //!   with an ES module's declarations.
@@ -35,6 +38,13 @@ const DEFAULT_WASM_URL: &str = "    if (module_or_path === undefined) {
 
 /// Where wasm-bindgen copies `src/wasm/js/conferbot_error.js`, under `snippets/<crate-hash>/`.
 const ERROR_SNIPPET: &str = "src/wasm/js/conferbot_error.js";
+
+/// The snippet generated from the wire schema (`conferbot::shape`), which
+/// also carries the protocol facts the package exports.
+const WIRE_SNIPPET: &str = "src/wasm/js/wire.js";
+
+/// What `wire.js` exports for the package's users.
+const FACTS: &str = "PLANS, DEFAULT_LIMIT, MAX_LIMIT, WEBHOOK_EVENTS, RESYNC_EVENT, planFacts";
 
 /// Applies every edit to the bound output in `out`.
 pub fn edit(out: &Path) -> Result<()> {
@@ -110,6 +120,16 @@ fn write_error_module(out: &Path) -> Result<()> {
         &format!(
             "// The error class, importable before the wasm is loaded (the `init` entry needs it).\n\
              export {{ ConferbotError }} from \"./snippets/{crate_dir}/{ERROR_SNIPPET}\";\n"
+        ),
+    )?;
+    if !snippets.join(crate_dir).join(WIRE_SNIPPET).exists() {
+        bail!("{WIRE_SNIPPET} is missing from {}", snippets.display());
+    }
+    write(
+        &out.join("conferbot_facts.js"),
+        &format!(
+            "// The protocol facts, written from the Rust tables (src/shape/javascript.rs); no wasm needed.\n\
+             export {{ {FACTS} }} from \"./snippets/{crate_dir}/{WIRE_SNIPPET}\";\n"
         ),
     )
 }

@@ -1,5 +1,6 @@
 //! `cargo xtask dist`: the wasm build and the npm package in `pkg/`.
 //!
+//! 0. the files generated from the wire schema (`wire_schema`);
 //! 1. `cargo build --profile wasm-release --target wasm32-unknown-unknown`;
 //! 2. `wasm-bindgen --target web`: one glue module shared by both entry points;
 //! 3. `wasm-opt -Oz --converge` (binaryen from npm);
@@ -46,6 +47,7 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
         [flag] if flag == "--compare-opt-levels" => true,
         _ => bail!("usage: cargo xtask dist [--compare-opt-levels]"),
     };
+    crate::wire_schema::write(root)?;
     tools::ensure_wasm_target()?;
     let bindgen = tools::ensure_wasm_bindgen_cli(root)?;
     tools::ensure_npm_deps(root)?;

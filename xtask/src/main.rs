@@ -10,6 +10,7 @@
 //! - `dist`: the wasm build and the npm package in `pkg/`, with its sizes;
 //!   `bindgen_output`: its checked edits of wasm-bindgen's output;
 //!   `cli_bundle`: the `conferbot` command line bundled into it.
+//! - `wire_schema`: the JS checker and TypeScript written from `conferbot::shape`.
 //! - `test`: every test of the project, in order of cost.
 //! - `demo`: the dashboard on the BFF with the embedded sandbox.
 //! - `bench`: every benchmark, against peers measured in the same run, into `BENCHMARKS.md`.
@@ -29,6 +30,7 @@ mod runtime_tests;
 mod test;
 mod tools;
 mod wasm_tests;
+mod wire_schema;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

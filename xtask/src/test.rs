@@ -4,7 +4,8 @@
 //! 1. formatting and clippy (native; the core and the policy for wasm32; the
 //!    BFF without its embedded sandbox);
 //! 2. native tests of the whole workspace: the core, the sandbox and the BFF
-//!    over real HTTP on 127.0.0.1;
+//!    over real HTTP on 127.0.0.1; then the attacks of issue 12 against the
+//!    release BFF (`crates/attacks`), one at a time;
 //! 3. the npm package (`dist`), then wasm-bindgen-test in Node and Chromium;
 //! 4. the built package from Node scripts against the sandbox and the BFF;
 //! 5. the packed package in every runtime (Node ESM/CJS, Bun, Deno, workerd,
@@ -95,7 +96,12 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
     )?;
 
     say("native tests: the core, the policy, the sandbox and the BFF (cargo test --workspace)");
-    process::run(cargo().args(["test", "--workspace"]).current_dir(root))?;
+    process::run(
+        cargo()
+            .args(["test", "--workspace", "--exclude", "conferbot-attacks"])
+            .current_dir(root),
+    )?;
+    attacks(root)?;
 
     say("the npm package (cargo xtask dist)");
     crate::dist::run(root, &[])?;
@@ -115,4 +121,23 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
 
     say("all tests passed");
     Ok(())
+}
+
+/// The hostile clients of `crates/attacks` against the release BFF (as
+/// deployed, and the build whose timing the bounds are stated for), one
+/// test at a time so that no two floods share the two cores.
+fn attacks(root: &Path) -> Result<()> {
+    say("attacks against the release BFF (cargo build --release -p conferbot-bff; crates/attacks, one at a time)");
+    process::run(
+        cargo()
+            .args(["build", "--release", "-p", "conferbot-bff"])
+            .current_dir(root),
+    )?;
+    let bin = root.join("target").join("release").join("conferbot-bff");
+    process::run(
+        cargo()
+            .args(["test", "-p", "conferbot-attacks", "--", "--test-threads=1"])
+            .env("CONFERBOT_BFF_RELEASE", &bin)
+            .current_dir(root),
+    )
 }

@@ -21,12 +21,46 @@ pub(crate) struct UpstreamAnswer {
     pub(crate) body: Bytes,
     /// `Retry-After` in seconds, when the upstream sent a number.
     pub(crate) retry_after: Option<u64>,
+    /// How long the call waited for the rate window, in ms (for the answer
+    /// of the request that made it and of those who joined it; not kept).
+    pub(crate) queued_ms: Option<u64>,
+    /// The upstream's `Date` header, whose clock turns its month.
+    pub(crate) date: Option<String>,
 }
 
 /// An answer (shared by everyone who asked), or why there is none.
 pub(crate) type Outcome = Result<Arc<UpstreamAnswer>, BffError>;
-/// What a fetch came to: the answer and how the fetcher got it.
-pub(crate) type Fetched = (Result<UpstreamAnswer, BffError>, CacheStatus);
+
+/// What a read came to: the answer, how it was served, and its age.
+#[derive(Debug, Clone)]
+pub(crate) struct Served {
+    /// The answer, or why there is none.
+    pub(crate) outcome: Outcome,
+    /// How it was obtained (`x-cache`).
+    pub(crate) cache: CacheStatus,
+    /// Milliseconds since it was fetched upstream, when it came from the cache.
+    pub(crate) age_ms: Option<u64>,
+}
+
+impl Served {
+    /// What a call made for this request came to.
+    pub(crate) fn fetched(result: Result<UpstreamAnswer, BffError>) -> Self {
+        Self {
+            outcome: result.map(Arc::new),
+            cache: CacheStatus::Miss,
+            age_ms: None,
+        }
+    }
+
+    /// An answer from the cache.
+    pub(crate) fn held(answer: Arc<UpstreamAnswer>, cache: CacheStatus, age_ms: u64) -> Self {
+        Self {
+            outcome: Ok(answer),
+            cache,
+            age_ms: Some(age_ms),
+        }
+    }
+}
 
 impl UpstreamAnswer {
     /// Whether the upstream said 2xx.
@@ -43,6 +77,8 @@ impl UpstreamAnswer {
                 CheckedBody::Rewritten(body) => Bytes::from(body),
             },
             retry_after: checked.retry_after,
+            queued_ms: None,
+            date: None,
         }
     }
 
@@ -55,6 +91,8 @@ impl UpstreamAnswer {
                 .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
             body: Bytes::from(answer.body),
             retry_after: answer.retry_after,
+            queued_ms: None,
+            date: None,
         }
     }
 
@@ -69,6 +107,8 @@ impl UpstreamAnswer {
             status: StatusCode::from_u16(wire.status).ok()?,
             body: Bytes::from(wire.body),
             retry_after: wire.retry_after,
+            queued_ms: None,
+            date: None,
         })
     }
 }
@@ -80,6 +120,13 @@ impl CachedAnswer for UpstreamAnswer {
 
     fn body(&self) -> &[u8] {
         &self.body
+    }
+
+    fn with_body(&self, body: Vec<u8>) -> Self {
+        Self {
+            body: Bytes::from(body),
+            ..self.clone()
+        }
     }
 }
 
@@ -93,6 +140,8 @@ mod tests {
             status: StatusCode::TOO_MANY_REQUESTS,
             body: Bytes::from_static(b"{\"error\":\"Rate limit exceeded\"}"),
             retry_after: Some(7),
+            queued_ms: None,
+            date: None,
         };
         let text = answer.to_wire().encode();
         let back = WireAnswer::decode(text.as_bytes()).and_then(UpstreamAnswer::from_wire);

@@ -1,7 +1,6 @@
 //! The server: [`Bff`] builds the shared state and the router; [`serve`] runs it.
 
 use std::future::Future;
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::middleware;
@@ -9,16 +8,19 @@ use axum::routing::{any, get};
 use axum::Router;
 use conferbot_policy::client::TrustedProxies;
 use conferbot_policy::host::AllowedHosts;
+use conferbot_policy::settings::EffectiveLimits;
 use conferbot_policy::ConfigError;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use crate::config::BffConfig;
+use crate::connection::slots::Slots;
+use crate::connection::{self, descriptors, request_limits};
 use crate::context::AppState;
 use crate::forward::Forwarder;
 use crate::forward_auth::ForwardAuth;
-use crate::http::{access, events, health, hygiene, metrics_text, proxy, webhook};
-use crate::metrics::Metrics;
+use crate::http::{access, events, health, hygiene, proxy, quota, webhook};
+use crate::metrics::{self, Metrics};
 use crate::redis_state::RedisState;
 use crate::state::Capabilities;
 use crate::static_files;
@@ -28,6 +30,7 @@ use crate::upstream::Upstream;
 #[derive(Debug, Clone)]
 pub struct Bff {
     config: BffConfig,
+    limits: EffectiveLimits,
     state: Arc<AppState>,
 }
 
@@ -35,15 +38,19 @@ impl Bff {
     /// Validates `config` and builds the shared state (upstream client, rate
     /// window, cache, event log, metrics): in this process, or in Redis with
     /// `config.redis` (which needs a tokio runtime to start its connection).
+    /// The connection and stream caps follow the process's descriptor limit
+    /// now ([`descriptors::limit`]).
     pub fn new(config: BffConfig) -> Result<Self, ConfigError> {
         config.validate()?;
         let settings = &config.settings;
+        let limits = settings.connections.effective(descriptors::limit())?;
         let metrics = Arc::new(Metrics::default());
         let upstream = Upstream::new(
             &settings.upstream,
             &config.api_key,
             config.webhook_secret.as_ref(),
             settings.upstream_timeout,
+            config.upstream_ca.as_ref(),
         )?;
         let redis = match &config.redis {
             Some(url) => Some(
@@ -56,8 +63,15 @@ impl Bff {
             window,
             cache,
             events,
+            quota,
         } = Capabilities::new(settings, redis.as_ref());
-        let forwarder = Forwarder::new(upstream, window, settings.queue_wait, Arc::clone(&metrics));
+        let forwarder = Forwarder::new(
+            upstream,
+            window,
+            Arc::clone(&quota),
+            settings.queue_wait,
+            Arc::clone(&metrics),
+        );
         let auth = match &settings.auth_url {
             Some(url) => Some(ForwardAuth::new(
                 url,
@@ -74,6 +88,9 @@ impl Bff {
             auth,
             allow_local_webhooks: settings.allow_local_webhooks,
             cache,
+            cache_events: settings.cache_events,
+            quota,
+            rate: settings.rate,
             forwarder: Arc::new(forwarder),
             metrics,
             events: Arc::new(events),
@@ -82,9 +99,18 @@ impl Bff {
             sse_heartbeat: settings.sse_heartbeat,
             sse_retry: settings.sse_retry,
             closing: watch::Sender::new(false),
+            sse_frames: Arc::default(),
+            sse_slots: Slots::new(
+                limits.sse_streams,
+                settings.connections.max_sse_streams_per_ip,
+            ),
             redis,
         });
-        Ok(Self { config, state })
+        Ok(Self {
+            config,
+            limits,
+            state,
+        })
     }
 
     /// Ends every SSE stream (and refuses new ones): call it when shutdown
@@ -93,11 +119,20 @@ impl Bff {
         self.state.closing.send_replace(true);
     }
 
-    /// The whole app: the API under the mount, `/healthz`, `/metrics`, and
-    /// the static directories when configured. The paths are the policy's
+    /// The connection and stream caps this BFF honours (the flags, within
+    /// the descriptor limit).
+    pub fn limits(&self) -> EffectiveLimits {
+        self.limits
+    }
+
+    /// The whole app: the API under the mount, `/healthz`, `/metrics`
+    /// (unless it has a listener of its own), and the static directories
+    /// when configured, behind the request limits (requests in flight,
+    /// request and body timeouts). The paths are the policy's
     /// ([`conferbot_policy::route::Mounts`]). Every request's host is
     /// checked first, and its client identified; the API and the events go
-    /// through the authorisation step (with `--auth-url`).
+    /// through the authorisation step (with `--auth-url`), outside the
+    /// quota headers, so that a refused request learns nothing of the quota.
     pub fn router(&self) -> Router {
         let paths = self.config.settings.mounts();
         let mount = &paths.mount;
@@ -109,33 +144,61 @@ impl Bff {
             .route(&format!("{mount}/{{*rest}}"), any(proxy::proxy))
             .layer(middleware::from_fn_with_state(
                 Arc::clone(&state),
+                quota::add_quota_headers,
+            ))
+            .layer(middleware::from_fn_with_state(
+                Arc::clone(&state),
                 access::authorize,
             ))
             .layer(middleware::from_fn(hygiene::retain_allowed));
         if let Some(cors) = hygiene::cors_layer(&self.config.settings.allow_origins) {
             api = api.layer(cors);
         }
-        let metrics = Arc::clone(&self.state.metrics);
-        let app = Router::new()
+        let mut app = Router::new()
             .route("/healthz", get(health::healthz))
             .route(&paths.webhook, any(webhook::receive))
-            .route(
-                "/metrics",
-                get(move || async move { metrics_text(&metrics) }),
-            )
-            .merge(api)
-            .with_state(Arc::clone(&state));
-        static_files::attach(app, self.config.www.as_deref(), self.config.pkg.as_deref())
+            .merge(api);
+        if self.config.metrics_listener.is_none() {
+            app = app.merge(self.metrics_routes());
+        }
+        let app = app.with_state(Arc::clone(&state));
+        let app = static_files::attach(app, self.config.www.as_deref(), self.config.pkg.as_deref())
             .layer(middleware::from_fn_with_state(
                 Arc::clone(&state),
                 access::identify,
             ))
-            .layer(middleware::from_fn_with_state(state, access::check_host))
+            .layer(middleware::from_fn_with_state(state, access::check_host));
+        request_limits::limit(app, &self.config.settings.connections)
+    }
+
+    /// `GET /metrics`, behind the token when one is configured.
+    fn metrics_routes<S: Clone + Send + Sync + 'static>(&self) -> Router<S> {
+        metrics::access::routes(
+            Arc::clone(&self.state.metrics),
+            self.config.metrics_token.clone(),
+        )
+    }
+
+    /// Serves `/metrics` on its own listener when one is configured, until
+    /// the task is aborted.
+    fn spawn_metrics_listener(&self) -> std::io::Result<Option<tokio::task::JoinHandle<()>>> {
+        let Some(listener) = &self.config.metrics_listener else {
+            return Ok(None);
+        };
+        listener
+            .spawn(
+                Arc::clone(&self.state.metrics),
+                self.config.metrics_token.clone(),
+            )
+            .map(Some)
     }
 }
 
-/// Serves `config` on `listener` until `shutdown` resolves; requests in
-/// flight then finish before this returns.
+/// Serves `config` on `listener` (and `/metrics` on its own listener when
+/// configured) until `shutdown` resolves, with every connection limit of
+/// `config.settings.connections`; then the listener closes, event streams
+/// end, requests in flight finish, and whatever is still open after
+/// `--shutdown-timeout` is closed before this returns.
 pub async fn serve(
     mut config: BffConfig,
     listener: TcpListener,
@@ -145,17 +208,27 @@ pub async fn serve(
         config.listen = listener.local_addr().ok();
     }
     let bff = Bff::new(config).map_err(ServeError::Config)?;
-    // The peer's address, for the client's identity (fairness, spend caps).
-    let app = bff
-        .router()
-        .into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            bff.close_streams();
-        })
-        .await
-        .map_err(ServeError::Io)
+    let metrics_listener = bff.spawn_metrics_listener().map_err(ServeError::Io)?;
+    let limits = bff.limits;
+    tracing::info!(
+        connections = limits.connections,
+        sse_streams = limits.sse_streams,
+        descriptors = descriptors::limit(),
+        "connection limits"
+    );
+    // The connection layer gives every request its peer's address
+    // (`ConnectInfo`), for the client's identity (fairness, spend caps).
+    let app = bff.router();
+    let settings = bff.config.settings.connections.clone();
+    let served = connection::serve(listener, app, &settings, limits, shutdown, move || {
+        bff.close_streams();
+    })
+    .await
+    .map_err(ServeError::Io);
+    if let Some(task) = metrics_listener {
+        task.abort();
+    }
+    served
 }
 
 /// Why [`serve`] stopped with an error.

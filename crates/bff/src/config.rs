@@ -8,8 +8,10 @@ use std::path::PathBuf;
 use conferbot::DEFAULT_BASE_URL;
 use conferbot_policy::{ConfigError, Settings};
 
+use crate::metrics::access::{MetricsListener, MetricsToken};
 use crate::redis_state::RedisUrl;
 use crate::secret::{ApiKey, WebhookSecret};
+use crate::upstream::UpstreamCa;
 
 /// Everything the BFF needs to serve.
 #[derive(Debug, Clone)]
@@ -32,6 +34,13 @@ pub struct BffConfig {
     /// The address served on: a specific one is an allowed host by default
     /// (`--allow-host`). [`crate::serve`] fills it from its listener.
     pub listen: Option<SocketAddr>,
+    /// Trust only these CA certificates for an `https://` upstream
+    /// (`--upstream-ca`); `None`: the public web roots.
+    pub upstream_ca: Option<UpstreamCa>,
+    /// `/metrics` answers only `Authorization: Bearer TOKEN` (`--metrics-token-file`).
+    pub metrics_token: Option<MetricsToken>,
+    /// `/metrics` is served on this socket instead of the main one (`--metrics-listen`).
+    pub metrics_listener: Option<MetricsListener>,
 }
 
 impl BffConfig {
@@ -45,6 +54,9 @@ impl BffConfig {
             webhook_secret: None,
             redis: None,
             listen: None,
+            upstream_ca: None,
+            metrics_token: None,
+            metrics_listener: None,
         }
     }
 
@@ -53,7 +65,7 @@ impl BffConfig {
     pub fn validate(&self) -> Result<(), ConfigError> {
         self.settings.validate()?;
         let raw = &self.settings.upstream;
-        let upstream = reqwest::Url::parse(raw)
+        let upstream = url::Url::parse(raw)
             .map_err(|err| ConfigError(format!("--upstream {raw:?}: {err}")))?;
         if !matches!(upstream.scheme(), "http" | "https")
             || upstream.query().is_some()

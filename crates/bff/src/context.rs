@@ -4,17 +4,22 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use conferbot::RateSpec;
 use conferbot_policy::client::TrustedProxies;
 use conferbot_policy::host::AllowedHosts;
+use conferbot_policy::settings::CacheEvents;
 use tokio::sync::watch;
 
+use crate::connection::slots::Slots;
 use crate::forward::Forwarder;
 use crate::forward_auth::ForwardAuth;
+use crate::http::events::FrameCache;
 use crate::metrics::Metrics;
 use crate::redis_state::RedisState;
 use crate::secret::WebhookSecret;
 use crate::state::cache::CacheStore;
 use crate::state::events::EventBus;
+use crate::state::quota::QuotaStore;
 
 /// What every request handler shares.
 #[derive(Debug)]
@@ -33,6 +38,12 @@ pub(crate) struct AppState {
     pub(crate) allow_local_webhooks: bool,
     /// GET cache and coalescing.
     pub(crate) cache: CacheStore,
+    /// What a webhook delivery does to the cache.
+    pub(crate) cache_events: CacheEvents,
+    /// The month's quota as known.
+    pub(crate) quota: Arc<QuotaStore>,
+    /// The upstream's rate (for the quota headers).
+    pub(crate) rate: RateSpec,
     /// The upstream behind the rate window.
     pub(crate) forwarder: Arc<Forwarder>,
     /// Counters for `/metrics`.
@@ -50,6 +61,10 @@ pub(crate) struct AppState {
     /// Becomes `true` when shutdown begins: SSE streams end, so that
     /// graceful shutdown does not wait for them forever.
     pub(crate) closing: watch::Sender<bool>,
+    /// Event streams open, capped in all and per client address.
+    pub(crate) sse_slots: Arc<Slots>,
+    /// The latest event's frame, shared by every stream.
+    pub(crate) sse_frames: Arc<FrameCache>,
     /// The shared state, with `--redis`.
     pub(crate) redis: Option<Arc<RedisState>>,
 }

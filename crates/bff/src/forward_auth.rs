@@ -12,21 +12,29 @@
 
 use std::time::Duration;
 
-use axum::http::{HeaderMap, HeaderName, HeaderValue};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Request, Uri};
+use bytes::Bytes;
 use conferbot_policy::auth::{outcome, subrequest_headers, AuthOutcome, Original};
 use conferbot_policy::ConfigError;
+use http_body_util::{BodyExt, Empty, Limited};
+use hyper_rustls::HttpsConnector;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::Client;
 
 use crate::http::respond::Headers;
+use crate::upstream::transport;
 
 /// Most bytes of an authorisation answer's body read (then dropped).
 const MAX_BODY: usize = 16 * 1024;
 
-/// The forward-auth client.
+/// The forward-auth client: the upstream's HTTP stack (hyper-util over
+/// hyper-rustls, the public roots), its own pool.
 #[derive(Debug, Clone)]
 pub(crate) struct ForwardAuth {
-    client: reqwest::Client,
-    url: reqwest::Url,
+    client: Client<HttpsConnector<HttpConnector>, Empty<Bytes>>,
+    url: Uri,
     user_header: HeaderName,
+    timeout: Duration,
 }
 
 impl ForwardAuth {
@@ -37,20 +45,17 @@ impl ForwardAuth {
         user_header: &str,
         timeout: Duration,
     ) -> Result<Self, ConfigError> {
-        let url = reqwest::Url::parse(url)
+        let parsed = url::Url::parse(url)
+            .map_err(|err| ConfigError(format!("--auth-url {url:?}: {err}")))?;
+        let url = Uri::try_from(parsed.as_str())
             .map_err(|err| ConfigError(format!("--auth-url {url:?}: {err}")))?;
         let user_header = HeaderName::from_bytes(user_header.as_bytes())
             .map_err(|err| ConfigError(format!("--auth-user-header: {err}")))?;
-        let client = reqwest::Client::builder()
-            .timeout(timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .no_proxy()
-            .build()
-            .map_err(|err| ConfigError(format!("forward-auth HTTP client: {err}")))?;
         Ok(Self {
-            client,
+            client: transport::client(None)?,
             url,
             user_header,
+            timeout,
         })
     }
 
@@ -64,34 +69,46 @@ impl ForwardAuth {
                 sent.append(HeaderName::from_static(name), value);
             }
         }
-        let answer = self.client.get(self.url.clone()).headers(sent).send().await;
-        let mut response = match answer {
-            Ok(response) => response,
-            Err(err) => {
-                // reqwest names the URL, never the headers (the cookies).
-                tracing::warn!(error = %err, "forward-auth did not answer; request refused");
-                return AuthOutcome::Failed;
+        let mut request = Request::new(Empty::new());
+        *request.uri_mut() = self.url.clone();
+        *request.headers_mut() = sent;
+        match tokio::time::timeout(self.timeout, self.exchange(request)).await {
+            Ok(Ok((status, user))) => {
+                let decided = outcome(status, user.as_deref());
+                if decided == AuthOutcome::Failed {
+                    tracing::warn!(
+                        status,
+                        "forward-auth answered neither 2xx nor 401/403; request refused"
+                    );
+                }
+                decided
             }
-        };
+            Ok(Err(err)) => {
+                // The error names neither the URL's query nor the headers (the cookies).
+                tracing::warn!(error = %err, "forward-auth did not answer; request refused");
+                AuthOutcome::Failed
+            }
+            Err(_) => {
+                tracing::warn!("forward-auth did not answer in time; request refused");
+                AuthOutcome::Failed
+            }
+        }
+    }
+
+    /// Sends `request`: the status and the user header of the answer, whose
+    /// body is read (at most [`MAX_BODY`]) only so the connection can be
+    /// reused.
+    async fn exchange(
+        &self,
+        request: Request<Empty<Bytes>>,
+    ) -> Result<(u16, Option<Vec<u8>>), hyper_util::client::legacy::Error> {
+        let response = self.client.request(request).await?;
         let status = response.status().as_u16();
         let user = response
             .headers()
             .get(&self.user_header)
             .map(|v| v.as_bytes().to_vec());
-        let mut read = 0;
-        while let Ok(Some(chunk)) = response.chunk().await {
-            read += chunk.len();
-            if read > MAX_BODY {
-                break;
-            }
-        }
-        let decided = outcome(status, user.as_deref());
-        if decided == AuthOutcome::Failed {
-            tracing::warn!(
-                status,
-                "forward-auth answered neither 2xx nor 401/403; request refused"
-            );
-        }
-        decided
+        let _ = Limited::new(response.into_body(), MAX_BODY).collect().await;
+        Ok((status, user))
     }
 }

@@ -1,18 +1,31 @@
-//! The in-process read cache as a table: which answers are fresh, which reads
-//! are in flight, and what a finished read or a change does to them.
+//! The in-process read cache as a table: which answers are held, how fresh
+//! they are, which reads are in flight, and what a finished read or a change
+//! does to them. The npm server half runs the same table.
 //!
 //! A read is keyed by its [`Target`]. The first request for a key *leads*: the
 //! server starts the upstream call and registers its handle (a shared future
 //! under tokio, a promise in JS); everyone asking for the key meanwhile
-//! *joins* that handle. When the call ends the server [`settle`]s it: a
-//! success is kept for the TTL, anything else is dropped (shared with those
-//! who joined, never kept). A change drops the reads it makes stale
-//! ([`Invalidation`]), including calls in flight, whose answers are then not
-//! stored. Time is a parameter (milliseconds on the caller's clock).
+//! *joins* that handle. When the call ends the server [`settle`]s it.
 //!
-//! Serving stale answers while revalidating belongs here: a fresh slot gets a
-//! second deadline, and [`CacheTable::lookup`] a `Stale` outcome that serves
-//! the answer and leads a refresh.
+//! A held answer is, by its age (since it was fetched upstream):
+//! - **fresh** while younger than `fresh` (`--cache-ttl`): a hit;
+//! - **stale** after that, for `stale` more (`--cache-stale`): served at once,
+//!   marked stale, and *revalidated*: the first request that finds it due
+//!   gets a [`CallId`] to refresh it in the background, and no other call is
+//!   made for that key for an interval (at least `fresh`, stretched by the
+//!   monthly budget, [`crate::quota`]) whatever happens to that refresh;
+//! - **gone** after `fresh + stale`: the next read leads a call.
+//!
+//! A change ([`Invalidation`]) patches held answers in place or marks them
+//! stale ([`Effect`]); a stale-marked answer is read again by the next
+//! request (which waits for it; under a budget, at most once per interval,
+//! [`Spend::reread_ms`]), and a refresh or read in flight that the change
+//! touches is not stored (its answer may predate it). When the
+//! upstream must not be called (the month is spent, [`Spend`]), what is held
+//! is served, marked stale, whatever its age; and when a call fails in a way
+//! that says nothing about the data (`429`, `5xx`, the BFF's own refusals),
+//! the answer held before it is served instead ([`Settled::Fallback`]).
+//! Time is a parameter (milliseconds on the caller's clock).
 //!
 //! [`settle`]: CacheTable::settle
 
@@ -22,17 +35,21 @@ use std::time::Duration;
 use conferbot::{Method, Operation};
 
 use crate::invalidation::{Effect, Invalidation};
+use crate::quota::Spend;
 use crate::route::Target;
+use crate::settings::MAX_CACHE_ENTRIES;
 
-/// Above this many entries, expired ones are swept on insert.
+/// Above this many keys, answers past their lifetime are swept on insert.
 pub const SWEEP_ABOVE: usize = 256;
 
 /// What the table needs to know of a cached answer.
-pub trait CachedAnswer {
+pub trait CachedAnswer: Clone {
     /// Its HTTP status: only successes are kept.
     fn status(&self) -> u16;
     /// Its body, for the rules that look at it.
     fn body(&self) -> &[u8];
+    /// The same answer with another body (a patch applied).
+    fn with_body(&self, body: Vec<u8>) -> Self;
 }
 
 impl<T: CachedAnswer> CachedAnswer for std::sync::Arc<T> {
@@ -42,9 +59,21 @@ impl<T: CachedAnswer> CachedAnswer for std::sync::Arc<T> {
     fn body(&self) -> &[u8] {
         T::body(self)
     }
+    fn with_body(&self, body: Vec<u8>) -> Self {
+        std::sync::Arc::new(T::with_body(self, body))
+    }
 }
 
-/// Names one leader's call, so that only its own result settles its slot.
+/// How long answers stay fresh, then servable while revalidated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Freshness {
+    /// Served as a hit this long after they were fetched (zero: not kept).
+    pub fresh: Duration,
+    /// Then served at once, marked stale, while one call refreshes them.
+    pub stale: Duration,
+}
+
+/// Names one call, so that only its own result settles its slot.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct CallId(u64);
 
@@ -52,7 +81,23 @@ pub struct CallId(u64);
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Lookup<A, P> {
     /// A fresh answer: no call.
-    Hit(A),
+    Hit {
+        /// The answer.
+        answer: A,
+        /// Milliseconds since it was fetched upstream.
+        age_ms: u64,
+    },
+    /// A held answer past its freshness (or marked stale while the upstream
+    /// must not be called): serve it at once, marked stale.
+    Stale {
+        /// The answer.
+        answer: A,
+        /// Milliseconds since it was fetched upstream.
+        age_ms: u64,
+        /// When set, this request found it due: refresh it in the background
+        /// with this call id and settle it.
+        refresh: Option<CallId>,
+    },
     /// A call for this key is in flight: await its handle.
     Joined(P),
     /// This request leads: the handle `lead` made is registered; settle it
@@ -60,106 +105,260 @@ pub enum Lookup<A, P> {
     Led(CallId, P),
 }
 
-#[derive(Debug)]
-enum Slot<A, P> {
-    Fresh { answer: A, until: u64 },
-    Pending { call: CallId, handle: P },
+/// How a call ended, as [`CacheTable::settle`] takes it.
+#[derive(Debug, Clone, Copy)]
+pub enum Finished<'a, A> {
+    /// With an answer from the upstream (any status).
+    Answer(&'a A),
+    /// Without one: the BFF's own error, with its status.
+    Failed {
+        /// The error's HTTP status.
+        status: u16,
+    },
 }
 
-/// Fresh answers and reads in flight, by target. `A` is the answer as the
+/// What settling did, and what the awaiting requests get.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Settled<A> {
+    /// The call's outcome is theirs (stored if it was a success).
+    Passed,
+    /// The call failed in a way that says nothing about the data: serve the
+    /// answer held before it instead, marked stale.
+    Fallback {
+        /// The answer held.
+        answer: A,
+        /// Milliseconds since it was fetched upstream.
+        age_ms: u64,
+    },
+}
+
+#[derive(Debug, Clone)]
+struct Entry<A> {
+    answer: A,
+    fetched_at: u64,
+    /// When a revalidation last began (the fetch, at first).
+    checked_at: u64,
+    /// A change made it stale: read it again before serving it as current.
+    marked: bool,
+    /// Last served, for evicting the least recently used past the bound.
+    used_at: u64,
+}
+
+#[derive(Debug)]
+enum Slot<A, P> {
+    Held {
+        entry: Entry<A>,
+        /// The background refresh in flight that may store its answer.
+        refresh: Option<CallId>,
+    },
+    Pending {
+        call: CallId,
+        handle: P,
+        /// What was held before, served if the call fails.
+        fallback: Option<Entry<A>>,
+    },
+}
+
+/// Held answers and reads in flight, by target. `A` is the answer as the
 /// server shares it, `P` the handle of a call in flight.
 #[derive(Debug)]
 pub struct CacheTable<A, P> {
-    ttl_ms: u64,
+    fresh_ms: u64,
+    lifetime_ms: u64,
     slots: HashMap<Target, Slot<A, P>>,
     next_call: u64,
 }
 
-impl<A: CachedAnswer + Clone, P: Clone> CacheTable<A, P> {
-    /// A table keeping successful answers for `ttl` (zero: coalescing only).
-    pub fn new(ttl: Duration) -> Self {
+impl<A: CachedAnswer, P: Clone> CacheTable<A, P> {
+    /// A table keeping successful answers as `freshness` says (a zero
+    /// `fresh`: coalescing only).
+    pub fn new(freshness: Freshness) -> Self {
+        let fresh_ms = millis(freshness.fresh);
         Self {
-            ttl_ms: u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX),
+            fresh_ms,
+            lifetime_ms: fresh_ms.saturating_add(millis(freshness.stale)),
             slots: HashMap::new(),
             next_call: 0,
         }
     }
 
-    /// The answer for `key` at `now`: fresh, joined, or led with the handle
-    /// `lead` makes for the new call.
+    /// The answer for `key` at `now`, given what may be spent: held (fresh
+    /// or stale, maybe with a refresh to run), joined, or led with the
+    /// handle `lead` makes for the new call.
     pub fn lookup(
         &mut self,
         key: &Target,
         now: u64,
+        spend: Spend,
         lead: impl FnOnce(CallId) -> P,
     ) -> Lookup<A, P> {
-        match self.slots.get(key) {
-            Some(Slot::Fresh { answer, until }) if now < *until => {
-                return Lookup::Hit(answer.clone());
-            }
+        let lifetime = self.lifetime_ms;
+        let fresh = self.fresh_ms;
+        let mut fallback = None;
+        match self.slots.get_mut(key) {
             Some(Slot::Pending { handle, .. }) => return Lookup::Joined(handle.clone()),
-            _ => {}
+            Some(Slot::Held { entry, refresh }) => {
+                let age_ms = now.saturating_sub(entry.fetched_at);
+                entry.used_at = now;
+                let current = !entry.marked && age_ms < lifetime;
+                if current && age_ms < fresh {
+                    return Lookup::Hit {
+                        answer: entry.answer.clone(),
+                        age_ms,
+                    };
+                }
+                // A changed read waits for its turn under a budget.
+                let paced = entry.marked
+                    && age_ms < lifetime
+                    && now < entry.checked_at.saturating_add(spend.reread_ms);
+                if current || !spend.may_call || paced {
+                    let due = current
+                        && spend.may_call
+                        && refresh.is_none()
+                        && now
+                            >= entry
+                                .checked_at
+                                .saturating_add(spend.interval_ms.max(fresh));
+                    let call = due.then(|| {
+                        entry.checked_at = now;
+                        self.next_call = self.next_call.wrapping_add(1);
+                        CallId(self.next_call)
+                    });
+                    if call.is_some() {
+                        *refresh = call;
+                    }
+                    return Lookup::Stale {
+                        answer: entry.answer.clone(),
+                        age_ms,
+                        refresh: call,
+                    };
+                }
+                fallback = Some(entry.clone());
+            }
+            None => {}
         }
-        if self.slots.len() > SWEEP_ABOVE {
-            self.slots.retain(|_, slot| match slot {
-                Slot::Fresh { until, .. } => now < *until,
-                Slot::Pending { .. } => true,
-            });
+        if fallback.is_none() {
+            self.make_room(now);
         }
-        let call = CallId(self.next_call);
         self.next_call = self.next_call.wrapping_add(1);
+        let call = CallId(self.next_call);
         let handle = lead(call);
         self.slots.insert(
             key.clone(),
             Slot::Pending {
                 call,
                 handle: handle.clone(),
+                fallback,
             },
         );
         Lookup::Led(call, handle)
     }
 
-    /// Ends the call `call` for `key` at `now` with `answer` (`None`: it
-    /// failed). A success is kept for the TTL; anything else frees the slot.
-    /// A slot that was invalidated or re-led meanwhile is left alone: that
-    /// answer may already be stale.
-    pub fn settle(&mut self, key: &Target, call: CallId, answer: Option<&A>, now: u64) {
-        let ours = matches!(self.slots.get(key), Some(Slot::Pending { call: c, .. }) if *c == call);
-        if !ours {
-            return;
-        }
-        match answer {
-            Some(answer) if is_success(answer.status()) && self.ttl_ms > 0 => {
-                let until = now.saturating_add(self.ttl_ms);
-                self.slots.insert(
-                    key.clone(),
-                    Slot::Fresh {
-                        answer: answer.clone(),
-                        until,
-                    },
-                );
+    /// Ends the call `call` for `key` at `now`. A success is kept (fresh
+    /// from now); a failure frees the slot, or restores what was held before
+    /// when the failure says nothing about the data ([`falls_back`]). A slot
+    /// that a change touched or another call took meanwhile is left alone.
+    pub fn settle(
+        &mut self,
+        key: &Target,
+        call: CallId,
+        finished: Finished<'_, A>,
+        now: u64,
+    ) -> Settled<A> {
+        let status = match finished {
+            Finished::Answer(answer) => answer.status(),
+            Finished::Failed { status } => status,
+        };
+        let kept = match finished {
+            Finished::Answer(answer) if is_success(status) && self.fresh_ms > 0 => Some(answer),
+            _ => None,
+        };
+        let fresh = |answer: &A| Slot::Held {
+            entry: Entry {
+                answer: answer.clone(),
+                fetched_at: now,
+                checked_at: now,
+                marked: false,
+                used_at: now,
+            },
+            refresh: None,
+        };
+        match self.slots.get_mut(key) {
+            Some(Slot::Pending {
+                call: c, fallback, ..
+            }) if *c == call => {
+                if let Some(answer) = kept {
+                    self.slots.insert(key.clone(), fresh(answer));
+                    return Settled::Passed;
+                }
+                let held = fallback.take();
+                match held {
+                    Some(entry) if falls_back(status) && !is_success(status) => {
+                        let answer = entry.answer.clone();
+                        let age_ms = now.saturating_sub(entry.fetched_at);
+                        self.slots.insert(
+                            key.clone(),
+                            Slot::Held {
+                                entry,
+                                refresh: None,
+                            },
+                        );
+                        Settled::Fallback { answer, age_ms }
+                    }
+                    _ => {
+                        self.slots.remove(key);
+                        Settled::Passed
+                    }
+                }
             }
-            _ => {
-                self.slots.remove(key);
+            Some(Slot::Held { refresh, .. }) if *refresh == Some(call) => {
+                *refresh = None;
+                if let Some(answer) = kept {
+                    self.slots.insert(key.clone(), fresh(answer));
+                } else if !falls_back(status) && !is_success(status) {
+                    // The upstream says the read is gone (a 404): so is ours.
+                    self.slots.remove(key);
+                }
+                Settled::Passed
             }
+            _ => Settled::Passed,
         }
     }
 
-    /// Drops every fresh answer and call in flight that `stale` names.
-    pub fn invalidate(&mut self, stale: &Invalidation) {
-        if stale.is_empty() {
+    /// Applies a change: patches held answers, marks them stale, and keeps
+    /// touched calls in flight from storing their answers.
+    pub fn apply(&mut self, change: &Invalidation) {
+        if change.is_empty() {
             return;
         }
         self.slots.retain(|key, slot| match slot {
-            Slot::Pending { .. } => !stale.matches(key),
-            Slot::Fresh { answer, .. } => match stale.effect(key, answer.body()) {
-                Effect::Unchanged => true,
-                Effect::Stale => false,
-            },
+            Slot::Pending { .. } => !change.matches(key),
+            Slot::Held { entry, refresh } => {
+                match change.effect(key, entry.answer.body()) {
+                    Effect::Unchanged => {}
+                    Effect::Patched(body) => {
+                        entry.answer = entry.answer.with_body(body);
+                        *refresh = None;
+                    }
+                    Effect::Stale => {
+                        entry.marked = true;
+                        *refresh = None;
+                    }
+                }
+                true
+            }
         });
     }
 
-    /// How many keys have a slot (fresh, expired or in flight).
+    /// How many answers are held (the keys a budget spreads its calls over).
+    pub fn held(&self) -> usize {
+        self.slots
+            .values()
+            .filter(|slot| matches!(slot, Slot::Held { .. }))
+            .count()
+    }
+
+    /// How many keys have a slot (held or in flight).
     pub fn len(&self) -> usize {
         self.slots.len()
     }
@@ -167,6 +366,35 @@ impl<A: CachedAnswer + Clone, P: Clone> CacheTable<A, P> {
     /// Whether no key has a slot.
     pub fn is_empty(&self) -> bool {
         self.slots.is_empty()
+    }
+
+    /// Before a new key: sweeps answers past their lifetime above
+    /// [`SWEEP_ABOVE`] keys, and evicts the least recently served beyond
+    /// [`MAX_CACHE_ENTRIES`].
+    fn make_room(&mut self, now: u64) {
+        if self.slots.len() <= SWEEP_ABOVE {
+            return;
+        }
+        let lifetime = self.lifetime_ms;
+        self.slots.retain(|_, slot| match slot {
+            Slot::Held { entry, .. } => now.saturating_sub(entry.fetched_at) < lifetime,
+            Slot::Pending { .. } => true,
+        });
+        while self.slots.len() >= MAX_CACHE_ENTRIES {
+            let oldest = self
+                .slots
+                .iter()
+                .filter_map(|(key, slot)| match slot {
+                    Slot::Held { entry, .. } => Some((entry.used_at, key)),
+                    Slot::Pending { .. } => None,
+                })
+                .min_by_key(|(used_at, _)| *used_at)
+                .map(|(_, key)| key.clone());
+            match oldest {
+                Some(key) => self.slots.remove(&key),
+                None => break,
+            };
+        }
     }
 }
 
@@ -181,120 +409,17 @@ pub fn is_success(status: u16) -> bool {
     (200..300).contains(&status)
 }
 
-#[cfg(test)]
-mod tests {
-    use conferbot::PageRequest;
-
-    use super::*;
-
-    #[derive(Debug, Clone, PartialEq, Eq)]
-    struct Answer(u16);
-
-    impl CachedAnswer for Answer {
-        fn status(&self) -> u16 {
-            self.0
-        }
-        fn body(&self) -> &[u8] {
-            b"{}"
-        }
-    }
-
-    type Table = CacheTable<Answer, &'static str>;
-
-    fn key(op: Operation) -> Target {
-        Target {
-            operation: op,
-            ids: vec![],
-            page: op.is_paginated().then(PageRequest::default),
-        }
-    }
-
-    fn lead(table: &mut Table, key: &Target, now: u64) -> CallId {
-        match table.lookup(key, now, |_| "call") {
-            Lookup::Led(call, _) => call,
-            other => panic!("expected to lead, got {other:?}"),
-        }
-    }
-
-    #[test]
-    fn the_first_leads_others_join_then_hits_until_the_ttl() {
-        let mut table = Table::new(Duration::from_secs(2));
-        let usage = key(Operation::GetUsage);
-        let call = lead(&mut table, &usage, 0);
-        assert_eq!(
-            table.lookup(&usage, 10, |_| "other"),
-            Lookup::Joined("call")
-        );
-        table.settle(&usage, call, Some(&Answer(200)), 100);
-        assert_eq!(
-            table.lookup(&usage, 2_099, |_| "x"),
-            Lookup::Hit(Answer(200))
-        );
-        lead(&mut table, &usage, 2_100);
-    }
-
-    #[test]
-    fn failures_and_errors_are_shared_not_kept() {
-        let mut table = Table::new(Duration::from_secs(2));
-        let usage = key(Operation::GetUsage);
-        let call = lead(&mut table, &usage, 0);
-        table.settle(&usage, call, Some(&Answer(500)), 1);
-        let call = lead(&mut table, &usage, 2);
-        table.settle(&usage, call, None, 3);
-        assert!(table.is_empty());
-    }
-
-    #[test]
-    fn a_zero_ttl_coalesces_but_never_hits() {
-        let mut table = Table::new(Duration::ZERO);
-        let usage = key(Operation::GetUsage);
-        let call = lead(&mut table, &usage, 0);
-        assert!(matches!(
-            table.lookup(&usage, 0, |_| "x"),
-            Lookup::Joined(_)
-        ));
-        table.settle(&usage, call, Some(&Answer(200)), 0);
-        lead(&mut table, &usage, 0);
-    }
-
-    #[test]
-    fn changes_drop_fresh_and_in_flight_reads_and_late_answers_are_not_stored() {
-        let mut table = Table::new(Duration::from_secs(2));
-        let hooks = key(Operation::ListWebhooks);
-        let usage = key(Operation::GetUsage);
-        for target in [&hooks, &usage] {
-            let call = lead(&mut table, target, 0);
-            table.settle(target, call, Some(&Answer(200)), 0);
-        }
-        let in_flight = {
-            table.invalidate(&Invalidation::of_write(Operation::CreateWebhook));
-            lead(&mut table, &hooks, 10)
-        };
-        table.invalidate(&Invalidation::of_write(Operation::CreateWebhook));
-        table.settle(&hooks, in_flight, Some(&Answer(200)), 20);
-        lead(&mut table, &hooks, 30);
-        assert_eq!(table.lookup(&usage, 30, |_| "x"), Lookup::Hit(Answer(200)));
-    }
-
-    #[test]
-    fn reads_are_cached_and_writes_are_not() {
-        assert!(is_cached(Operation::ListChatbots) && is_cached(Operation::GetUsage));
-        assert!(!is_cached(Operation::CreateWebhook) && !is_cached(Operation::DeleteWebhook));
-    }
-
-    #[test]
-    fn expired_entries_are_swept_past_the_threshold() {
-        let mut table = Table::new(Duration::from_millis(1));
-        for page in 1..=(SWEEP_ABOVE as u32 + 2) {
-            let target = Target {
-                page: PageRequest::new(page, 20).ok(),
-                ..key(Operation::ListChatbots)
-            };
-            let call = lead(&mut table, &target, 0);
-            table.settle(&target, call, Some(&Answer(200)), 0);
-        }
-        assert_eq!(table.len(), SWEEP_ABOVE + 2);
-        lead(&mut table, &key(Operation::GetUsage), 5);
-        assert_eq!(table.len(), 1);
-    }
+/// Whether a failed call with `status` says nothing about the data, so that
+/// the answer held before it is served instead: a refusal for rate or quota
+/// (`429`), or a server that failed (`5xx`, the BFF's own `502`–`504`).
+pub fn falls_back(status: u16) -> bool {
+    status == 429 || (500..600).contains(&status)
 }
+
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+#[cfg(test)]
+#[path = "cache_table_tests.rs"]
+mod tests;

@@ -12,6 +12,9 @@ use conferbot::{ApiErrorBody, Method};
 pub const SHARED_STATE_RETRY: Duration = Duration::from_secs(2);
 /// `Retry-After` of a `503` when the authorisation service did not answer.
 pub const AUTH_RETRY: Duration = Duration::from_secs(2);
+/// `Retry-After` of a refusal at a capacity limit (`503` overloaded, `429`
+/// per-address limits): soon, since a slot frees as soon as anything ends.
+pub const CAPACITY_RETRY: Duration = Duration::from_secs(2);
 
 /// Why a BFF answered an error itself (upstream error answers are passed
 /// through as answers, not as this type).
@@ -40,6 +43,17 @@ pub enum BffError {
         /// When a retry may be admitted.
         retry_after: Duration,
     },
+    /// The month's calls are spent (429, `Retry-After` reaching the month's
+    /// turn): the upstream said so, or the month's use reached the plan's
+    /// limit or the `--monthly-budget`, so no call is made that would be
+    /// refused (or is over the budget) until the month turns.
+    MonthSpent {
+        /// Until the month turns.
+        retry_after: Duration,
+        /// The budget that is spent, when it is the BFF's own cap rather
+        /// than the plan's limit.
+        budget: Option<u64>,
+    },
     /// The upstream did not answer in time (504).
     UpstreamTimeout,
     /// The upstream could not be reached (502).
@@ -58,7 +72,9 @@ pub enum BffError {
     /// status): nobody is let in (503, `Retry-After`).
     AuthUnavailable,
     /// This client has made its `--client-monthly-calls` this month (429,
-    /// `Retry-After` until the month turns).
+    /// `Retry-After` until the month turns, in the API's monthly wording, as
+    /// [`BffError::MonthSpent`]: it is this client's month that is spent,
+    /// not the BFF's).
     ClientMonthSpent {
         /// The cap.
         cap: u64,
@@ -67,6 +83,20 @@ pub enum BffError {
     },
     /// No webhook secret is configured, so no delivery can be verified (503).
     WebhooksDisabled,
+    /// The request, or the next part of its body, did not arrive in time (408).
+    RequestTimeout,
+    /// The BFF is at a capacity limit, named by the text (connections,
+    /// requests being answered, event streams): load is shed (503,
+    /// `Retry-After`) rather than let everyone time out.
+    Overloaded(&'static str),
+    /// One client address holds as many of something (connections, event
+    /// streams) as one address may (429, `Retry-After`).
+    ClientLimit {
+        /// What is limited: `connections`, `event streams`.
+        what: &'static str,
+        /// How many one address may hold.
+        limit: usize,
+    },
     /// A bug or a lost task inside the BFF (500).
     Internal,
 }
@@ -93,7 +123,10 @@ impl BffError {
             Self::MethodNotAllowed(_) => 405,
             Self::Csrf(_) | Self::HostNotAllowed(_) => 403,
             Self::PayloadTooLarge(_) => 413,
-            Self::QueueTimeout { .. } | Self::ClientMonthSpent { .. } => 429,
+            Self::QueueTimeout { .. }
+            | Self::MonthSpent { .. }
+            | Self::ClientMonthSpent { .. }
+            | Self::ClientLimit { .. } => 429,
             Self::AuthRefused(status) => {
                 if *status == 401 {
                     401
@@ -101,6 +134,8 @@ impl BffError {
                     403
                 }
             }
+            Self::RequestTimeout => 408,
+            Self::Overloaded(_) => 503,
             Self::UpstreamTimeout => 504,
             Self::UpstreamUnreachable | Self::BadUpstreamAnswer(_) => 502,
             Self::SharedStateUnavailable | Self::WebhooksDisabled | Self::AuthUnavailable => 503,
@@ -112,11 +147,12 @@ impl BffError {
     /// `Retry-After` for this error, when it has one.
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
-            Self::QueueTimeout { retry_after } | Self::ClientMonthSpent { retry_after, .. } => {
-                Some(*retry_after)
-            }
+            Self::QueueTimeout { retry_after }
+            | Self::MonthSpent { retry_after, .. }
+            | Self::ClientMonthSpent { retry_after, .. } => Some(*retry_after),
             Self::SharedStateUnavailable => Some(SHARED_STATE_RETRY),
             Self::AuthUnavailable => Some(AUTH_RETRY),
+            Self::Overloaded(_) | Self::ClientLimit { .. } => Some(CAPACITY_RETRY),
             _ => None,
         }
     }
@@ -163,6 +199,26 @@ impl BffError {
                     retry_after_secs(*retry_after)
                 ),
             ),
+            Self::MonthSpent {
+                retry_after,
+                budget: None,
+            } => ApiErrorBody::with_message(
+                conferbot::protocol::api::MONTHLY_LIMIT_ERROR,
+                format!(
+                    "this month's API calls are spent; no call is made before the month turns, in {} s",
+                    retry_after_secs(*retry_after)
+                ),
+            ),
+            Self::MonthSpent {
+                retry_after,
+                budget: Some(budget),
+            } => ApiErrorBody::with_message(
+                conferbot::protocol::api::MONTHLY_LIMIT_ERROR,
+                format!(
+                    "this server's monthly budget ({budget} calls this month, --monthly-budget) is spent; no call is made before the month turns, in {} s",
+                    retry_after_secs(*retry_after)
+                ),
+            ),
             Self::UpstreamTimeout => ApiErrorBody::with_message(
                 "Gateway timeout",
                 "the Conferbot API did not answer in time",
@@ -191,7 +247,7 @@ impl BffError {
                 "the authorisation service did not answer; requests are refused until it does",
             ),
             Self::ClientMonthSpent { cap, retry_after } => ApiErrorBody::with_message(
-                conferbot::protocol::api::RATE_LIMIT_ERROR,
+                conferbot::protocol::api::MONTHLY_LIMIT_ERROR,
                 format!(
                     "this client has made its {cap} calls through this BFF this month (--client-monthly-calls); retry in {} s, when the month turns",
                     retry_after_secs(*retry_after)
@@ -200,6 +256,21 @@ impl BffError {
             Self::WebhooksDisabled => ApiErrorBody::with_message(
                 "Webhook receiver not configured",
                 "set CONFERBOT_WEBHOOK_SECRET or --webhook-secret-file to receive signed deliveries",
+            ),
+            Self::RequestTimeout => ApiErrorBody::with_message(
+                "Request timeout",
+                "the request did not arrive in time; send the head and body without pauses",
+            ),
+            Self::Overloaded(what) => ApiErrorBody::with_message(
+                "Service unavailable",
+                format!(
+                    "the BFF is at its limit of {what}; retry in {} s",
+                    retry_after_secs(CAPACITY_RETRY)
+                ),
+            ),
+            Self::ClientLimit { what, limit } => ApiErrorBody::with_message(
+                format!("Too many {what}"),
+                format!("at most {limit} {what} may be open from one address; close one, or retry later"),
             ),
             Self::Internal => ApiErrorBody::new("Internal error"),
         }
@@ -260,6 +331,16 @@ mod tests {
         let body: serde_json::Value = serde_json::from_slice(&answer.body).unwrap();
         assert_eq!(body["error"], "Rate limit exceeded");
         assert_eq!(answer.allow, None);
+
+        let answer = BffError::MonthSpent {
+            retry_after: Duration::from_secs(86_400),
+            budget: Some(500),
+        }
+        .answer();
+        assert_eq!((answer.status, answer.retry_after), (429, Some(86_400)));
+        let body: serde_json::Value = serde_json::from_slice(&answer.body).unwrap();
+        assert_eq!(body["error"], "Monthly API limit reached");
+        assert!(body["message"].as_str().unwrap().contains("500 calls"));
     }
 
     #[test]
@@ -275,6 +356,23 @@ mod tests {
         assert_eq!(BffError::WebhooksDisabled.status(), 503);
         let answer = BffError::SharedStateUnavailable.answer();
         assert_eq!((answer.status, answer.retry_after), (503, Some(2)));
+        assert_eq!(BffError::RequestTimeout.answer().status, 408);
+        assert_eq!(BffError::RequestTimeout.answer().retry_after, None);
+        let answer = BffError::Overloaded("requests being answered").answer();
+        assert_eq!((answer.status, answer.retry_after), (503, Some(2)));
+        let body: serde_json::Value = serde_json::from_slice(&answer.body).unwrap();
+        assert_eq!(
+            body["message"],
+            "the BFF is at its limit of requests being answered; retry in 2 s"
+        );
+        let answer = BffError::ClientLimit {
+            what: "event streams",
+            limit: 32,
+        }
+        .answer();
+        assert_eq!((answer.status, answer.retry_after), (429, Some(2)));
+        let body: serde_json::Value = serde_json::from_slice(&answer.body).unwrap();
+        assert_eq!(body["error"], "Too many event streams");
     }
 
     #[test]

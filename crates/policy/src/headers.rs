@@ -6,11 +6,16 @@
 //! browser-sent `x-api-key` or `x-forwarded-*` never reach the upstream.
 //!
 //! **Back to the browser:** answers are rebuilt, not relayed
-//! ([`answer_headers`]: `content-type`, `retry-after`, `x-cache`), and every
+//! ([`answer_headers`]: `content-type`, `retry-after`, `x-cache`, `age`;
+//! the quota headers of [`crate::quota_headers`]), and every
 //! response under the mount is filtered through the [`RESPONSE_ALLOWLIST`]
 //! as a second line of defence, then marked with [`ALWAYS`].
 
-use conferbot::protocol::bff::{CACHE_HEADER, CSRF_HEADER};
+use conferbot::protocol::bff::{
+    AGE_HEADER, CACHE_HEADER, CSRF_HEADER, MINUTE_LIMIT_HEADER, MINUTE_REMAINING_HEADER,
+    MINUTE_RESET_HEADER, MONTH_LIMIT_HEADER, MONTH_REMAINING_HEADER, MONTH_RESET_HEADER,
+    MONTH_USED_HEADER, QUEUED_MS_HEADER,
+};
 use conferbot::{Method, ObjectId, API_KEY_HEADER};
 
 use crate::error::BffError;
@@ -21,12 +26,21 @@ pub const JSON: &str = "application/json";
 
 /// Response headers that may reach the browser from under the mount. CORS
 /// headers are added outside this filter, by the CORS layer.
-pub const RESPONSE_ALLOWLIST: [&str; 8] = [
+pub const RESPONSE_ALLOWLIST: [&str; 17] = [
     "content-type",
     "content-length",
     "retry-after",
     "allow",
     CACHE_HEADER,
+    AGE_HEADER,
+    MINUTE_LIMIT_HEADER,
+    MINUTE_REMAINING_HEADER,
+    MINUTE_RESET_HEADER,
+    MONTH_LIMIT_HEADER,
+    MONTH_USED_HEADER,
+    MONTH_REMAINING_HEADER,
+    MONTH_RESET_HEADER,
+    QUEUED_MS_HEADER,
     "x-content-type-options",
     "cache-control",
     // SSE: tells buffering proxies (nginx) to pass events on at once.
@@ -48,8 +62,21 @@ pub fn allowed(name: &str) -> bool {
 pub const CORS_ALLOW_METHODS: [Method; 3] = [Method::Get, Method::Post, Method::Delete];
 /// Request headers CORS allows: the body's type and the CSRF marker.
 pub const CORS_ALLOW_HEADERS: [&str; 2] = ["content-type", CSRF_HEADER];
-/// Response headers CORS lets pages read.
-pub const CORS_EXPOSE_HEADERS: [&str; 2] = ["retry-after", CACHE_HEADER];
+/// Response headers CORS lets pages read: what answers say of themselves and
+/// of the quota.
+pub const CORS_EXPOSE_HEADERS: [&str; 11] = [
+    "retry-after",
+    CACHE_HEADER,
+    AGE_HEADER,
+    MINUTE_LIMIT_HEADER,
+    MINUTE_REMAINING_HEADER,
+    MINUTE_RESET_HEADER,
+    MONTH_LIMIT_HEADER,
+    MONTH_USED_HEADER,
+    MONTH_REMAINING_HEADER,
+    MONTH_RESET_HEADER,
+    QUEUED_MS_HEADER,
+];
 
 /// How a GET answer was obtained, as the `x-cache` header says it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -60,11 +87,15 @@ pub enum CacheStatus {
     Miss,
     /// Shared the answer of an identical request already in flight.
     Coalesced,
+    /// Served from the cache past its freshness, or after a change or a
+    /// failed call, while it is (or cannot be) read again: no call for this
+    /// request; `age` says how old.
+    Stale,
 }
 
 impl CacheStatus {
     /// Every status, in the order metrics list them.
-    pub const ALL: [CacheStatus; 3] = [Self::Hit, Self::Miss, Self::Coalesced];
+    pub const ALL: [CacheStatus; 4] = [Self::Hit, Self::Miss, Self::Coalesced, Self::Stale];
 
     /// The `x-cache` value.
     pub fn as_str(self) -> &'static str {
@@ -72,6 +103,7 @@ impl CacheStatus {
             Self::Hit => "hit",
             Self::Miss => "miss",
             Self::Coalesced => "coalesced",
+            Self::Stale => "stale",
         }
     }
 }
@@ -85,6 +117,8 @@ pub struct AnswerHeaders {
     pub retry_after: Option<u64>,
     /// `x-cache`, for reads.
     pub cache: Option<CacheStatus>,
+    /// `age` in whole seconds, for answers from the cache.
+    pub age: Option<u64>,
 }
 
 impl AnswerHeaders {
@@ -97,17 +131,26 @@ impl AnswerHeaders {
         if let Some(cache) = self.cache {
             pairs.push((CACHE_HEADER, cache.as_str().to_owned()));
         }
+        if let Some(age) = self.age {
+            pairs.push((AGE_HEADER, age.to_string()));
+        }
         pairs
     }
 }
 
 /// The headers of a relayed answer: nothing of the upstream's but its
-/// `Retry-After`.
-pub fn answer_headers(retry_after: Option<u64>, cache: Option<CacheStatus>) -> AnswerHeaders {
+/// `Retry-After`; `age_ms` since it was fetched, for answers from the cache
+/// (`age` is in whole seconds, rounded down, as HTTP writes it).
+pub fn answer_headers(
+    retry_after: Option<u64>,
+    cache: Option<CacheStatus>,
+    age_ms: Option<u64>,
+) -> AnswerHeaders {
     AnswerHeaders {
         content_type: JSON,
         retry_after,
         cache,
+        age: age_ms.map(|ms| ms / 1_000),
     }
 }
 
@@ -169,7 +212,7 @@ mod tests {
 
     #[test]
     fn rebuilds_answers_with_json_type_retry_after_and_x_cache() {
-        let pairs = answer_headers(Some(60), Some(CacheStatus::Miss)).pairs();
+        let pairs = answer_headers(Some(60), Some(CacheStatus::Miss), None).pairs();
         assert_eq!(
             pairs,
             vec![
@@ -178,7 +221,16 @@ mod tests {
                 ("x-cache", "miss".to_owned()),
             ]
         );
-        assert_eq!(answer_headers(None, None).pairs().len(), 1);
+        assert_eq!(answer_headers(None, None, None).pairs().len(), 1);
+        let stale = answer_headers(None, Some(CacheStatus::Stale), Some(61_999)).pairs();
+        assert_eq!(stale[1], ("x-cache", "stale".to_owned()));
+        assert_eq!(stale[2], ("age", "61".to_owned()));
+        for name in conferbot::protocol::bff::QUOTA_HEADERS {
+            assert!(
+                allowed(name) && CORS_EXPOSE_HEADERS.contains(&name),
+                "{name}"
+            );
+        }
     }
 
     #[test]

@@ -1,35 +1,39 @@
-//! Which cached reads a change makes stale: a successful write
-//! ([`Operation::invalidates`]) or an accepted webhook delivery
-//! ([`WebhookEvent::invalidates`](conferbot::WebhookEvent::invalidates),
-//! narrowed to the chatbot the delivery names).
+//! Which cached reads a change touches, and what it does to each: a
+//! successful write ([`Operation::invalidates`]) makes what it changed stale;
+//! an accepted webhook delivery is applied by the patch rules of
+//! [`crate::patch`] (a new response adds 1 to its chatbot's `responseCount`
+//! in every cached page and record; its chatbot's responses pages go stale),
+//! or, with patching off (`--cache-events drop`), makes every read about
+//! responses stale as before patches existed.
 //!
-//! [`Invalidation::effect`] is where a change meets one cached answer: today
-//! it is [`Effect::Stale`] or [`Effect::Unchanged`]. Rules that patch an
-//! answer in place instead of dropping it (a new response adds 1 to its
-//! chatbot's `responseCount`) belong there, as a new `Effect` variant that
-//! every cache backend must then handle.
+//! [`Invalidation::effect`] is where a change meets one cached answer; every
+//! cache backend applies what it says ([`Effect`]).
 
 use conferbot::{ObjectId, Operation, WebhookDelivery};
 
+pub use crate::patch::Effect;
+use crate::patch::{self, DeliveryFacts};
 use crate::route::Target;
 
-/// A set of reads to drop from the cache.
+/// A change to apply to the cache.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Invalidation {
-    /// The operations whose reads go stale.
+    /// The operations whose reads it may touch.
     pub operations: &'static [Operation],
-    /// When set, reads that name a chatbot go stale only for this one; reads
-    /// without ids (`listChatbots`) go stale whatever it is.
+    /// When set, reads that name a chatbot are touched only for this one;
+    /// reads without ids (`listChatbots`) are touched whatever it is.
     pub chatbot: Option<ObjectId>,
+    /// What it does to a touched read.
+    pub rule: Rule,
 }
 
-/// What a change does to one cached answer.
+/// What a change does to the reads it touches.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Effect {
-    /// The answer still holds.
-    Unchanged,
-    /// The answer is stale: drop it (and do not store one in flight).
+pub enum Rule {
+    /// They are stale.
     Stale,
+    /// The delivery's patch rules ([`patch::effect`]).
+    Delivery(DeliveryFacts),
 }
 
 impl Invalidation {
@@ -38,24 +42,39 @@ impl Invalidation {
         Self {
             operations: operation.invalidates(),
             chatbot: None,
+            rule: Rule::Stale,
         }
     }
 
-    /// What an accepted delivery makes stale. A chatbot id that is not a valid
-    /// object id is ignored (then every chatbot's reads go stale).
+    /// What an accepted delivery does, by the patch rules. A chatbot id that
+    /// is not a valid object id is ignored (then every chatbot's reads that
+    /// the event touches are stale).
     pub fn of_delivery(delivery: &WebhookDelivery) -> Self {
+        let facts = DeliveryFacts::of(delivery);
         Self {
-            operations: delivery.event.invalidates(),
-            chatbot: delivery.bot(),
+            operations: patch::touched(&facts.event),
+            chatbot: facts.bot.clone(),
+            rule: Rule::Delivery(facts),
         }
     }
 
-    /// Whether nothing goes stale.
+    /// What an accepted delivery does with patching off: every read about
+    /// responses (of its chatbot) is stale.
+    pub fn dropping(delivery: &WebhookDelivery) -> Self {
+        Self {
+            operations: patch::dropped(&delivery.event),
+            chatbot: delivery.bot(),
+            rule: Rule::Stale,
+        }
+    }
+
+    /// Whether nothing is touched.
     pub fn is_empty(&self) -> bool {
         self.operations.is_empty()
     }
 
-    /// Whether the read `target` goes stale (cached or in flight).
+    /// Whether the read `target` is touched (a read in flight that is
+    /// touched must not be stored: its answer may predate the change).
     pub fn matches(&self, target: &Target) -> bool {
         if !self.operations.contains(&target.operation) {
             return false;
@@ -67,17 +86,18 @@ impl Invalidation {
     }
 
     /// What this change does to the cached answer of `target`, whose body is
-    /// `cached` (the seam for patch rules: see the module doc).
+    /// `cached`.
     pub fn effect(&self, target: &Target, cached: &[u8]) -> Effect {
-        let _ = cached;
-        if self.matches(target) {
-            Effect::Stale
-        } else {
-            Effect::Unchanged
+        if !self.matches(target) {
+            return Effect::Unchanged;
+        }
+        match &self.rule {
+            Rule::Stale => Effect::Stale,
+            Rule::Delivery(facts) => patch::effect(facts, target, cached),
         }
     }
 
-    /// Per operation, the prefix of the stale keys of [`crate::cache_key()`]
+    /// Per operation, the prefix of the touched keys of [`crate::cache_key()`]
     /// (how a shared cache finds them without reading every answer).
     pub fn key_prefixes(&self) -> Vec<(Operation, String)> {
         self.operations
@@ -121,7 +141,7 @@ mod tests {
     }
 
     #[test]
-    fn a_new_response_makes_lists_and_its_chatbot_stale_only() {
+    fn a_new_response_touches_lists_and_its_chatbot_only() {
         let stale = Invalidation::of_delivery(&delivery(WebhookEvent::ResponseCreated, Some(BOT)));
         assert!(stale.matches(&target(Operation::ListChatbots, &[])));
         assert!(stale.matches(&target(Operation::GetChatbot, &[BOT])));
@@ -141,7 +161,8 @@ mod tests {
             ]
         );
         let unscoped = Invalidation::of_delivery(&delivery(WebhookEvent::ResponseUpdated, None));
-        assert!(unscoped.matches(&target(Operation::GetChatbot, &[OTHER])));
+        assert!(unscoped.matches(&target(Operation::ListResponses, &[OTHER])));
+        assert!(!unscoped.matches(&target(Operation::ListChatbots, &[])));
         let quiet =
             Invalidation::of_delivery(&delivery(WebhookEvent::ConversationStarted, Some(BOT)));
         assert!(quiet.is_empty());
@@ -154,6 +175,24 @@ mod tests {
         assert_eq!(stale.effect(&hooks, b"{\"data\":[]}"), Effect::Stale);
         let usage = target(Operation::GetUsage, &[]);
         assert_eq!(stale.effect(&usage, b"{}"), Effect::Unchanged);
+    }
+
+    #[test]
+    fn without_patches_a_delivery_makes_every_read_about_responses_stale() {
+        let created = delivery(WebhookEvent::ResponseCreated, Some(BOT));
+        let dropping = Invalidation::dropping(&created);
+        let page = br#"{"data":[{"id":"64f8a2b3c1d4e5f6a7b8c9d0","responseCount":1}]}"#;
+        let list = target(Operation::ListChatbots, &[]);
+        assert_eq!(dropping.effect(&list, page), Effect::Stale);
+        assert!(matches!(
+            Invalidation::of_delivery(&created).effect(&list, page),
+            Effect::Patched(_)
+        ));
+        let updated = Invalidation::dropping(&delivery(WebhookEvent::ResponseUpdated, Some(BOT)));
+        assert_eq!(
+            updated.effect(&target(Operation::GetChatbot, &[BOT]), b"{}"),
+            Effect::Stale
+        );
     }
 
     #[test]

@@ -33,9 +33,14 @@
 //! - [`window`]: the sliding window and its fair queue by client as a state
 //!   machine; what an upstream `429` pauses; the shared window's polling;
 //!   [`spend`]: per-client monthly caps.
-//! - [`mod@cache_key`], [`cache_table`], [`invalidation`]: the key of a read, the
-//!   in-process table of fresh answers and reads in flight, and which cached
-//!   reads a write or a delivery makes stale.
+//! - [`mod@cache_key`], [`cache_table`], [`invalidation`], [`patch`]: the key
+//!   of a read; the in-process table of held answers (fresh, then stale
+//!   while revalidated) and reads in flight; what a write or a delivery does
+//!   to cached reads; the patch rules of deliveries (a new response adds 1 to
+//!   its chatbot's `responseCount`), as pure functions.
+//! - [`quota`], [`quota_headers`]: the month as known from `getUsage` and
+//!   own calls, `--monthly-budget`, what may be spent (stretched revalidation
+//!   intervals, no call once the month is spent); the quota headers.
 //! - [`webhook`]: delivery checks (signature, event, timestamp) → an accepted
 //!   delivery or a typed rejection; its dedup identity and receipt.
 //! - [`event_log`]: the numbered, bounded log of live events and its replay.
@@ -58,6 +63,10 @@ pub mod event_log;
 pub mod headers;
 pub mod host;
 pub mod invalidation;
+pub mod patch;
+pub mod quota;
+pub mod quota_headers;
+mod raw_object;
 pub mod request;
 pub mod route;
 pub mod secret_scan;

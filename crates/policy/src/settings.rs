@@ -5,7 +5,7 @@
 //! Each tunable is a [`Flag`]: its flag name, its default as a value and as
 //! the text a user would type (written from one literal by a macro, so the two
 //! cannot differ), and its help line. The hard limits next to them
-//! ([`MAX_BODY_BYTES`], [`MAX_CACHE_TTL`], …) are not configurable.
+//! ([`MAX_BODY_BYTES`], [`MAX_CACHE_AGE`], …) are not configurable.
 
 use std::ops::RangeInclusive;
 use std::time::Duration;
@@ -14,6 +14,8 @@ use conferbot::endpoint::hostile_reason;
 use conferbot::protocol::bff::{BFF_MOUNT, EVENTS_PATH, WEBHOOK_RECEIVER_PATH};
 use conferbot::{RateSpec, DEFAULT_BASE_URL, EXTERNAL_PREFIX};
 
+use crate::cache_table::Freshness;
+use crate::quota::MonthlyBudget;
 use crate::route::Mounts;
 
 /// Largest request body accepted (64 KiB): API writes and webhook deliveries
@@ -21,8 +23,18 @@ use crate::route::Mounts;
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 /// Largest upstream answer passed on (the biggest page is far smaller).
 pub const MAX_ANSWER_BYTES: usize = 4 * 1024 * 1024;
-/// Longest cache TTL allowed: dashboards must not show minutes-old data.
-pub const MAX_CACHE_TTL: Duration = Duration::from_secs(5);
+/// Longest an answer may be kept, fresh and stale together (`--cache-ttl`
+/// plus `--cache-stale`): 31 days, the quota's period. There used to be a
+/// 5 s limit, because the cache knew of no change and served what it held
+/// as current; now webhooks patch it, writes through the BFF invalidate it,
+/// answers say their `age`, and what no webhook announces is revalidated
+/// within `--cache-ttl`, so a long life is the point. This bound only keeps a
+/// slip (`--cache-stale 100000h`) from meaning forever.
+pub const MAX_CACHE_AGE: Duration = Duration::from_secs(31 * 86_400);
+/// Most answers held in one process; past it the least recently served is
+/// dropped (with long lifetimes, distinct reads must not grow memory
+/// without bound: a page of 100 chatbots is about 20 KiB).
+pub const MAX_CACHE_ENTRIES: usize = 4_096;
 /// How many events `--event-replay` may keep.
 pub const EVENT_REPLAY_RANGE: RangeInclusive<usize> = 1..=100_000;
 
@@ -57,11 +69,49 @@ macro_rules! duration_flag {
             doc: $doc,
         }
     };
+    ($name:literal, $n:literal h, $doc:literal) => {
+        Flag {
+            name: $name,
+            default: Duration::from_secs($n * 3_600),
+            text: concat!($n, "h"),
+            doc: $doc,
+        }
+    };
 }
+
+/// What an accepted webhook delivery does to the cache (`--cache-events`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CacheEvents {
+    /// Applied in place by the patch rules ([`crate::patch`]).
+    Patch,
+    /// Every read about responses it names is stale (no patches: the
+    /// behaviour before patches existed, for comparisons).
+    Drop,
+}
+
+impl std::str::FromStr for CacheEvents {
+    type Err = String;
+
+    fn from_str(raw: &str) -> Result<Self, String> {
+        match raw.trim() {
+            "patch" => Ok(Self::Patch),
+            "drop" => Ok(Self::Drop),
+            other => Err(format!(
+                "--cache-events must be patch or drop, got {other:?}"
+            )),
+        }
+    }
+}
+
+pub mod connections;
+
+pub use connections::{ConnectionSettings, EffectiveLimits};
 
 /// The flags of the settings below, with their defaults.
 pub mod flags {
     use super::*;
+
+    pub use super::connections::flags::*;
 
     /// `--upstream`.
     pub const UPSTREAM: Flag<&str> = Flag {
@@ -98,18 +148,75 @@ pub mod flags {
         10 s,
         "Longest a request waits for the rate window before a 429"
     );
-    /// `--cache-ttl`.
+    /// `--cache-ttl`: an hour. Webhooks keep what they announce current
+    /// (a new response is patched in at once) and writes through the BFF
+    /// invalidate what they change, so this bounds only how late a change
+    /// that nothing announces shows (a chatbot renamed in Conferbot's own
+    /// dashboard), at a cost of at most one call per read per hour while it
+    /// is viewed: four reads (a dashboard's table, usage, webhooks and a
+    /// second page) revalidated every hour all day and night spend 2,880
+    /// calls a month, under a third of Starter's 10,000; `--monthly-budget`
+    /// stretches it further.
     pub const CACHE_TTL: Flag<Duration> = duration_flag!(
         "cache-ttl",
-        2 s,
-        "How long GET answers are cached (at most 5s; 0 disables the cache)"
+        60 m,
+        "How long a GET answer is fresh; after it, the next request is answered from it at once (x-cache: stale) while one call refreshes it (0 disables the cache; only identical reads in flight are shared)"
     );
+    /// `--cache-stale`: a day, so that a night without views, an upstream
+    /// outage or a budget's stretched interval are all answered at once from
+    /// what is held; an answer older than that is read again before it is
+    /// served.
+    pub const CACHE_STALE: Flag<Duration> = duration_flag!(
+        "cache-stale",
+        24 h,
+        "How long after --cache-ttl an answer is still served (marked stale) while it is revalidated in the background"
+    );
+    /// `--cache-events`.
+    pub const CACHE_EVENTS: Flag<CacheEvents> = Flag {
+        name: "cache-events",
+        default: CacheEvents::Patch,
+        text: "patch",
+        doc: "What a webhook delivery does to cached reads: patch (a new response adds 1 to its chatbot's responseCount in place) or drop (they are read again)",
+    };
+    /// `--monthly-budget` (none by default: the plan's limit is the cap).
+    pub const MONTHLY_BUDGET: Flag<Option<MonthlyBudget>> = Flag {
+        name: "monthly-budget",
+        default: None,
+        text: "",
+        doc: "Cap on the month's API calls, as a number (8000) or a share of the plan's limit (10%): revalidations are spaced to stay under it, and once it is reached no call is made until the month turns (held answers are served, marked stale); default: the plan's limit",
+    };
     /// `--upstream-timeout`.
     pub const UPSTREAM_TIMEOUT: Flag<Duration> = duration_flag!(
         "upstream-timeout",
         10 s,
         "Longest an upstream call may take before a 504"
     );
+    /// `--upstream-ca` (a PEM file; none by default: the public web roots).
+    pub const UPSTREAM_CA: Flag<Option<&str>> = Flag {
+        name: "upstream-ca",
+        default: None,
+        text: "",
+        doc: "Trust only the CA certificates of this PEM file for an https upstream \
+              (a private upstream, or `conferbot-sandbox --tls`) [default: the public web roots]",
+    };
+    /// `--metrics-listen` (none by default: `/metrics` on the main address).
+    pub const METRICS_LISTEN: Flag<Option<&str>> = Flag {
+        name: "metrics-listen",
+        default: None,
+        text: "",
+        doc: "Serve /metrics on this address only (e.g. 127.0.0.1:9187), not on --listen \
+              [default: on --listen]",
+    };
+    /// `--metrics-token-file` (none by default: `/metrics` needs no token).
+    pub const METRICS_TOKEN_FILE: Flag<Option<&str>> = Flag {
+        name: "metrics-token-file",
+        default: None,
+        text: "",
+        doc: "Answer /metrics only to `Authorization: Bearer TOKEN`, TOKEN read from this \
+              file (or CONFERBOT_METRICS_TOKEN) [default: no token]",
+    };
+    /// The environment variable of the `/metrics` token.
+    pub const METRICS_TOKEN_ENV: &str = "CONFERBOT_METRICS_TOKEN";
     /// `--webhook-path` (its default depends on the mount).
     pub const WEBHOOK_PATH: Flag<&str> = Flag {
         name: "webhook-path",
@@ -224,8 +331,14 @@ pub struct Settings {
     pub rate: RateSpec,
     /// Longest a request waits in the rate queue before a `429`.
     pub queue_wait: Duration,
-    /// How long GET answers are cached (zero: not cached, still coalesced).
+    /// How long GET answers are fresh (zero: not cached, still coalesced).
     pub cache_ttl: Duration,
+    /// How long after that they are served, marked stale, while revalidated.
+    pub cache_stale: Duration,
+    /// What a webhook delivery does to cached reads.
+    pub cache_events: CacheEvents,
+    /// The cap on the month's use; `None`: the plan's limit.
+    pub monthly_budget: Option<MonthlyBudget>,
     /// Longest an upstream call may take before a `504`.
     pub upstream_timeout: Duration,
     /// Absolute path of the webhook receiver; `None`: `{mount}/webhooks/incoming`.
@@ -255,6 +368,8 @@ pub struct Settings {
     pub auth_timeout: Duration,
     /// Accept `http://` and loopback webhook URLs (local testing).
     pub allow_local_webhooks: bool,
+    /// Connections, timeouts, request and stream caps, shutdown.
+    pub connections: ConnectionSettings,
 }
 
 impl Default for Settings {
@@ -266,6 +381,9 @@ impl Default for Settings {
             rate: flags::RATE.default,
             queue_wait: flags::QUEUE_WAIT.default,
             cache_ttl: flags::CACHE_TTL.default,
+            cache_stale: flags::CACHE_STALE.default,
+            cache_events: flags::CACHE_EVENTS.default,
+            monthly_budget: flags::MONTHLY_BUDGET.default,
             upstream_timeout: flags::UPSTREAM_TIMEOUT.default,
             webhook_path: None,
             webhook_tolerance: flags::WEBHOOK_TOLERANCE.default,
@@ -280,6 +398,7 @@ impl Default for Settings {
             auth_user_header: flags::AUTH_USER_HEADER.default.to_owned(),
             auth_timeout: flags::AUTH_TIMEOUT.default,
             allow_local_webhooks: flags::ALLOW_LOCAL_WEBHOOKS.default,
+            connections: ConnectionSettings::default(),
         }
     }
 }
@@ -308,6 +427,14 @@ impl Settings {
             mount: self.mount.clone(),
             events: self.events_path(),
             webhook: self.webhook_path(),
+        }
+    }
+
+    /// How long answers stay fresh, then stale.
+    pub fn freshness(&self) -> Freshness {
+        Freshness {
+            fresh: self.cache_ttl,
+            stale: self.cache_stale,
         }
     }
 
@@ -404,11 +531,29 @@ impl Settings {
                 "--auth-user-header must be a header name like x-auth-request-user (lower case), got {header:?}"
             )));
         }
-        if self.cache_ttl > MAX_CACHE_TTL {
+        self.connections.validate()?;
+        // A request may wait for the forward-auth answer, then the window,
+        // then the upstream: the request timeout must leave room for all.
+        let auth_wait = match self.auth_url {
+            Some(_) => self.auth_timeout,
+            None => Duration::ZERO,
+        };
+        let longest_answer = auth_wait
+            .saturating_add(self.queue_wait)
+            .saturating_add(self.upstream_timeout);
+        if self.connections.request_timeout <= longest_answer {
             return Err(ConfigError(format!(
-                "--cache-ttl must be at most {} s, got {} ms",
-                MAX_CACHE_TTL.as_secs(),
-                self.cache_ttl.as_millis()
+                "--{} must be longer than --queue-wait plus --upstream-timeout (plus --auth-timeout with --auth-url): {} ms, got {} ms",
+                flags::REQUEST_TIMEOUT.name,
+                longest_answer.as_millis(),
+                self.connections.request_timeout.as_millis()
+            )));
+        }
+        if self.cache_ttl.saturating_add(self.cache_stale) > MAX_CACHE_AGE {
+            return Err(ConfigError(format!(
+                "--cache-ttl and --cache-stale together must be at most {} days, got {} s",
+                MAX_CACHE_AGE.as_secs() / 86_400,
+                self.cache_ttl.saturating_add(self.cache_stale).as_secs()
             )));
         }
         Ok(())
@@ -450,6 +595,7 @@ mod tests {
         for flag in [
             flags::QUEUE_WAIT,
             flags::CACHE_TTL,
+            flags::CACHE_STALE,
             flags::UPSTREAM_TIMEOUT,
             flags::WEBHOOK_TOLERANCE,
             flags::SSE_HEARTBEAT,
@@ -467,6 +613,13 @@ mod tests {
             Ok(flags::EVENT_REPLAY.default)
         );
         assert_eq!(flags::QUEUE_WAIT.default, Duration::from_secs(10));
+        assert_eq!(
+            flags::CACHE_EVENTS.text.parse(),
+            Ok(flags::CACHE_EVENTS.default)
+        );
+        assert_eq!(flags::CACHE_TTL.default, Duration::from_secs(3_600));
+        assert_eq!(flags::CACHE_STALE.default, Duration::from_secs(86_400));
+        assert!("keep".parse::<CacheEvents>().is_err());
         assert_eq!(flags::WEBHOOK_TOLERANCE.default, Duration::from_secs(300));
         assert_eq!(
             conferbot::rate::parse_duration(flags::AUTH_TIMEOUT.text),
@@ -541,15 +694,28 @@ mod tests {
         };
         assert!(s.validate().is_err());
         let s = Settings {
-            cache_ttl: Duration::from_secs(6),
+            cache_ttl: Duration::from_secs(86_400),
+            cache_stale: Duration::from_secs(30 * 86_400 + 1),
             ..Settings::default()
         };
-        assert!(s.validate().unwrap_err().0.contains("at most 5 s"));
+        assert!(s.validate().unwrap_err().0.contains("at most 31 days"));
+        let s = Settings {
+            cache_ttl: Duration::from_secs(86_400),
+            cache_stale: Duration::from_secs(30 * 86_400),
+            ..Settings::default()
+        };
+        assert_eq!(s.validate(), Ok(()));
         let s = Settings {
             upstream_timeout: Duration::ZERO,
             ..Settings::default()
         };
         assert!(s.validate().unwrap_err().0.contains("--upstream-timeout"));
+        // A request must be allowed its whole wait in the queue and upstream.
+        let s = Settings {
+            queue_wait: Duration::from_secs(20),
+            ..Settings::default()
+        };
+        assert!(s.validate().unwrap_err().0.contains("--request-timeout"));
     }
 
     #[test]

@@ -16,7 +16,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::clock::{month_of, now_ms};
+use crate::clock::{iso_ms, month_of};
 use crate::faults::{FaultKind, FaultSpec};
 use crate::reply::Refusal;
 use crate::state::{lock, SandboxState};
@@ -35,6 +35,7 @@ pub fn routes() -> Router<Arc<SandboxState>> {
             get(list_faults).post(arm_fault).delete(clear_faults),
         )
         .route("/sandbox/usage", post(set_usage))
+        .route("/sandbox/clock", get(read_clock).post(set_clock))
         .route("/sandbox/stats", get(stats))
         .route("/sandbox/reset", post(reset))
         .route("/sandbox/keys", get(list_keys))
@@ -153,7 +154,7 @@ async fn set_usage(
     else {
         return Err(reply::error(StatusCode::BAD_REQUEST, "Unknown apiKey"));
     };
-    let month = month_of(now_ms());
+    let month = month_of(state.clock.now_ms());
     lock(&state.usage).set(ws, &month, used);
     let data = quota::usage(&entry.plan, &month, used);
     Ok(reply::json(StatusCode::OK, &json!({ "data": data })))
@@ -194,6 +195,53 @@ async fn register_webhook(
     let plan = entry.plan.clone();
     let webhook = serde_json::to_vec(&body.webhook).unwrap_or_default();
     webhooks::register(&state, ws, &plan, &webhook, secret)
+}
+
+/// `POST /sandbox/clock`: `{"now": ISO 8601}` or `{"offsetMs": n}`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct SetClock {
+    now: Option<String>,
+    offset_ms: Option<i64>,
+}
+
+/// `GET /sandbox/clock` → `{"data": {"now", "offsetMs"}}`.
+async fn read_clock(State(state): State<Arc<SandboxState>>) -> Response {
+    clock_answer(&state)
+}
+
+/// `POST /sandbox/clock` `{"now"}` or `{"offsetMs"}`: moves the sandbox's
+/// clock (and runs on from there); `{"offsetMs": 0}` puts it back.
+async fn set_clock(
+    State(state): State<Arc<SandboxState>>,
+    body: Bytes,
+) -> Result<Response, Refusal> {
+    let body: SetClock = parse_body(&body)?;
+    match (body.now, body.offset_ms) {
+        (Some(now), None) => {
+            let secs = conferbot::timestamp::parse_iso8601_secs(&now).ok_or_else(|| {
+                reply::error(
+                    StatusCode::BAD_REQUEST,
+                    format!("now must be ISO 8601 like 2025-01-31T23:59:50Z, got {now:?}"),
+                )
+            })?;
+            state.clock.set_now(secs.saturating_mul(1_000));
+        }
+        (None, Some(offset)) => state.clock.set_offset(offset),
+        _ => {
+            return Err(reply::error(
+                StatusCode::BAD_REQUEST,
+                "Give one of now (ISO 8601) or offsetMs",
+            ))
+        }
+    }
+    tracing::info!(offset_ms = state.clock.offset_ms(), "sandbox clock moved");
+    Ok(clock_answer(&state))
+}
+
+fn clock_answer(state: &SandboxState) -> Response {
+    let data = json!({"now": iso_ms(state.clock.now_ms()), "offsetMs": state.clock.offset_ms()});
+    reply::json(StatusCode::OK, &json!({ "data": data }))
 }
 
 /// `GET /sandbox/stats` → `{"apiCalls", "byStatus", "rateLimited", "dropped"}`.

@@ -15,7 +15,7 @@ use axum::response::{IntoResponse, Response};
 use conferbot::endpoint::{match_route, RouteError};
 use conferbot::{Operation, RouteMatch, API_KEY_HEADER, API_PREFIX, EXTERNAL_PREFIX};
 
-use crate::clock::{month_of, ms_until_next_month, now_ms};
+use crate::clock::{http_date, month_of, ms_until_next_month};
 use crate::faults::{self, ConnectionKill, FaultKind};
 use crate::quota;
 use crate::reply::Refusal;
@@ -34,7 +34,17 @@ pub async fn handle(State(state): State<Arc<SandboxState>>, request: Request) ->
     if path != API_PREFIX && !path.starts_with(&format!("{API_PREFIX}/")) {
         return reply::not_found().into_response();
     }
-    lock(&state.stats).record_call();
+    let operation = path
+        .strip_prefix(&format!("{API_PREFIX}{EXTERNAL_PREFIX}"))
+        .and_then(|rest| match_route(request.method().as_str(), rest).ok())
+        .map(|route| route.operation.name());
+    {
+        let mut stats = lock(&state.stats);
+        stats.record_call();
+        if let Some(operation) = operation {
+            stats.record_operation(operation);
+        }
+    }
     let fault = lock(&state.faults).take();
     let response = match fault {
         None => answer(&state, request).await,
@@ -55,6 +65,11 @@ pub async fn handle(State(state): State<Arc<SandboxState>>, request: Request) ->
         },
     };
     lock(&state.stats).record_status(response.status().as_u16());
+    let mut response = response;
+    // The upstream's clock, as its `Date` says (the month turns by it).
+    if let Ok(date) = HeaderValue::from_str(&http_date(state.clock.now_ms())) {
+        response.headers_mut().insert(header::DATE, date);
+    }
     response
 }
 
@@ -109,17 +124,19 @@ fn admit(state: &SandboxState, request: &Request) -> Result<usize, Refusal> {
         )
         .retry_after(retry_after_secs(wait)));
     }
-    let now = now_ms();
+    let now = state.clock.now_ms();
     let counted = lock(&state.usage).count(ws, &month_of(now), &entry.plan);
     if let Err(exhausted) = counted {
-        // Waiting helps only once the month turns.
-        let secs = u64::try_from(ms_until_next_month(now).div_euclid(1_000)).unwrap_or(1);
+        // Waiting helps only once the month turns (rounded up: a retry at
+        // Retry-After must find the new month).
+        let left = u64::try_from(ms_until_next_month(now)).unwrap_or(0);
+        let secs = retry_after_secs(std::time::Duration::from_millis(left));
         return Err(reply::error_with_message(
             StatusCode::TOO_MANY_REQUESTS,
             MONTHLY_LIMIT_ERROR,
             quota::exhausted_message(&entry.plan, exhausted.limit),
         )
-        .retry_after(secs.max(1)));
+        .retry_after(secs));
     }
     Ok(ws)
 }
@@ -163,7 +180,7 @@ fn usage(state: &SandboxState, ws: usize) -> Response {
     let Some(entry) = state.key_entry(ws) else {
         return reply::not_found().into_response();
     };
-    let month = month_of(now_ms());
+    let month = month_of(state.clock.now_ms());
     let used = lock(&state.usage).used(ws, &month);
     let data = quota::usage(&entry.plan, &month, used);
     reply::json(StatusCode::OK, &conferbot::DataEnvelope { data })

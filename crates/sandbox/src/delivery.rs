@@ -14,7 +14,7 @@ use conferbot::protocol::webhooks::{
 use conferbot::{sign_webhook_body, Webhook, WebhookDelivery};
 use serde::{Deserialize, Serialize};
 
-use crate::clock::{iso_ms, now_ms};
+use crate::clock::iso_ms;
 use crate::state::{lock, SandboxState};
 
 /// Attempts kept in the log; older ones are forgotten first.
@@ -85,7 +85,10 @@ pub fn dispatch(state: &Arc<SandboxState>, ws: usize, body: &WebhookDelivery) ->
         .workspace(ws)
         .map(|w| w.subscribers(&body.event))
         .unwrap_or_default();
-    let timestamp = body.timestamp.clone().unwrap_or_else(|| iso_ms(now_ms()));
+    let timestamp = body
+        .timestamp
+        .clone()
+        .unwrap_or_else(|| iso_ms(state.clock.now_ms()));
     let bytes = match serde_json::to_vec(body) {
         Ok(bytes) => Bytes::from(bytes),
         Err(err) => {
@@ -155,6 +158,6 @@ async fn send(state: &SandboxState, delivery: &Delivery, attempt: u32) -> Delive
         status,
         error,
         delivered,
-        at: iso_ms(now_ms()),
+        at: iso_ms(state.clock.now_ms()),
     }
 }

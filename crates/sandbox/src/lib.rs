@@ -27,6 +27,7 @@
 //! - [`config`]: [`SandboxConfig`], what a sandbox is started with.
 //! - [`keys`]: the built-in keys (one per plan) and the key → workspace table.
 //! - [`server`]: [`RunningSandbox`], the accept loop and graceful shutdown.
+//! - [`tls`]: `--tls`, a CA and a `localhost` certificate generated at start.
 //! - `api`: the `/api/v1` pipeline: fault, auth, plan, window, quota, route.
 //! - `chatbots`: chatbot and response reads, paginated by the core's rules.
 //! - `webhooks`: webhook list, create (validated, plan-limited) and delete.
@@ -62,6 +63,7 @@ pub mod server;
 mod simulate;
 mod state;
 pub mod stats;
+pub mod tls;
 mod tricky;
 mod webhooks;
 mod workspace;
@@ -76,6 +78,7 @@ pub use delivery::DeliveryAttempt;
 pub use faults::{FaultKind, FaultSpec};
 pub use server::RunningSandbox;
 pub use stats::SandboxStats;
+pub use tls::SandboxTls;
 
 /// The whole sandbox as a `Router`, for `axum::serve` or `tower::ServiceExt::oneshot`.
 ///

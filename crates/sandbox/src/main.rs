@@ -1,11 +1,12 @@
 //! `conferbot-sandbox`: parses flags into a [`SandboxConfig`] and serves it.
 //!
-//! The first line on stdout is `listening on http://ADDR` with the bound
-//! address, so a harness can start it with `--listen 127.0.0.1:0` and read
-//! the port; logs go to stderr.
+//! The first line on stdout is `listening on http://ADDR` (`https://` with
+//! `--tls`) with the bound address, so a harness can start it with
+//! `--listen 127.0.0.1:0` and read the port; logs go to stderr.
 
 use std::io::Write;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -34,6 +35,14 @@ struct Args {
     /// Address to listen on; port 0 picks a free port (printed on the first line).
     #[arg(long, default_value = "127.0.0.1:8788")]
     listen: SocketAddr,
+    /// Serve HTTPS with a CA and a certificate for localhost, 127.0.0.1 and
+    /// ::1 generated at start.
+    #[arg(long)]
+    tls: bool,
+    /// With --tls: write the generated CA certificate (PEM) to this file
+    /// before the `listening on` line, for clients to trust.
+    #[arg(long, value_name = "PATH", requires = "tls")]
+    tls_ca_out: Option<PathBuf>,
     /// Seed of all generated data, ids and secrets.
     #[arg(long, default_value_t = conferbot_sandbox::config::DEFAULT_SEED)]
     seed: u64,
@@ -85,13 +94,20 @@ async fn main() -> anyhow::Result<()> {
         delivery_backoff: args.delivery_backoff,
         faults: args.faults,
     };
-    let sandbox = RunningSandbox::start(config, args.listen)
-        .await
-        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    let started = if args.tls {
+        RunningSandbox::start_tls(config, args.listen).await
+    } else {
+        RunningSandbox::start(config, args.listen).await
+    };
+    let sandbox = started.with_context(|| format!("cannot listen on {}", args.listen))?;
+    if let (Some(path), Some(pem)) = (&args.tls_ca_out, sandbox.ca_pem()) {
+        std::fs::write(path, pem)
+            .with_context(|| format!("cannot write the CA to {}", path.display()))?;
+    }
     let shutdown = shutdown_signal();
     // The first line is the contract with harnesses: print it before any log.
     let mut stdout = std::io::stdout();
-    writeln!(stdout, "listening on http://{}", sandbox.addr())?;
+    writeln!(stdout, "listening on {}", sandbox.origin())?;
     stdout.flush()?;
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)

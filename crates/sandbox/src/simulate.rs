@@ -21,7 +21,7 @@ use serde_json::{json, Map, Value};
 
 use crate::admin::parse_body;
 use crate::chatbots::chatbot_not_found;
-use crate::clock::{iso_ms, now_ms};
+use crate::clock::iso_ms;
 use crate::reply::Refusal;
 use crate::state::{lock, SandboxState, World};
 use crate::{delivery, keys, reply, seed};
@@ -83,7 +83,7 @@ fn apply(
     if workspace.chatbot(&chatbot_id).is_none() {
         return Err(chatbot_not_found());
     }
-    let now = now_ms();
+    let now = state.clock.now_ms();
     let mut body = WebhookDelivery::new(event.clone(), iso_ms(now));
     body.bot_id = Some(chatbot_id.clone());
     let to_value = |v: &ChatbotResponse| serde_json::to_value(v).unwrap_or(Value::Null);

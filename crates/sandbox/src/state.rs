@@ -7,6 +7,7 @@
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
+use crate::clock::SandboxClock;
 use crate::config::SandboxConfig;
 use crate::delivery::DeliveryLog;
 use crate::faults::FaultQueue;
@@ -76,6 +77,8 @@ pub struct SandboxState {
     pub deliveries: Mutex<DeliveryLog>,
     /// The client webhooks are delivered with.
     pub http: reqwest::Client,
+    /// The sandbox's clock (movable by tests).
+    pub clock: SandboxClock,
 }
 
 impl SandboxState {
@@ -101,6 +104,7 @@ impl SandboxState {
             http,
             keys,
             config,
+            clock: SandboxClock::default(),
         })
     }
 
@@ -110,8 +114,10 @@ impl SandboxState {
     }
 
     /// Back to the state just after start, minus the start-up faults: fresh
-    /// data, no webhooks, usage, windows, faults, counters or delivery log.
+    /// data, no webhooks, usage, windows, faults, counters or delivery log,
+    /// and the clock back on the wall clock.
     pub fn reset(&self) {
+        self.clock.set_offset(0);
         *lock(&self.world) = World::seeded(&self.config, &self.keys);
         lock(&self.limiter).clear();
         lock(&self.usage).clear();

@@ -19,6 +19,14 @@ pub struct SandboxStats {
     /// Connections closed without an answer by the `drop` fault.
     #[serde(default)]
     pub dropped: u64,
+    /// Connections accepted (admin routes' too), so tests can see a client
+    /// reuse its connections.
+    #[serde(default)]
+    pub connections: u64,
+    /// Requests by the operation their path names (`{"listChatbots": 3}`),
+    /// whatever their fate, so a benchmark can tell which reads reached it.
+    #[serde(default)]
+    pub by_operation: BTreeMap<String, u64>,
 }
 
 impl SandboxStats {
@@ -34,6 +42,17 @@ impl SandboxStats {
         if status == 429 {
             self.rate_limited = self.rate_limited.saturating_add(1);
         }
+    }
+
+    /// Counts a request for `operation`.
+    pub(crate) fn record_operation(&mut self, operation: &str) {
+        let n = self.by_operation.entry(operation.to_owned()).or_default();
+        *n = n.saturating_add(1);
+    }
+
+    /// Counts a connection accepted.
+    pub(crate) fn record_connection(&mut self) {
+        self.connections = self.connections.saturating_add(1);
     }
 
     /// Counts a connection dropped on purpose.
@@ -52,7 +71,9 @@ mod tests {
         stats.record_call();
         stats.record_status(429);
         stats.record_status(200);
+        stats.record_operation("getUsage");
         let json = serde_json::to_value(&stats).unwrap();
+        assert_eq!(json["byOperation"]["getUsage"], 1);
         assert_eq!(json["byStatus"]["429"], 1);
         assert_eq!(json["rateLimited"], 1);
         let back: SandboxStats = serde_json::from_value(json).unwrap();

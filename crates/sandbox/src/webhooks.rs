@@ -6,7 +6,7 @@ use axum::response::{IntoResponse, Response};
 use conferbot::{DataEnvelope, DeletedWebhook, NewWebhook, ObjectId, Operation, Plan, Webhook};
 use serde_json::Value;
 
-use crate::clock::{iso_ms, now_ms};
+use crate::clock::iso_ms;
 use crate::reply::{self, Refusal};
 use crate::state::{lock, SandboxState};
 
@@ -88,7 +88,7 @@ fn add(
         events: new.events,
         active: true,
         secret: Some(secret),
-        created_at: iso_ms(now_ms()),
+        created_at: iso_ms(state.clock.now_ms()),
     };
     match world.workspace_mut(ws) {
         Some(workspace) => workspace.add_webhook(webhook.clone()),

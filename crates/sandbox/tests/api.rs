@@ -296,6 +296,7 @@ async fn stats_count_every_api_call_and_reset_clears_them() {
     assert_eq!(wire.json["apiCalls"], 3);
     assert_eq!(wire.json["byStatus"]["200"], 2);
     assert_eq!(wire.json["rateLimited"], 0);
+    assert_eq!(wire.json["byOperation"], json!({"listChatbots": 3}));
     // Admin routes are not API calls.
     assert_eq!(h.sandbox.stats().api_calls, 3);
 

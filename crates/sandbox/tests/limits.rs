@@ -131,3 +131,50 @@ async fn an_exhausted_month_is_a_429_of_its_own() {
     let missing = h.admin_post("/usage", json!({"used": 1})).await;
     assert_eq!(missing.status, 400);
 }
+
+#[tokio::test]
+async fn the_clock_moves_so_a_spent_month_turns_in_seconds() {
+    let h = start(config()).await;
+    let moved = h
+        .admin_post("/clock", json!({"now": "2031-01-31T23:59:58Z"}))
+        .await;
+    assert_eq!(moved.status, 200);
+    assert!(moved.json["data"]["now"]
+        .as_str()
+        .unwrap()
+        .starts_with("2031-01-31T23:59:5"));
+    h.admin_post("/usage", json!({"apiKey": keys::STARTER, "used": 10_000}))
+        .await;
+    let refused = h.get(keys::STARTER, "/usage").await;
+    assert_eq!(refused.status, 429);
+    assert_eq!(refused.json["error"], "Monthly API limit reached");
+    let wait: u64 = refused.header("retry-after").unwrap().parse().unwrap();
+    assert!(
+        (1..=2).contains(&wait),
+        "Retry-After reaches the month's turn: {wait}"
+    );
+    let date = refused.header("date").unwrap();
+    assert!(date.starts_with("Fri, 31 Jan 2031 23:59:5"), "{date}");
+
+    tokio::time::sleep(Duration::from_millis(wait * 1_000 + 200)).await;
+    let turned = h.get(keys::STARTER, "/usage").await;
+    assert_eq!(turned.status, 200, "{:?}", turned.json);
+    assert_eq!(turned.json["data"]["month"], "2031-02");
+    assert_eq!(turned.json["data"]["used"], 1);
+
+    assert_eq!(
+        h.admin_get("/clock").await.json["data"]["offsetMs"]
+            .as_i64()
+            .map(|o| o > 0),
+        Some(true)
+    );
+    assert_eq!(
+        h.admin_post("/clock", json!({"offsetMs": 0})).await.json["data"]["offsetMs"],
+        0
+    );
+    assert_eq!(
+        h.admin_post("/clock", json!({"now": "soon"})).await.status,
+        400
+    );
+    assert_eq!(h.admin_post("/clock", json!({})).await.status, 400);
+}

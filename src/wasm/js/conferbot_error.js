@@ -7,7 +7,8 @@ export class ConferbotError extends Error {
   /**
    * @param {string} kind snake_case kind, e.g. "rate_limited"
    * @param {string} message what went wrong (the server's `error` when it sent one)
-   * @param {{status?: number | null, detail?: string | null, retryAfter?: number | null}} [fields]
+   * @param {{status?: number | null, detail?: string | null, retryAfter?: number | null,
+   *          headers?: Headers | null, requestId?: string | null}} [fields]
    */
   constructor(kind, message, fields = {}) {
     super(message);
@@ -16,12 +17,14 @@ export class ConferbotError extends Error {
     this.status = fields.status ?? null;
     this.detail = fields.detail ?? null;
     this.retryAfter = fields.retryAfter ?? null;
+    this.headers = fields.headers ?? null;
+    this.requestId = fields.requestId ?? null;
   }
 }
 
 // Called from Rust: positional arguments keep the wasm side free of object building.
-export function conferbotError(kind, message, status, detail, retryAfter) {
-  return new ConferbotError(kind, message, { status, detail, retryAfter });
+export function conferbotError(kind, message, status, detail, retryAfter, headers, requestId) {
+  return new ConferbotError(kind, message, { status, detail, retryAfter, headers, requestId });
 }
 
 // The entry points export the class itself, so `instanceof` works for users.

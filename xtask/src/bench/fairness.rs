@@ -1,4 +1,4 @@
-//! Section 11, fairness under a one-client burst: what a legitimate client's
+//! Section 16, fairness under a one-client burst: what a legitimate client's
 //! reads cost while another client floods the BFF with distinct reads (the
 //! cache cannot help), against the same reads with nobody flooding, and
 //! against the same flood with pacing off (`--client-share 100%`, where one
@@ -38,12 +38,12 @@ struct Reads {
     total: usize,
 }
 
-/// Measures section 11.
+/// Measures section 16.
 pub fn measure(bench: &Bench) -> Result<Section> {
     let secs = bench.settings.wrk_duration.as_secs().max(3);
     let mut section = Section::new(
         "fairness",
-        "11. Fairness under a one-client burst",
+        "16. Fairness",
         format!(
             "Release BFFs on the shared sandbox, `--rate {RATE} --cache-ttl 0 --trusted-proxy 127.0.0.1`, clients told \
              apart by `X-Forwarded-For`. The flood: `wrk -t1 -c{FLOOD_CONNECTIONS} -d{secs}s` over {DISTINCT_PAGES} \

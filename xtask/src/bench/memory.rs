@@ -78,7 +78,16 @@ pub fn measure(bench: &Bench) -> Result<Section> {
         footprint(&wrk, bench, bff.pid(), bff.addr)?
     };
     let peer = nginx::ensure()
-        .and_then(|bin| nginx::start(&bin, &bench.work, &bench.logs, "nginx-memory", sandbox.addr))
+        .and_then(|bin| {
+            nginx::start(
+                &bin,
+                &bench.work,
+                &bench.logs,
+                "nginx-memory",
+                sandbox.addr,
+                None,
+            )
+        })
         .and_then(|n| footprint(&wrk, bench, n.server.pid(), n.cached));
 
     let peer_kib = |f: Field| peer.as_ref().map(|p| f(p) as f64);
@@ -129,7 +138,7 @@ pub fn measure(bench: &Bench) -> Result<Section> {
 
 /// Idle RSS, then the peak while `wrk` holds 1,000 connections to `addr`.
 fn footprint(
-    wrk: &std::path::PathBuf,
+    wrk: &std::path::Path,
     bench: &Bench,
     pid: u32,
     addr: SocketAddr,

@@ -11,12 +11,19 @@
 //! - `node`, `stats`: running a Node bench script; medians and percentiles.
 //! - one file per section: `sizes`, `startup`, `client_overhead`,
 //!   `pagination`, `http_load` (with `wrk` and `nginx`), `quota`, `memory`,
-//!   `sse_fanout`, `redis_limiter`, `cli_export`, `fairness`.
-//! - `report`: the tables, the machine, and the files written.
+//!   `sse_fanout`, `redis_limiter`, `cli_export`, `day` (with its servers in
+//!   `day_servers`), `hostile` (the attacks of issue 12 and 10,000 event
+//!   streams, by `conferbot-attack`), `allocators`, `fairness`.
+//! - `report`: the tables, the machine, and the files written; `splice`:
+//!   with `--only`, the sections re-measured put into the file already there.
 
+mod allocators;
 mod cli_export;
 mod client_overhead;
+mod day;
+mod day_servers;
 mod fairness;
+mod hostile;
 mod http_load;
 mod memory;
 mod nginx;
@@ -28,6 +35,7 @@ mod redis_limiter;
 mod report;
 mod servers;
 mod sizes;
+mod splice;
 mod sse_fanout;
 mod startup;
 mod stats;
@@ -72,6 +80,8 @@ pub struct Settings {
     /// Chatbots of the CLI export's workspace: 1 + 2 + 118 = 121 calls (two
     /// minutes at 60/60s), or 1 + 1 + 59 = 61 (one minute) for `--quick`.
     pub cli_chatbots: usize,
+    /// Length of the "quota over a day" trace, per configuration (four).
+    pub day_trace: Duration,
 }
 
 impl Settings {
@@ -89,6 +99,7 @@ impl Settings {
                 quota_loads: 500,
                 sse_deliveries: 50,
                 cli_chatbots: 59,
+                day_trace: Duration::from_secs(30),
             }
         } else {
             Settings {
@@ -103,6 +114,7 @@ impl Settings {
                 quota_loads: 500,
                 sse_deliveries: 200,
                 cli_chatbots: 118,
+                day_trace: Duration::from_secs(120),
             }
         }
     }
@@ -164,7 +176,9 @@ impl Bench<'_> {
 /// One section: its key for `--only`, its title, and how it is measured.
 type Measure = fn(&Bench) -> Result<Section>;
 
-const SECTIONS: [(&str, &str, Measure); 11] = [
+// Section 15 ("Server half in Node") comes from another branch; fairness
+// is 16 so that neither renumbers the other.
+const SECTIONS: [(&str, &str, Measure); 15] = [
     ("sizes", "1. Package weight", sizes::measure),
     ("startup", "2. Start-up", startup::measure),
     (
@@ -183,18 +197,22 @@ const SECTIONS: [(&str, &str, Measure); 11] = [
         redis_limiter::measure,
     ),
     ("cli", "10. CLI export", cli_export::measure),
+    ("day", "11. Quota over a day", day::measure),
+    ("hostile", "12. Hostile clients", hostile::measure_attacks),
     (
-        "fairness",
-        "11. Fairness under a one-client burst",
-        fairness::measure,
+        "sse10k",
+        "13. SSE at 10,000 streams",
+        hostile::measure_streams,
     ),
+    ("allocators", "14. Allocators", allocators::measure),
+    ("fairness", "16. Fairness", fairness::measure),
 ];
 
 const USAGE: &str = "usage: cargo xtask bench [--quick] [--no-build] [--only KEY,KEY…]
   --quick      fewer samples and 3 s load runs (under 2 minutes once built)
   --no-build   use pkg/ and target/release as they are
   --only       sections: sizes, startup, overhead, pagination, http, quota, memory,
-               sse, redis, cli, fairness";
+               sse, redis, cli, day, hostile, sse10k, allocators, fairness";
 
 /// Runs the benchmarks and writes `BENCHMARKS.md` and `target/bench/results.json`.
 pub fn run(root: &Path, args: &[String]) -> Result<()> {
@@ -278,7 +296,17 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
         .chain(args.iter().cloned())
         .collect::<Vec<_>>()
         .join(" ");
-    report::write(root, &command, &report::machine(), &sections)?;
+    let machine = report::machine();
+    let before = std::fs::read_to_string(root.join("BENCHMARKS.md")).ok();
+    report::write(root, &command, &machine, &sections)?;
+    if let (Some(_), Some(old)) = (&only, before) {
+        // Keep the other sections of the run that wrote the file.
+        let titles: Vec<&str> = sections.iter().map(|s| s.title).collect();
+        let new = std::fs::read_to_string(root.join("BENCHMARKS.md"))?;
+        let date = machine["date_utc"].as_str().unwrap_or("today");
+        let spliced = splice::splice(&old, &new, &titles, &command, date);
+        std::fs::write(root.join("BENCHMARKS.md"), spliced).context("writing BENCHMARKS.md")?;
+    }
     say(&format!(
         "bench: wrote BENCHMARKS.md and target/bench/results.json in {:.0} s",
         started.elapsed().as_secs_f64()

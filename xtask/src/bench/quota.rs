@@ -51,7 +51,16 @@ pub fn measure(bench: &Bench) -> Result<Section> {
     let ours = run(bff.origin())?;
     drop(bff);
     let peer: Result<Value> = nginx::ensure()
-        .and_then(|bin| nginx::start(&bin, &bench.work, &bench.logs, "nginx-quota", sandbox.addr))
+        .and_then(|bin| {
+            nginx::start(
+                &bin,
+                &bench.work,
+                &bench.logs,
+                "nginx-quota",
+                sandbox.addr,
+                None,
+            )
+        })
         .and_then(|n| run(format!("http://{}", n.uncached)));
 
     let ours_calls = number(&ours, "upstreamCalls")?;

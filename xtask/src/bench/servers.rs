@@ -31,10 +31,13 @@ pub struct Server {
     child: Child,
     /// Where it listens.
     pub addr: SocketAddr,
+    /// `http` or `https`, as it announced.
+    pub scheme: &'static str,
 }
 
 impl Server {
-    /// Starts `cmd` and waits for the first stdout line `listening on http://ADDR`.
+    /// Starts `cmd` and waits for the first stdout line `listening on http://ADDR`
+    /// (or `https://ADDR`).
     /// Its stderr goes to `logs/<name>.log`, so a failure can be read afterwards.
     pub fn start_announced(name: &str, cmd: Command, logs: &Path) -> Result<Server> {
         let mut cmd = prepare(cmd, name, logs)?;
@@ -53,8 +56,11 @@ impl Server {
             let mut reader = BufReader::new(stdout);
             let mut line = String::new();
             while matches!(reader.read_line(&mut line), Ok(n) if n > 0) {
-                if let Some(rest) = line.trim().strip_prefix("listening on http://") {
-                    let _ = tx.send(rest.trim_end_matches('/').to_owned());
+                let announced = line.trim().strip_prefix("listening on ");
+                let split = announced.and_then(|url| url.split_once("://"));
+                if let Some((scheme, rest)) = split {
+                    let scheme = if scheme == "https" { "https" } else { "http" };
+                    let _ = tx.send((scheme, rest.trim_end_matches('/').to_owned()));
                 }
                 line.clear();
             }
@@ -63,8 +69,9 @@ impl Server {
             name: name.to_owned(),
             child,
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            scheme: "http",
         };
-        let announced = rx.recv_timeout(START_TIMEOUT).map_err(|_| {
+        let (scheme, announced) = rx.recv_timeout(START_TIMEOUT).map_err(|_| {
             anyhow!(
                 "{name} did not print `listening on http://ADDR` within {START_TIMEOUT:?} (log: {})",
                 logs.join(format!("{name}.log")).display()
@@ -73,6 +80,7 @@ impl Server {
         server.addr = announced.parse().with_context(|| {
             format!("{name} announced an address that is not IP:port: {announced:?}")
         })?;
+        server.scheme = scheme;
         Ok(server)
     }
 
@@ -88,6 +96,7 @@ impl Server {
             name: name.to_owned(),
             child,
             addr,
+            scheme: "http",
         };
         let deadline = Instant::now() + START_TIMEOUT;
         while TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_err() {
@@ -122,9 +131,9 @@ impl Server {
         self.child.id()
     }
 
-    /// `http://ADDR`.
+    /// `http://ADDR` (`https://ADDR` for a TLS server).
     pub fn origin(&self) -> String {
-        format!("http://{}", self.addr)
+        format!("{}://{}", self.scheme, self.addr)
     }
 }
 
@@ -260,6 +269,19 @@ pub fn start_sandbox(bin: &Path, chatbots: usize, logs: &Path) -> Result<Server>
     Server::start_announced("sandbox", cmd, logs)
 }
 
+/// The sandbox as [`start_sandbox`] makes it, over HTTPS (`--tls`) with a
+/// CA generated at start and written to `ca` (for the BFF's `--upstream-ca`
+/// and nginx's `proxy_ssl_trusted_certificate`).
+pub fn start_sandbox_tls(bin: &Path, chatbots: usize, logs: &Path, ca: &Path) -> Result<Server> {
+    let mut cmd = Command::new(bin);
+    cmd.args(["--listen", "127.0.0.1:0", "--rate", UNLIMITED_RATE, "--tls"])
+        .arg("--tls-ca-out")
+        .arg(ca)
+        .arg("--chatbots")
+        .arg(chatbots.to_string());
+    Server::start_announced("sandbox-tls", cmd, logs)
+}
+
 /// How a BFF is started for a benchmark.
 pub struct BffOptions<'a> {
     /// Log file name.
@@ -289,7 +311,16 @@ pub fn bff_command(bin: &Path, sandbox: &Server, options: &BffOptions) -> Comman
     cmd.env("CONFERBOT_API_KEY", ENTERPRISE_KEY)
         .arg("--upstream")
         .arg(format!("{}/api/v1", sandbox.origin()))
-        .args(["--listen", "127.0.0.1:0", "--queue-wait", "10s"]);
+        .args(["--listen", "127.0.0.1:0", "--queue-wait", "10s"])
+        // Every load of these sections comes from one address (127.0.0.1),
+        // and up to 1,000 connections or streams: the per-address caps are
+        // not what they measure (sections 11 and 12 are).
+        .args([
+            "--max-connections-per-ip",
+            "16384",
+            "--max-sse-streams-per-ip",
+            "10000",
+        ]);
     if let Some(ttl) = options.cache_ttl {
         cmd.args(["--cache-ttl", ttl]);
     }

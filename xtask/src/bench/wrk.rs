@@ -91,7 +91,7 @@ end
 }
 
 /// One load against `url`.
-pub fn run(wrk: &PathBuf, url: &str, load: &Load) -> Result<WrkRun> {
+pub fn run(wrk: &Path, url: &str, load: &Load) -> Result<WrkRun> {
     let Load {
         threads,
         connections,

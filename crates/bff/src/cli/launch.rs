@@ -11,7 +11,9 @@ use conferbot_policy::{ConfigError, Settings};
 use super::embedded;
 use super::Cli;
 use crate::config::BffConfig;
+use crate::metrics::access::{MetricsListener, MetricsToken};
 use crate::secret::{ApiKey, WebhookSecret};
+use crate::upstream::UpstreamCa;
 
 /// A configuration ready to serve, with the embedded sandbox if one was started.
 #[derive(Debug)]
@@ -38,6 +40,12 @@ pub enum LaunchError {
         "no API key configured: set CONFERBOT_API_KEY or --api-key-file (this build has no embedded sandbox)"
     )]
     NoKey,
+    /// The `/metrics` token file could not be read, or is empty.
+    #[error("--metrics-token-file {path}: {1}", path = .0.display())]
+    MetricsTokenFile(PathBuf, String),
+    /// The `/metrics` address could not be bound.
+    #[error("--metrics-listen {0}: {1}")]
+    MetricsListen(SocketAddr, std::io::Error),
     /// The embedded sandbox could not start.
     #[error("embedded sandbox: {0}")]
     Sandbox(std::io::Error),
@@ -91,6 +99,15 @@ impl Cli {
         #[cfg(not(feature = "sandbox"))]
         let sandbox_asked = false;
         let upstream = choose_upstream(key, sandbox_asked, cfg!(feature = "sandbox"))?;
+        let upstream_ca = match &self.upstream_ca {
+            Some(path) => Some(UpstreamCa::from_pem_file(path).map_err(LaunchError::Config)?),
+            None => None,
+        };
+        let metrics_listen = self.metrics_listen;
+        let metrics_token = match (&self.metrics_token_file, &self.metrics_token) {
+            (Some(path), _) => Some(read_metrics_token_file(path)?),
+            (None, token) => token.clone(),
+        };
         let settings = Settings {
             upstream: self.upstream,
             mount: self.mount,
@@ -98,6 +115,9 @@ impl Cli {
             rate: self.rate,
             queue_wait: self.queue_wait,
             cache_ttl: self.cache_ttl,
+            cache_stale: self.cache_stale,
+            cache_events: self.cache_events,
+            monthly_budget: self.monthly_budget,
             upstream_timeout: self.upstream_timeout,
             webhook_path: self.webhook_path,
             webhook_tolerance: self.webhook_tolerance,
@@ -112,8 +132,9 @@ impl Cli {
             auth_user_header: self.auth_user_header,
             auth_timeout: self.auth_timeout,
             allow_local_webhooks: self.allow_local_webhooks,
+            connections: self.connections.settings(),
         };
-        match upstream {
+        let mut launch = match upstream {
             Upstream::Keyed(api_key) => {
                 let config = BffConfig {
                     api_key,
@@ -123,6 +144,9 @@ impl Cli {
                     webhook_secret,
                     redis: self.redis,
                     listen: Some(self.listen),
+                    upstream_ca,
+                    metrics_token,
+                    metrics_listener: None,
                 };
                 config.validate().map_err(LaunchError::Config)?;
                 Ok(Launch {
@@ -145,6 +169,9 @@ impl Cli {
                     webhook_secret: webhook_secret.or_else(|| Some(WebhookSecret::generate())),
                     redis: self.redis,
                     listen: Some(self.listen),
+                    upstream_ca,
+                    metrics_token,
+                    metrics_listener: None,
                 };
                 config.validate().map_err(LaunchError::Config)?;
                 embedded::announce(key_configured, self.sandbox);
@@ -158,11 +185,25 @@ impl Cli {
                     embedded: Some(embedded),
                 })
             }
+        }?;
+        if let Some(addr) = metrics_listen {
+            let listener =
+                MetricsListener::bind(addr).map_err(|err| LaunchError::MetricsListen(addr, err))?;
+            launch.config.metrics_listener = Some(listener);
         }
+        Ok(launch)
     }
 }
 
 impl Launch {
+    /// Where `/metrics` is served apart (`--metrics-listen`), once bound.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.config
+            .metrics_listener
+            .as_ref()
+            .map(MetricsListener::addr)
+    }
+
     /// Where the embedded sandbox serves, when it is the upstream.
     pub fn sandbox_addr(&self) -> Option<SocketAddr> {
         #[cfg(feature = "sandbox")]
@@ -221,6 +262,17 @@ fn read_key_file(path: &PathBuf) -> Result<ApiKey, LaunchError> {
     let raw = std::fs::read_to_string(path)
         .map_err(|err| LaunchError::KeyFile(path.clone(), err.to_string()))?;
     ApiKey::new(raw).ok_or_else(|| LaunchError::KeyFile(path.clone(), "the file is empty".into()))
+}
+
+fn read_metrics_token_file(path: &PathBuf) -> Result<MetricsToken, LaunchError> {
+    let raw = std::fs::read_to_string(path)
+        .map_err(|err| LaunchError::MetricsTokenFile(path.clone(), err.to_string()))?;
+    MetricsToken::new(raw).ok_or_else(|| {
+        LaunchError::MetricsTokenFile(
+            path.clone(),
+            "the file is empty or holds spaces or control characters".into(),
+        )
+    })
 }
 
 fn read_secret_file(path: &PathBuf) -> Result<WebhookSecret, LaunchError> {

@@ -15,15 +15,20 @@ use std::time::Duration;
 use clap::Parser;
 use conferbot::rate::parse_duration;
 use conferbot::RateSpec;
-use conferbot_policy::settings::{flags, parse_percent};
+use conferbot_policy::quota::MonthlyBudget;
+use conferbot_policy::settings::{flags, parse_percent, CacheEvents};
 
 use crate::logging::LogFormat;
+use crate::metrics::access::MetricsToken;
 use crate::redis_state::RedisUrl;
 use crate::secret::{ApiKey, WebhookSecret};
 
+mod connections;
 #[cfg(feature = "sandbox")]
 mod embedded;
 pub(crate) mod launch;
+
+pub use connections::ConnectionArgs;
 
 /// What `--help` tells after the flags: the live events and scale-out.
 const LIVE_EVENTS_HELP: &str = "\
@@ -34,9 +39,10 @@ LIVE EVENTS
   is refused with 503), the body must carry its signed timestamp (ISO 8601) and
   x-webhook-timestamp (Unix seconds or ISO 8601) must match it, within
   --webhook-tolerance. 401 bad signature, no or stale timestamp, 400 unknown event, 413
-  over 64 KiB. Accepted deliveries drop the cached reads they change and are answered 200
-  at once; a retry or replay of one already accepted (its MAC in any spelling, sha256=
-  or not) is answered {\"duplicate\":true} on any replica and not sent twice.
+  over 64 KiB. Accepted deliveries are applied to the cached reads (a new response adds 1
+  to its chatbot's responseCount in place; --cache-events) and answered 200 at once; a
+  retry or replay of one already accepted (its MAC in any spelling, sha256= or not) is
+  answered {\"duplicate\":true} on any replica, neither applied nor sent twice.
   Events out: GET {mount}/events is a Server-Sent Events stream: `event:` the webhook
   event, `data:` the delivery body (the flat {\"event\",\"botId\",\"responseId\",...,
   \"timestamp\"} Conferbot sent), `id:` increasing by one. Reconnecting with
@@ -66,12 +72,16 @@ SCALE-OUT
   traffic); it recovers by itself when Redis is back.";
 
 fn after_help() -> String {
-    format!("{LIVE_EVENTS_HELP}{SANDBOX_HELP}{SCALE_OUT_HELP}")
+    format!(
+        "{LIVE_EVENTS_HELP}{SANDBOX_HELP}{SCALE_OUT_HELP}{}",
+        connections::LIMITS_HELP
+    )
 }
 
 /// `conferbot-bff`: holds the Conferbot API key and forwards only the
-/// operations of the External API, shaped to its rate limit, with a short
-/// cache; receives webhooks and streams them to browsers (SSE). Without a key
+/// operations of the External API, shaped to its rate limit, with a cache
+/// that webhooks keep current and a monthly budget; receives webhooks and
+/// streams them to browsers (SSE). Without a key
 /// it runs against an embedded sandbox (when built with it).
 // No `Debug`: even redacted, the key has no business in a dump of the flags.
 #[derive(Parser)]
@@ -94,6 +104,9 @@ pub struct Cli {
     /// `--upstream` ([`flags::UPSTREAM`]).
     #[arg(long = flags::UPSTREAM.name, value_name = "URL", default_value = flags::UPSTREAM.text, help = flags::UPSTREAM.doc)]
     pub upstream: String,
+    /// `--upstream-ca` ([`flags::UPSTREAM_CA`]).
+    #[arg(long = flags::UPSTREAM_CA.name, value_name = "PEM", help = flags::UPSTREAM_CA.doc)]
+    pub upstream_ca: Option<PathBuf>,
     /// Start the embedded sandbox on 127.0.0.1 and use it as the upstream
     /// with its Starter key (the default when no key is configured).
     #[cfg(feature = "sandbox")]
@@ -106,6 +119,23 @@ pub struct Cli {
     /// Address to listen on (port 0 picks a free one).
     #[arg(long, value_name = "ADDR", default_value_t = SocketAddr::from((Ipv4Addr::LOCALHOST, 8787)))]
     pub listen: SocketAddr,
+    /// `--metrics-listen` ([`flags::METRICS_LISTEN`]).
+    #[arg(long = flags::METRICS_LISTEN.name, value_name = "ADDR", help = flags::METRICS_LISTEN.doc)]
+    pub metrics_listen: Option<SocketAddr>,
+    /// The `/metrics` bearer token ([`flags::METRICS_TOKEN_ENV`]); prefer
+    /// the environment or the file (a flag shows in `ps`).
+    #[arg(
+        long = "metrics-token",
+        env = flags::METRICS_TOKEN_ENV,
+        hide_env_values = true,
+        value_name = "TOKEN",
+        value_parser = parse_metrics_token
+    )]
+    pub metrics_token: Option<MetricsToken>,
+    /// `--metrics-token-file` ([`flags::METRICS_TOKEN_FILE`]); it wins over
+    /// the environment.
+    #[arg(long = flags::METRICS_TOKEN_FILE.name, value_name = "PATH", help = flags::METRICS_TOKEN_FILE.doc)]
+    pub metrics_token_file: Option<PathBuf>,
     /// `--mount` ([`flags::MOUNT`]).
     #[arg(long = flags::MOUNT.name, value_name = "PATH", default_value = flags::MOUNT.text, help = flags::MOUNT.doc)]
     pub mount: String,
@@ -127,6 +157,15 @@ pub struct Cli {
     /// `--cache-ttl` ([`flags::CACHE_TTL`]).
     #[arg(long = flags::CACHE_TTL.name, value_name = "DURATION", default_value = flags::CACHE_TTL.text, help = flags::CACHE_TTL.doc, value_parser = parse_duration)]
     pub cache_ttl: Duration,
+    /// `--cache-stale` ([`flags::CACHE_STALE`]).
+    #[arg(long = flags::CACHE_STALE.name, value_name = "DURATION", default_value = flags::CACHE_STALE.text, help = flags::CACHE_STALE.doc, value_parser = parse_duration)]
+    pub cache_stale: Duration,
+    /// `--cache-events` ([`flags::CACHE_EVENTS`]).
+    #[arg(long = flags::CACHE_EVENTS.name, value_name = "patch|drop", default_value = flags::CACHE_EVENTS.text, help = flags::CACHE_EVENTS.doc)]
+    pub cache_events: CacheEvents,
+    /// `--monthly-budget` ([`flags::MONTHLY_BUDGET`]).
+    #[arg(long = flags::MONTHLY_BUDGET.name, env = "CONFERBOT_MONTHLY_BUDGET", value_name = "CALLS|PERCENT%", help = flags::MONTHLY_BUDGET.doc)]
+    pub monthly_budget: Option<MonthlyBudget>,
     /// `--upstream-timeout` ([`flags::UPSTREAM_TIMEOUT`]).
     #[arg(long = flags::UPSTREAM_TIMEOUT.name, value_name = "DURATION", default_value = flags::UPSTREAM_TIMEOUT.text, help = flags::UPSTREAM_TIMEOUT.doc, value_parser = parse_duration)]
     pub upstream_timeout: Duration,
@@ -194,6 +233,9 @@ pub struct Cli {
     /// `--allow-local-webhooks` ([`flags::ALLOW_LOCAL_WEBHOOKS`]).
     #[arg(long = flags::ALLOW_LOCAL_WEBHOOKS.name, help = flags::ALLOW_LOCAL_WEBHOOKS.doc)]
     pub allow_local_webhooks: bool,
+    /// The connection limits (README, "Limits").
+    #[command(flatten, next_help_heading = "Limits")]
+    pub connections: ConnectionArgs,
 }
 
 fn parse_key(raw: &str) -> Result<ApiKey, String> {
@@ -202,6 +244,12 @@ fn parse_key(raw: &str) -> Result<ApiKey, String> {
 
 fn parse_webhook_secret(raw: &str) -> Result<WebhookSecret, String> {
     WebhookSecret::new(raw).ok_or_else(|| "the webhook secret is empty".to_owned())
+}
+
+fn parse_metrics_token(raw: &str) -> Result<MetricsToken, String> {
+    MetricsToken::new(raw).ok_or_else(|| {
+        "the metrics token is empty or holds spaces or control characters".to_owned()
+    })
 }
 
 fn parse_redis(raw: &str) -> Result<RedisUrl, String> {
@@ -223,12 +271,27 @@ mod tests {
         assert_eq!(cli.rate, defaults.rate);
         assert_eq!(cli.queue_wait, defaults.queue_wait);
         assert_eq!(cli.cache_ttl, defaults.cache_ttl);
+        assert_eq!(cli.cache_stale, defaults.cache_stale);
+        assert_eq!(cli.cache_events, defaults.cache_events);
+        assert_eq!(cli.monthly_budget, defaults.monthly_budget);
+        let cli = Cli::try_parse_from([
+            "conferbot-bff",
+            "--monthly-budget",
+            "10%",
+            "--cache-events",
+            "drop",
+        ])
+        .unwrap();
+        assert_eq!(cli.monthly_budget, Some(MonthlyBudget::Percent(10)));
+        assert_eq!(cli.cache_events, CacheEvents::Drop);
+        assert!(Cli::try_parse_from(["conferbot-bff", "--monthly-budget", "0"]).is_err());
         assert_eq!(cli.upstream_timeout, defaults.upstream_timeout);
         assert_eq!(cli.webhook_path, defaults.webhook_path);
         assert_eq!(cli.webhook_tolerance, defaults.webhook_tolerance);
         assert_eq!(cli.sse_heartbeat, defaults.sse_heartbeat);
         assert_eq!(cli.sse_retry, defaults.sse_retry);
         assert_eq!(cli.event_replay, defaults.event_replay);
+        assert_eq!(cli.connections.settings(), defaults.connections);
         assert!(cli.allow_origin.is_empty());
         assert_eq!(cli.allow_host, defaults.allow_hosts);
         assert_eq!(cli.trusted_proxy, defaults.trusted_proxies);
@@ -238,5 +301,10 @@ mod tests {
         assert_eq!(cli.auth_user_header, defaults.auth_user_header);
         assert_eq!(cli.auth_timeout, defaults.auth_timeout);
         assert_eq!(cli.allow_local_webhooks, defaults.allow_local_webhooks);
+        assert_eq!(cli.upstream_ca, None);
+        assert_eq!(flags::UPSTREAM_CA.default, None);
+        assert_eq!(cli.metrics_listen, None);
+        assert_eq!(flags::METRICS_LISTEN.default, None);
+        assert_eq!(cli.metrics_token_file, None);
     }
 }

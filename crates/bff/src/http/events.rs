@@ -9,14 +9,20 @@
 //! a stream that falls behind fills its gap from the log; if the log cannot
 //! be read at all, the stream ends and the browser reconnects with
 //! `Last-Event-ID` after `retry`.
+//!
+//! Streams are capped ([`crate::connection::slots`]): at most
+//! `--max-sse-streams` open at once (`503` past that) and
+//! `--max-sse-streams-per-ip` from one client address (`429`), both with
+//! `Retry-After`, which the package's `client.events()` waits for.
 
 use std::collections::VecDeque;
 use std::convert::Infallible;
-use std::sync::Arc;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::body::Body;
-use axum::extract::{Request, State};
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderName, HeaderValue};
 use axum::response::Response;
 use bytes::Bytes;
@@ -25,12 +31,15 @@ use conferbot_policy::route::require_method;
 use conferbot_policy::sse::{
     event_frame, last_event_id, resync_frame, retry_frame, Cursor, KEEPALIVE, RESPONSE_HEADERS,
 };
+use conferbot_policy::BffError;
 use futures_util::stream;
 use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::{broadcast, watch};
 use tokio::time::{sleep_until, Instant};
 
+use super::access::Client;
 use super::respond::{self, Headers};
+use crate::connection::slots::{ClientAddr, Refused, Slot};
 use crate::context::AppState;
 use crate::metrics::Metrics;
 use crate::state::events::EventBus;
@@ -40,6 +49,31 @@ pub(crate) async fn stream(State(state): State<Arc<AppState>>, request: Request)
     if let Err(err) = require_method(request.method().as_str(), conferbot::Method::Get) {
         return respond::error(&err);
     }
+    // The client's address as identified (behind `--trusted-proxy`, from
+    // `X-Forwarded-For`, so that clients behind one proxy are not capped as
+    // one), else the peer's. None when the app is driven without a socket
+    // (tests): the total cap holds.
+    let addr = request
+        .extensions()
+        .get::<Client>()
+        .and_then(|client| client.ip)
+        .or_else(|| {
+            request
+                .extensions()
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|ConnectInfo(peer)| peer.ip())
+        })
+        .map(ClientAddr::of);
+    let slot = match state.sse_slots.take(addr) {
+        Ok(slot) => slot,
+        Err(Refused::Full) => return respond::error(&BffError::Overloaded("event streams")),
+        Err(Refused::PerAddress) => {
+            return respond::error(&BffError::ClientLimit {
+                what: "event streams",
+                limit: state.sse_slots.per_address(),
+            })
+        }
+    };
     let last_event_id = last_event_id(&Headers(request.headers()));
     let bus = Arc::clone(&state.events);
     // Listen first, then read the log: an event in between is in both, and
@@ -55,6 +89,8 @@ pub(crate) async fn stream(State(state): State<Arc<AppState>>, request: Request)
         heartbeat: state.sse_heartbeat,
         quiet_until: Instant::now() + state.sse_heartbeat,
         client: ClientGuard::enter(Arc::clone(&state.metrics)),
+        frames: Arc::clone(&state.sse_frames),
+        _slot: slot,
     };
     match last_event_id {
         Some(last) => {
@@ -94,35 +130,39 @@ struct Feed {
     /// When the next keepalive is due, unless something is sent first.
     quiet_until: Instant,
     client: ClientGuard,
+    /// The latest event's frame, shared by every stream.
+    frames: Arc<FrameCache>,
+    /// The stream's place under the caps, given back when it ends.
+    _slot: Slot,
 }
 
 impl Feed {
     async fn next(mut self) -> Option<(Result<Bytes, Infallible>, Self)> {
         let frame = self.frame().await?;
         self.quiet_until = Instant::now() + self.heartbeat;
-        Some((Ok(Bytes::from(frame)), self))
+        Some((Ok(frame), self))
     }
 
     /// The next frame to send; `None` ends the stream.
-    async fn frame(&mut self) -> Option<String> {
+    async fn frame(&mut self) -> Option<Bytes> {
         if let Some(retry) = self.retry.take() {
-            return Some(retry_frame(retry));
+            return Some(Bytes::from(retry_frame(retry)));
         }
         loop {
             match self.pending.pop_front() {
-                Some(Item::Resync) => return Some(resync_frame()),
+                Some(Item::Resync) => return Some(Bytes::from(resync_frame())),
                 Some(Item::Event(event)) => {
                     if !self.cursor.offer(event.id) {
                         continue;
                     }
                     self.client.metrics.sse_event_sent();
-                    return Some(event_frame(&event));
+                    return Some(self.frames.frame(&event));
                 }
                 None => {}
             }
             let message = tokio::select! {
                 _ = self.closing.wait_for(|closing| *closing) => return None,
-                () = sleep_until(self.quiet_until) => return Some(KEEPALIVE.to_owned()),
+                () = sleep_until(self.quiet_until) => return Some(Bytes::from_static(KEEPALIVE.as_bytes())),
                 message = self.rx.recv() => message,
             };
             match message {
@@ -156,6 +196,28 @@ impl Feed {
         }
         self.pending
             .extend(replay.events.into_iter().map(Item::Event));
+    }
+}
+
+/// The latest event's frame: a delivery fanned out to 10,000 streams is
+/// framed once, not 10,000 times (each stream sends the same bytes).
+#[derive(Debug, Default)]
+pub(crate) struct FrameCache(Mutex<Option<(u64, Bytes)>>);
+
+impl FrameCache {
+    /// `event`'s frame, rendered by the policy the first time it is asked for.
+    fn frame(&self, event: &LiveEvent) -> Bytes {
+        let Ok(mut latest) = self.0.lock() else {
+            return Bytes::from(event_frame(event));
+        };
+        match latest.as_ref() {
+            Some((id, frame)) if *id == event.id => frame.clone(),
+            _ => {
+                let frame = Bytes::from(event_frame(event));
+                *latest = Some((event.id, frame.clone()));
+                frame
+            }
+        }
     }
 }
 

@@ -11,32 +11,19 @@
 //! - [`respond`]: answers and errors as responses, the body read with its
 //!   limit, the request's headers as the policy reads them.
 //! - [`hygiene`]: the response-header allowlist middleware, and CORS.
+//! - [`quota`]: the quota headers on every answer under the mount.
 
 pub(crate) mod access;
 pub(crate) mod events;
 pub(crate) mod health;
 pub(crate) mod hygiene;
 pub(crate) mod proxy;
+pub(crate) mod quota;
 pub(crate) mod respond;
 pub(crate) mod webhook;
 
-use axum::http::{header, HeaderValue};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use conferbot_policy::BffError;
-
-use crate::metrics::Metrics;
-
-/// `GET /metrics`: the Prometheus text exposition.
-pub(crate) fn metrics_text(metrics: &Metrics) -> Response {
-    (
-        [(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
-        )],
-        metrics.render(),
-    )
-        .into_response()
-}
 
 /// The JSON `404` for paths outside every route (when no `--www` is served).
 pub(crate) async fn not_found() -> Response {

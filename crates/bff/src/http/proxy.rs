@@ -1,9 +1,13 @@
 //! The handler for everything under the mount: each policy in turn.
 //!
 //! allowlist ([`route::target`]) → CSRF for writes ([`csrf::check`]) → body
-//! limit and re-validation ([`validate::request_body`]) → reads through the
-//! cache ([`is_cached`]), writes straight to the [`Forwarder`] (then invalidating what they
-//! change, [`Invalidation::of_write`]) → a rebuilt answer. One log line and
+//! limit and re-validation ([`validate::request_body`]) → with a
+//! `--monthly-budget`, the month learned first (one `getUsage`, through the
+//! cache) → reads through the cache ([`is_cached`]), writes straight to the
+//! [`Forwarder`] (then invalidating what they change,
+//! [`Invalidation::of_write`]) → a rebuilt answer with `x-cache`, `age` and
+//! `x-quota-queued-ms` (the other quota headers are added to every answer
+//! under the mount by [`super::quota::add_quota_headers`]). One log line and
 //! one metrics sample per request.
 //!
 //! [`Forwarder`]: crate::forward::Forwarder
@@ -14,15 +18,17 @@ use axum::extract::{Request, State};
 use axum::http::{Uri, Version};
 use axum::response::Response;
 use bytes::Bytes;
+use conferbot::Operation;
 use conferbot_policy::cache_table::is_cached;
+use conferbot_policy::client::ClientId;
 use conferbot_policy::headers::CacheStatus;
 use conferbot_policy::invalidation::Invalidation;
-use conferbot_policy::{csrf, route, validate, BffError, RequestHead};
+use conferbot_policy::{csrf, route, validate, BffError, RequestHead, Target};
 use tokio::time::Instant;
 
 use super::access::Client;
 use super::respond::{self, read_body, Headers};
-use crate::answer::{Outcome, UpstreamAnswer};
+use crate::answer::{Outcome, Served, UpstreamAnswer};
 use crate::context::AppState;
 use crate::metrics::UNMATCHED;
 
@@ -30,6 +36,7 @@ use crate::metrics::UNMATCHED;
 struct Reply {
     route: &'static str,
     cache: Option<CacheStatus>,
+    age_ms: Option<u64>,
     result: Outcome,
 }
 
@@ -42,7 +49,7 @@ pub(crate) async fn proxy(State(state): State<Arc<AppState>>, request: Request) 
     let uri = request.uri().clone();
     let reply = handle(&state, request).await;
     let response = match &reply.result {
-        Ok(answer) => respond::answer(answer, reply.cache),
+        Ok(answer) => respond::answer(answer, reply.cache, reply.age_ms),
         Err(err) => respond::error(err),
     };
     let status = response.status().as_u16();
@@ -99,20 +106,23 @@ async fn handle(state: &Arc<AppState>, request: Request) -> Reply {
         Ok(body) => body.map(Bytes::from),
         Err(err) => return failed(route, err),
     };
+    if target.operation != Operation::GetUsage && state.quota.needs_learning() {
+        // A budget needs the month's use: one getUsage, cached like any read.
+        let usage = Target {
+            operation: Operation::GetUsage,
+            ids: Vec::new(),
+            page: None,
+        };
+        let _ = read(state, usage, client.clone()).await;
+    }
     if is_cached(target.operation) {
-        let forwarder = Arc::clone(&state.forwarder);
-        let key = target.clone();
-        let (result, cache) = state
-            .cache
-            .get_or_fetch(&key, move || async move {
-                forwarder.forward(&target, None, &client).await
-            })
-            .await;
-        state.metrics.cache(cache);
+        let served = read(state, target, client).await;
+        state.metrics.cache(served.cache);
         return Reply {
             route,
-            cache: Some(cache),
-            result,
+            cache: Some(served.cache),
+            age_ms: served.age_ms,
+            result: served.outcome,
         };
     }
     let result = state
@@ -123,15 +133,30 @@ async fn handle(state: &Arc<AppState>, request: Request) -> Reply {
         // The write is done; if the shared cache cannot be told, its stale
         // entries still expire within the TTL.
         let stale = Invalidation::of_write(target.operation);
-        if let Err(err) = state.cache.invalidate(&stale).await {
+        if let Err(err) = state.cache.apply(&stale).await {
             tracing::warn!(route, error = %err, "could not invalidate the shared cache");
         }
     }
     Reply {
         route,
         cache: None,
+        age_ms: None,
         result: result.map(Arc::new),
     }
+}
+
+/// A read through the cache, its upstream call (a miss, or the background
+/// revalidation of a stale answer) a turn of `client`'s: a client that makes
+/// answers be read again pays for it from its share and its monthly cap.
+async fn read(state: &Arc<AppState>, target: Target, client: ClientId) -> Served {
+    let forwarder = Arc::clone(&state.forwarder);
+    let key = target.clone();
+    state
+        .cache
+        .get_or_fetch(&key, move || async move {
+            forwarder.forward(&target, None, &client).await
+        })
+        .await
 }
 
 /// Whether an HTTP/1 request target names a scheme or host
@@ -149,6 +174,7 @@ fn failed(route: &'static str, err: BffError) -> Reply {
     Reply {
         route,
         cache: None,
+        age_ms: None,
         result: Err(err),
     }
 }

@@ -50,9 +50,14 @@ pub(crate) fn error(err: &BffError) -> Response {
     response
 }
 
-/// The browser's response for an upstream (or cached) answer.
-pub(crate) fn answer(answer: &UpstreamAnswer, cache: Option<CacheStatus>) -> Response {
-    let policy = answer_headers(answer.retry_after, cache);
+/// The browser's response for an upstream (or cached) answer, `age_ms` old
+/// when it came from the cache.
+pub(crate) fn answer(
+    answer: &UpstreamAnswer,
+    cache: Option<CacheStatus>,
+    age_ms: Option<u64>,
+) -> Response {
+    let policy = answer_headers(answer.retry_after, cache, age_ms);
     let mut response = (answer.status, answer.body.clone()).into_response();
     let headers = response.headers_mut();
     headers.insert(
@@ -68,19 +73,50 @@ pub(crate) fn answer(answer: &UpstreamAnswer, cache: Option<CacheStatus>) -> Res
             HeaderValue::from_static(cache.as_str()),
         );
     }
+    if let Some(age) = policy.age {
+        headers.insert(header::AGE, HeaderValue::from(age));
+    }
+    // The wait belongs to the call: only those who made or joined it waited.
+    let waited = match cache {
+        None | Some(CacheStatus::Miss | CacheStatus::Coalesced) => answer.queued_ms,
+        Some(CacheStatus::Hit | CacheStatus::Stale) => None,
+    };
+    if let Some(ms) = waited.filter(|ms| *ms > 0) {
+        headers.insert(
+            HeaderName::from_static(conferbot::protocol::bff::QUEUED_MS_HEADER),
+            HeaderValue::from(ms),
+        );
+    }
     response
 }
 
 /// Reads the whole body, refusing more than the policy's [`MAX_BODY_BYTES`]
-/// (a declared `content-length` over the limit is refused before reading).
+/// (a declared `content-length` over the limit is refused before reading),
+/// and a body that stops arriving for `--body-timeout` (`408`; the timeout
+/// is the connection layer's, `crate::connection::request_limits`).
 pub(crate) async fn read_body(body: Body) -> Result<Bytes, BffError> {
     match Limited::new(body, MAX_BODY_BYTES).collect().await {
         Ok(collected) => Ok(collected.to_bytes()),
         Err(err) if err.is::<http_body_util::LengthLimitError>() => {
             Err(BffError::PayloadTooLarge(MAX_BODY_BYTES))
         }
+        Err(err) if caused_by::<tower_http::timeout::TimeoutError>(err.as_ref()) => {
+            Err(BffError::RequestTimeout)
+        }
         Err(_) => Err(BffError::BodyUnreadable),
     }
+}
+
+/// Whether `err`, or an error it wraps, is an `E`.
+fn caused_by<E: std::error::Error + 'static>(err: &(dyn std::error::Error + 'static)) -> bool {
+    let mut current = Some(err);
+    while let Some(err) = current {
+        if err.is::<E>() {
+            return true;
+        }
+        current = err.source();
+    }
+    false
 }
 
 #[cfg(test)]
@@ -120,12 +156,18 @@ mod tests {
             status: StatusCode::TOO_MANY_REQUESTS,
             body: Bytes::from_static(b"{\"error\":\"Rate limit exceeded\"}"),
             retry_after: Some(60),
+            queued_ms: Some(1_250),
+            date: None,
         };
-        let response = answer(&upstream, Some(CacheStatus::Miss));
+        let response = answer(&upstream, Some(CacheStatus::Miss), None);
         assert_eq!(response.status(), 429);
         assert_eq!(response.headers()["content-type"], "application/json");
         assert_eq!(response.headers()["retry-after"], "60");
         assert_eq!(response.headers()["x-cache"], "miss");
+        assert_eq!(response.headers()["x-quota-queued-ms"], "1250");
+        let held = answer(&upstream, Some(CacheStatus::Stale), Some(90_500));
+        assert_eq!(held.headers()["age"], "90");
+        assert!(held.headers().get("x-quota-queued-ms").is_none());
     }
 
     #[tokio::test]

@@ -9,9 +9,11 @@
 //! re-written in the API's error format, and an answer that repeats the key
 //! or the webhook secret, in any spelling a client could decode, is refused.
 //!
-//! - `transport`: how the requests travel.
+//! - `transport`: how the requests travel (one client for both schemes).
+//! - `roots`: which certificates it trusts ([`UpstreamCa`], or the public roots).
 
-mod transport;
+mod roots;
+pub(crate) mod transport;
 
 use std::time::Duration;
 
@@ -26,6 +28,7 @@ use tokio::time::Instant;
 
 use crate::answer::UpstreamAnswer;
 use crate::secret::{ApiKey, WebhookSecret};
+pub use roots::UpstreamCa;
 use transport::Transport;
 
 /// The upstream client: base URL, key and timeout.
@@ -44,20 +47,19 @@ pub(crate) struct Upstream {
 
 impl Upstream {
     /// A client for the API at `base` (`https://…/api/v1`), giving up after
-    /// `timeout` for a whole call; answers that repeat `key` or `webhook`
-    /// are withheld.
+    /// `timeout` for a whole call, trusting `ca` (or the public roots);
+    /// answers that repeat `key` or `webhook` are withheld.
     pub(crate) fn new(
         base: &str,
         key: &ApiKey,
         webhook: Option<&WebhookSecret>,
         timeout: Duration,
+        ca: Option<&UpstreamCa>,
     ) -> Result<Self, ConfigError> {
         let unfit = || ConfigError("the API key holds characters a header cannot carry".to_owned());
         let headers = key.upstream_headers(false).ok_or_else(unfit)?;
         let body_headers = key.upstream_headers(true).ok_or_else(unfit)?;
-        let scheme = base.split_once("://").map_or("", |(scheme, _)| scheme);
-        let transport =
-            Transport::new(&scheme.to_ascii_lowercase(), timeout).map_err(ConfigError)?;
+        let transport = Transport::new(ca)?;
         Ok(Self {
             transport,
             base: base.trim_end_matches('/').to_owned(),
@@ -107,7 +109,9 @@ impl Upstream {
             raw.retry_after,
             &self.secrets,
         )?;
-        Ok(UpstreamAnswer::checked(raw.status, raw.body, checked))
+        let mut answer = UpstreamAnswer::checked(raw.status, raw.body, checked);
+        answer.date = raw.date;
+        Ok(answer)
     }
 }
 
@@ -133,6 +137,7 @@ mod tests {
             &ApiKey::new("sk-test-key").unwrap(),
             None,
             Duration::from_secs(1),
+            None,
         )
         .unwrap();
         let target = Target {
@@ -152,6 +157,7 @@ mod tests {
             &key,
             None,
             Duration::from_secs(1),
+            None,
         );
         assert!(err.unwrap_err().0.contains("header"));
     }

@@ -16,7 +16,7 @@ use crate::webhooks::{EVENTS, HOOK};
 const WAIT: Duration = Duration::from_secs(10);
 
 #[tokio::test]
-async fn a_sandbox_response_reaches_sse_and_the_cached_list_is_invalidated() {
+async fn a_sandbox_response_reaches_sse_and_the_cached_counts_are_patched() {
     {
         let sandbox = SandboxConfig {
             rate: fast_rate(),
@@ -84,12 +84,22 @@ async fn a_sandbox_response_reaches_sse_and_the_cached_list_is_invalidated() {
             "sent twice"
         );
 
-        let fresh = h.get("/chatbots").await;
-        assert_eq!(fresh.header("x-cache"), Some("miss"), "stale list served");
-        assert_eq!(fresh.json()["data"][0]["responseCount"], count + 1);
-        let fresh = h.get(format!("/chatbots/{id}")).await;
-        assert_eq!(fresh.header("x-cache"), Some("miss"));
-        assert_eq!(fresh.json()["data"]["responseCount"], count + 1);
+        // The event was applied to the cached answers: no upstream call.
+        let calls = h.stats().api_calls;
+        let patched = h.get("/chatbots").await;
+        assert_eq!(patched.header("x-cache"), Some("hit"), "patched in place");
+        assert_eq!(patched.json()["data"][0]["responseCount"], count + 1);
+        let patched = h.get(format!("/chatbots/{id}")).await;
+        assert_eq!(patched.header("x-cache"), Some("hit"));
+        assert_eq!(patched.json()["data"]["responseCount"], count + 1);
+        assert_eq!(
+            h.stats().api_calls,
+            calls,
+            "no upstream call for the new count"
+        );
+        // The sandbox agrees.
+        let truth = h.get(format!("/chatbots/{id}/responses?limit=1")).await;
+        assert_eq!(truth.json()["total"], count + 1);
         // Usage is about API calls, not responses: still cached.
         assert_eq!(h.get("/usage").await.header("x-cache"), Some("hit"));
         h.shutdown().await;

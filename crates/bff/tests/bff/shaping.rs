@@ -18,6 +18,8 @@ async fn a_burst_of_150_is_queued_under_the_limit_with_no_upstream_429() {
     let h = Harness::with(sandbox, |c| {
         c.settings.rate = rate;
         c.settings.queue_wait = Duration::from_secs(30);
+        // A request may wait that long in the queue: the whole request may take longer.
+        c.settings.connections.request_timeout = Duration::from_secs(45);
     })
     .await;
     let replies =

@@ -1,17 +1,23 @@
--- Drops cached reads that a change made stale, and bumps the generation so that
--- reads in flight anywhere are not stored afterwards.
--- KEYS: 1 invalidation generation, 2.. one index set per operation
--- ARGV: for each index, the prefix (after the key prefix) of the stale keys; last: the key prefix
+-- Marks the held answers a write made stale (the next read fetches them again,
+-- and they are served only as a fallback), and bumps the generations of their
+-- operations so that reads in flight anywhere are not stored afterwards.
+-- KEYS: for each operation, its index set then its generation
+-- ARGV: for each operation, the prefix (after the key prefix) of the stale keys; last: the key prefix
 local base = ARGV[#ARGV]
-redis.call('INCR', KEYS[1])
-local dropped = 0
-for i = 2, #KEYS do
-  local prefix = base .. 'cache:' .. ARGV[i - 1]
-  for _, key in ipairs(redis.call('SMEMBERS', KEYS[i])) do
+local marked = 0
+for i = 1, #KEYS / 2 do
+  local index, generation = KEYS[2 * i - 1], KEYS[2 * i]
+  redis.call('INCR', generation)
+  local prefix = base .. 'cache:' .. ARGV[i]
+  for _, key in ipairs(redis.call('SMEMBERS', index)) do
     if string.sub(key, 1, #prefix) == prefix then
-      dropped = dropped + redis.call('DEL', key)
-      redis.call('SREM', KEYS[i], key)
+      if redis.call('EXISTS', key) == 1 then
+        redis.call('HSET', key, 'marked', '1')
+        marked = marked + 1
+      else
+        redis.call('SREM', index, key)
+      end
     end
   end
 end
-return dropped
+return marked

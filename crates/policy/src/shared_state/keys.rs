@@ -44,12 +44,17 @@ pub fn spend_prefix(month: &str) -> String {
     format!("spend:{month}:")
 }
 
-/// Bumped by every invalidation: reads begun before it are not stored.
-pub const GENERATION: &str = "generation";
-/// Before a [`crate::cache_key()`]: a cached answer.
+/// Before a [`crate::cache_key()`]: a held answer (a hash: `answer`, the
+/// `fetched` time in ms, `marked` when a change made it stale).
 pub const CACHE: &str = "cache:";
 /// Before a cache key: the lock of the read's leader.
 pub const LOCK: &str = "lock:";
+/// Before a cache key: set for an interval when a revalidation begins, so
+/// that one key is revalidated at most once per interval by all replicas.
+pub const CHECK: &str = "check:";
+/// The month's quota (a hash: `calls` counted, `learned` JSON, `callsAt`,
+/// `refusedUntil` ms, clock `offset` ms).
+pub const QUOTA: &str = "quota";
 /// Finished leader calls, for followers (pub/sub channel).
 pub const DONE_CHANNEL: &str = "done";
 
@@ -68,6 +73,17 @@ pub fn cache(key: &str) -> String {
 /// The leader lock of the read with cache key `key`.
 pub fn lock(key: &str) -> String {
     format!("{LOCK}{key}")
+}
+
+/// The revalidation marker of the read with cache key `key`.
+pub fn check(key: &str) -> String {
+    format!("{CHECK}{key}")
+}
+
+/// Bumped by every change that touches `operation`'s reads: its reads begun
+/// before are not stored.
+pub fn generation(operation: Operation) -> String {
+    format!("generation:{}", operation.name())
 }
 
 /// The set of cached keys of `operation`, which invalidation walks.
@@ -89,6 +105,8 @@ mod tests {
         assert_eq!(cache("getUsage::"), "cache:getUsage::");
         assert_eq!(lock("getUsage::"), "lock:getUsage::");
         assert_eq!(index(Operation::ListWebhooks), "index:listWebhooks");
+        assert_eq!(check("getUsage::"), "check:getUsage::");
+        assert_eq!(generation(Operation::GetUsage), "generation:getUsage");
         assert_eq!(events_seen("ab12"), "events:seen:ab12");
         assert_eq!(window_member(7, "ip:10.0.0.1"), "7:ip:10.0.0.1");
         assert_eq!(spend_prefix("2025-01"), "spend:2025-01:");

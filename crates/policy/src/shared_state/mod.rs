@@ -11,9 +11,11 @@
 //! clocks do not matter.
 //!
 //! - [`keys`]: the key and channel names under the prefix.
+//! - [`changes`]: what a change does to the answers held there.
 //! - [`wire`]: how answers and events are written into Redis (small JSON).
 //! - [`scripts`]: the Lua scripts, as text.
 
+pub mod changes;
 pub mod keys;
 pub mod wire;
 
@@ -26,14 +28,18 @@ pub mod scripts {
     pub const LEAVE: &str = include_str!("leave.lua");
     /// Pauses the shared window (an upstream `429`), keeping a longer pause.
     pub const PAUSE: &str = include_str!("pause.lua");
-    /// A read begins: the cached answer, the lead (a lock), or a wait.
+    /// A read begins: the held answer (fresh, or stale with maybe its
+    /// refresh to run), the lead (a lock), or a wait.
     pub const BEGIN: &str = include_str!("begin.lua");
-    /// A leader's read finished: store it, unlock, hand it to the followers.
+    /// A read finished: store it, unlock, hand it to the followers.
     pub const FINISH: &str = include_str!("finish.lua");
-    /// Drops the cached reads a change made stale, bumping the generation.
+    /// Marks the held answers a write made stale, bumping generations.
     pub const INVALIDATE: &str = include_str!("invalidate.lua");
-    /// Logs one event in the capped stream with the next id, and announces it.
+    /// Applies one delivery once: its patches, its log entry, its
+    /// announcement, tied to its dedup marker.
     pub const PUBLISH: &str = include_str!("publish.lua");
+    /// The month's quota shared by replicas, and the window's state.
+    pub const QUOTA: &str = include_str!("quota.lua");
 }
 
 /// The label the API key is hashed under for its fingerprint.
@@ -76,6 +82,7 @@ mod tests {
             scripts::FINISH,
             scripts::INVALIDATE,
             scripts::PUBLISH,
+            scripts::QUOTA,
         ] {
             assert!(script.starts_with("-- "), "{script}");
             assert!(script.contains("redis.call"), "{script}");

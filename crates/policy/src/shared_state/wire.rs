@@ -6,6 +6,8 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use crate::event_log::LiveEvent;
+use crate::quota::{Learned, QuotaBook};
+use crate::quota_headers::MinuteView;
 
 /// An upstream answer as cached, and as a leader hands it to followers:
 /// `{"status", "retryAfter", "body"}`.
@@ -98,6 +100,79 @@ impl WireEvent {
     }
 }
 
+/// What `quota.lua` answers: the shared month and the window's state, on
+/// Redis's clock.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SharedQuota {
+    /// The month's book (its times on Redis's clock).
+    pub book: QuotaBook,
+    /// Sends within the window's span.
+    pub sends: u64,
+    /// The oldest of them, ms (0: none).
+    pub oldest_send_ms: u64,
+    /// Waiters in the window's queue.
+    pub waiters: u64,
+    /// What is left of an upstream pause, ms.
+    pub pause_ms: u64,
+    /// Redis's time, ms.
+    pub now_ms: u64,
+    /// Answers the shared cache holds (index members: an over-count, as
+    /// members outlive their answers for a while).
+    pub held: u64,
+}
+
+/// The raw reply of `quota.lua`.
+pub type QuotaReply = (u64, String, u64, u64, i64, u64, u64, u64, u64, u64, u64);
+
+impl SharedQuota {
+    /// Decodes `quota.lua`'s reply (a `learned` that does not decode is
+    /// unknown: it will be learned again).
+    pub fn from_reply(reply: QuotaReply) -> Self {
+        let (calls, learned, calls_at, refused, offset, sends, oldest, waiters, pause, now, held) =
+            reply;
+        Self {
+            book: QuotaBook {
+                learned: serde_json::from_str::<Learned>(&learned).ok(),
+                calls_at_learn: calls_at,
+                calls,
+                refused_until: (refused > 0).then_some(refused),
+                clock_offset_ms: offset,
+            },
+            sends,
+            oldest_send_ms: oldest,
+            waiters,
+            pause_ms: pause,
+            now_ms: now,
+            held,
+        }
+    }
+
+    /// The window as the quota headers say it, for a window of `max` per
+    /// `span_ms` (the same arithmetic as [`crate::window::Window::room`]).
+    pub fn minute(&self, max: u32, span_ms: u64) -> MinuteView {
+        let taken = self.sends.saturating_add(self.waiters);
+        let free = u64::from(max).saturating_sub(taken);
+        let (remaining, reset_ms) = if self.pause_ms > 0 {
+            (0, self.pause_ms)
+        } else if free > 0 {
+            (free, 0)
+        } else {
+            let frees = self.oldest_send_ms.saturating_add(span_ms);
+            (0, frees.saturating_sub(self.now_ms))
+        };
+        MinuteView {
+            limit: max,
+            remaining: u32::try_from(remaining).unwrap_or(u32::MAX),
+            reset_ms,
+        }
+    }
+}
+
+/// The learned month as `quota.lua` keeps it.
+pub fn encode_learned(learned: &Learned) -> String {
+    serde_json::to_string(learned).unwrap_or_default()
+}
+
 /// A stream entry `ID-0 [event E data D]` (as `XRANGE` returns it) as an event.
 pub fn decode_entry((id, fields): (String, Vec<String>)) -> Option<Arc<LiveEvent>> {
     let id = id.split('-').next()?.parse().ok()?;
@@ -149,6 +224,26 @@ mod tests {
             Some(&done)
         );
         assert!(DoneMessage::decode(b"[]").is_none());
+    }
+
+    #[test]
+    fn the_shared_quota_decodes_and_says_the_window() {
+        let learned = encode_learned(&Learned {
+            month: "2025-01".into(),
+            limit: conferbot::Limit::Calls(10_000),
+            used: 42,
+        });
+        assert_eq!(learned, r#"{"month":"2025-01","limit":10000,"used":42}"#);
+        let shared = SharedQuota::from_reply((50, learned, 40, 0, -3, 60, 1_000, 0, 0, 30_000, 7));
+        assert_eq!(shared.held, 7);
+        assert_eq!(shared.book.month(30_000).map(|m| m.used), Some(52));
+        assert_eq!(shared.book.refused_until, None);
+        let minute = shared.minute(60, 61_200);
+        assert_eq!((minute.remaining, minute.reset_ms), (0, 32_200));
+        let unknown = SharedQuota::from_reply((0, String::new(), 0, 9, 0, 3, 0, 1, 500, 0, 0));
+        assert_eq!(unknown.book.learned, None);
+        assert_eq!(unknown.book.refused_until, Some(9));
+        assert_eq!(unknown.minute(60, 61_200).reset_ms, 500);
     }
 
     #[test]

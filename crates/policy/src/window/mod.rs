@@ -44,6 +44,7 @@ use self::fair::{rank, slot_time, ClientQueue};
 pub use self::shared::{shared_nap, LEASE, MAX_NAP, MIN_NAP};
 use crate::client::ClientId;
 use crate::error::BffError;
+use crate::quota_headers::MinuteView;
 use crate::spend::{MonthlySpend, Spent};
 
 /// Upstream calls per request at most (the first and two after 429s).
@@ -270,6 +271,37 @@ impl Window {
     pub fn pause(&mut self, now: u64, duration: Duration) {
         self.paused_until = self.paused_until.max(now.saturating_add(millis(duration)));
         self.news = true;
+    }
+
+    /// What the window would admit at `now`, for the quota headers: sends
+    /// left within the span (none while paused or while others wait; a turn
+    /// granted but not taken counts as a send), and when the oldest send
+    /// leaves it. The whole window's, not one client's share of it.
+    pub fn room(&self, now: u64) -> MinuteView {
+        let live = self
+            .sent
+            .iter()
+            .filter(|&&t| now.saturating_sub(t) < self.span)
+            .count();
+        let waiting = self.owners.len().saturating_sub(self.granted.len());
+        let paused = self.paused_until > now;
+        let free = self.max.saturating_sub(live + waiting);
+        let remaining = if paused { 0 } else { free };
+        let reset_ms = if paused {
+            self.paused_until - now
+        } else if remaining > 0 {
+            0
+        } else {
+            self.sent
+                .iter()
+                .find(|&&t| now.saturating_sub(t) < self.span)
+                .map_or(0, |&t| t.saturating_add(self.span).saturating_sub(now))
+        };
+        MinuteView {
+            limit: u32::try_from(self.max).unwrap_or(u32::MAX),
+            remaining: u32::try_from(remaining).unwrap_or(u32::MAX),
+            reset_ms,
+        }
     }
 
     /// Forgets sends older than the span: the window's, the waiting

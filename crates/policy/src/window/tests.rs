@@ -58,6 +58,30 @@ fn run(
 }
 
 #[test]
+fn room_says_what_is_left_and_when_it_frees() {
+    let mut w = window(3, 1_000, 100, 100);
+    assert_eq!(
+        (w.room(0).limit, w.room(0).remaining, w.room(0).reset_ms),
+        (3, 3, 0)
+    );
+    arrive(&mut w, 0, 10_000);
+    arrive(&mut w, 500, 10_000);
+    assert_eq!((w.room(600).remaining, w.room(600).reset_ms), (1, 0));
+    arrive(&mut w, 600, 10_000);
+    assert_eq!((w.room(700).remaining, w.room(700).reset_ms), (0, 400));
+    assert_eq!(w.room(1_100).remaining, 1);
+    // A waiter takes a place too.
+    let (_, turn) = arrive_as(&mut w, "two", 700, 10_000);
+    assert_eq!(turn, Turn::WaitUntil(1_100));
+    assert_eq!(w.room(1_100).remaining, 0);
+    w.pause(1_100, Duration::from_millis(2_000));
+    assert_eq!(
+        (w.room(1_200).remaining, w.room(1_200).reset_ms),
+        (0, 1_900)
+    );
+}
+
+#[test]
 fn admits_max_at_once_then_one_per_expiry() {
     let mut w = window(3, 1_000, 100, 100);
     for _ in 0..3 {

@@ -3,31 +3,34 @@
 //!
 //! The first request for a key starts the upstream call as its own task (so a
 //! browser that disconnects does not cancel it for the others) and everyone
-//! who asks for the same key meanwhile awaits that task's shared handle. The
-//! table decides the rest: successes kept for the TTL, errors shared but not
-//! kept, reads in flight dropped by a change and their answers then not
-//! stored. With `--redis` it runs with a zero TTL in front of the shared
-//! cache, joining identical reads of this replica before they reach Redis.
+//! who asks for the same key meanwhile awaits that task's shared handle. A
+//! request that finds an answer due for revalidation is answered from it at
+//! once and starts the refresh as a task nobody waits for. The table decides
+//! the rest: what is fresh, stale or due, what a change patches, what a
+//! failed call falls back to. With `--redis` it runs with a zero TTL in
+//! front of the shared cache, joining identical reads of this replica before
+//! they reach Redis.
 
 use std::future::Future;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::Duration;
 
-use conferbot_policy::cache_table::{CacheTable, CallId, Lookup};
+use conferbot_policy::cache_table::{CacheTable, CallId, Finished, Freshness, Lookup, Settled};
 use conferbot_policy::headers::CacheStatus;
 use conferbot_policy::invalidation::Invalidation;
+use conferbot_policy::quota::Spend;
 use conferbot_policy::{BffError, Target};
 use futures_util::future::{BoxFuture, FutureExt, Shared};
+use tokio::sync::oneshot;
 use tokio::time::Instant;
 
-use crate::answer::{Fetched, Outcome, UpstreamAnswer};
+use crate::answer::{Served, UpstreamAnswer};
 
 /// A call in flight, as everyone who asked awaits it.
-type InFlight = Shared<BoxFuture<'static, (Outcome, CacheStatus)>>;
+type InFlight = Shared<BoxFuture<'static, Served>>;
 
 /// The read cache with its in-flight calls.
 pub(crate) struct LocalCache {
-    ttl: Duration,
+    freshness: Freshness,
     /// Time zero of the table's milliseconds.
     epoch: Instant,
     table: Mutex<CacheTable<Arc<UpstreamAnswer>, InFlight>>,
@@ -36,91 +39,143 @@ pub(crate) struct LocalCache {
 impl std::fmt::Debug for LocalCache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("LocalCache")
-            .field("ttl", &self.ttl)
+            .field("freshness", &self.freshness)
             .finish()
     }
 }
 
 impl LocalCache {
-    /// A cache keeping answers for `ttl` (zero: coalescing only, no cache).
-    pub(crate) fn new(ttl: Duration) -> Arc<Self> {
+    /// A cache keeping answers as `freshness` says (a zero `fresh`:
+    /// coalescing only, no cache).
+    pub(crate) fn new(freshness: Freshness) -> Arc<Self> {
         Arc::new(Self {
-            ttl,
+            freshness,
             epoch: Instant::now(),
-            table: Mutex::new(CacheTable::new(ttl)),
+            table: Mutex::new(CacheTable::new(freshness)),
         })
     }
 
-    /// The answer for `key`: cached, joined from a call in flight, or fetched
-    /// by `fetch` in a task of its own.
+    /// The answer for `key`: held, joined from a call in flight, or fetched
+    /// by `fetch` in a task of its own; `spend` says what may be spent.
     pub(crate) async fn get_or_fetch<F, Fut>(
         self: &Arc<Self>,
         key: &Target,
+        spend: Spend,
         fetch: F,
-    ) -> (Outcome, CacheStatus)
+    ) -> Served
     where
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<UpstreamAnswer, BffError>> + Send + 'static,
     {
-        self.get_or_join(key, move || {
+        self.get_or_join(key, spend, move || {
             let call = fetch();
-            async move { (call.await, CacheStatus::Miss) }
+            async move { Served::fetched(call.await) }
         })
         .await
     }
 
     /// Like [`LocalCache::get_or_fetch`], for a fetch that says how it got its
     /// answer (a shared cache may have had it): the caller that started the
-    /// fetch gets that status, those who joined it get `Coalesced`.
+    /// fetch gets that status, those who joined it get `Coalesced` (or
+    /// `Stale`, for an answer held before a failed call).
     pub(crate) async fn get_or_join<F, Fut>(
         self: &Arc<Self>,
         key: &Target,
+        spend: Spend,
         fetch: F,
-    ) -> (Outcome, CacheStatus)
+    ) -> Served
     where
         F: FnOnce() -> Fut,
-        Fut: Future<Output = Fetched> + Send + 'static,
+        Fut: Future<Output = Served> + Send + 'static,
     {
+        let (done, handle) = oneshot::channel::<Served>();
         let lookup = {
             let now = self.now();
-            self.lock()
-                .lookup(key, now, |call| self.spawn(key.clone(), call, fetch()))
+            self.lock().lookup(key, now, spend, move |_| {
+                handle
+                    .map(|served| {
+                        served.unwrap_or_else(|_| Served::fetched(Err(BffError::Internal)))
+                    })
+                    .boxed()
+                    .shared()
+            })
         };
         match lookup {
-            Lookup::Hit(answer) => (Ok(answer), CacheStatus::Hit),
-            Lookup::Joined(shared) => (shared.await.0, CacheStatus::Coalesced),
-            Lookup::Led(_, shared) => shared.await,
+            Lookup::Hit { answer, age_ms } => Served::held(answer, CacheStatus::Hit, age_ms),
+            Lookup::Stale {
+                answer,
+                age_ms,
+                refresh,
+            } => {
+                if let Some(call) = refresh {
+                    self.spawn(key.clone(), call, fetch(), None);
+                }
+                Served::held(answer, CacheStatus::Stale, age_ms)
+            }
+            Lookup::Joined(shared) => {
+                let mut served = shared.await;
+                if served.cache != CacheStatus::Stale {
+                    served.cache = CacheStatus::Coalesced;
+                }
+                served
+            }
+            Lookup::Led(call, shared) => {
+                self.spawn(key.clone(), call, fetch(), Some(done));
+                shared.await
+            }
         }
     }
 
-    /// Drops every cached or in-flight read that `stale` names.
-    pub(crate) fn invalidate(&self, stale: &Invalidation) {
-        self.lock().invalidate(stale);
+    /// Applies a change to every held answer and call in flight.
+    pub(crate) fn apply(&self, change: &Invalidation) {
+        self.lock().apply(change);
     }
 
-    /// Runs `fetch` as a task that settles its slot when done, and returns the
-    /// shared handle everyone awaits.
-    fn spawn<Fut>(self: &Arc<Self>, key: Target, call: CallId, fetch: Fut) -> InFlight
-    where
-        Fut: Future<Output = Fetched> + Send + 'static,
+    /// How many answers are held.
+    pub(crate) fn held(&self) -> usize {
+        self.lock().held()
+    }
+
+    /// How long answers are fresh, in ms.
+    pub(crate) fn fresh_ms(&self) -> u64 {
+        u64::try_from(self.freshness.fresh.as_millis()).unwrap_or(u64::MAX)
+    }
+
+    /// Runs `fetch` as a task that settles its slot when done and hands the
+    /// outcome (or the answer it falls back to) to `done`, if anyone waits.
+    fn spawn<Fut>(
+        self: &Arc<Self>,
+        key: Target,
+        call: CallId,
+        fetch: Fut,
+        done: Option<oneshot::Sender<Served>>,
+    ) where
+        Fut: Future<Output = Served> + Send + 'static,
     {
         let cache = Arc::clone(self);
         // Boxed: the fetch's state machine (window, transport, timeout) is
         // large, and the task would otherwise be copied by value on spawn.
         let fetch = Box::pin(fetch);
-        let task = tokio::spawn(async move {
-            let (result, status) = fetch.await;
-            let outcome = result.map(Arc::new);
+        tokio::spawn(async move {
+            let served = fetch.await;
             let now = cache.now();
-            cache.lock().settle(&key, call, outcome.as_ref().ok(), now);
-            (outcome, status)
+            let finished = match &served.outcome {
+                Ok(answer) => Finished::Answer(answer),
+                Err(err) => Finished::Failed {
+                    status: err.status(),
+                },
+            };
+            let settled = cache.lock().settle(&key, call, finished, now);
+            let served = match settled {
+                Settled::Fallback { answer, age_ms } => {
+                    Served::held(answer, CacheStatus::Stale, age_ms)
+                }
+                Settled::Passed => served,
+            };
+            if let Some(done) = done {
+                let _ = done.send(served);
+            }
         });
-        async move {
-            task.await
-                .unwrap_or((Err(BffError::Internal), CacheStatus::Miss))
-        }
-        .boxed()
-        .shared()
     }
 
     /// The table. It never panics, so a poisoned lock still holds a
@@ -138,11 +193,20 @@ impl LocalCache {
 mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
 
+    use std::time::Duration;
+
     use axum::http::StatusCode;
     use bytes::Bytes;
     use conferbot::{Operation, PageRequest};
 
     use super::*;
+
+    fn fresh_for(secs: u64) -> Freshness {
+        Freshness {
+            fresh: Duration::from_secs(secs),
+            stale: Duration::ZERO,
+        }
+    }
 
     fn key(op: Operation) -> Target {
         Target {
@@ -157,6 +221,8 @@ mod tests {
             status: StatusCode::from_u16(status).unwrap(),
             body: Bytes::from_static(body.as_bytes()),
             retry_after: None,
+            queued_ms: None,
+            date: None,
         }
     }
 
@@ -179,7 +245,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn coalesces_concurrent_reads_then_serves_hits_until_the_ttl() {
-        let cache = LocalCache::new(Duration::from_secs(2));
+        let cache = LocalCache::new(fresh_for(2));
         let calls = Arc::new(AtomicUsize::new(0));
         let mut tasks = Vec::new();
         for _ in 0..50 {
@@ -187,9 +253,9 @@ mod tests {
             tasks.push(tokio::spawn(async move {
                 let fetch = fetcher(&calls, 200, Duration::from_millis(100));
                 cache
-                    .get_or_fetch(&key(Operation::ListChatbots), fetch)
+                    .get_or_fetch(&key(Operation::ListChatbots), Spend::FREE, fetch)
                     .await
-                    .1
+                    .cache
             }));
         }
         let mut statuses = Vec::new();
@@ -210,26 +276,31 @@ mod tests {
         );
 
         let fetch = fetcher(&calls, 200, Duration::ZERO);
-        let (_, status) = cache
-            .get_or_fetch(&key(Operation::ListChatbots), fetch)
-            .await;
+        let status = cache
+            .get_or_fetch(&key(Operation::ListChatbots), Spend::FREE, fetch)
+            .await
+            .cache;
         assert_eq!(status, CacheStatus::Hit);
         tokio::time::advance(Duration::from_secs(2)).await;
         let fetch = fetcher(&calls, 200, Duration::ZERO);
-        let (_, status) = cache
-            .get_or_fetch(&key(Operation::ListChatbots), fetch)
-            .await;
+        let status = cache
+            .get_or_fetch(&key(Operation::ListChatbots), Spend::FREE, fetch)
+            .await
+            .cache;
         assert_eq!(status, CacheStatus::Miss);
         assert_eq!(calls.load(Ordering::SeqCst), 2);
     }
 
     #[tokio::test(start_paused = true)]
     async fn error_answers_are_not_kept() {
-        let cache = LocalCache::new(Duration::from_secs(2));
+        let cache = LocalCache::new(fresh_for(2));
         let calls = Arc::new(AtomicUsize::new(0));
         for _ in 0..2 {
             let fetch = fetcher(&calls, 500, Duration::ZERO);
-            let (outcome, status) = cache.get_or_fetch(&key(Operation::GetUsage), fetch).await;
+            let served = cache
+                .get_or_fetch(&key(Operation::GetUsage), Spend::FREE, fetch)
+                .await;
+            let (outcome, status) = (served.outcome, served.cache);
             assert_eq!(outcome.unwrap().status, 500);
             assert_eq!(status, CacheStatus::Miss);
         }
@@ -238,31 +309,37 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_zero_ttl_still_coalesces_but_never_hits() {
-        let cache = LocalCache::new(Duration::ZERO);
+        let cache = LocalCache::new(fresh_for(0));
         let calls = Arc::new(AtomicUsize::new(0));
         let usage = key(Operation::GetUsage);
-        let a = cache.get_or_fetch(&usage, fetcher(&calls, 200, Duration::from_millis(50)));
-        let b = cache.get_or_fetch(&usage, fetcher(&calls, 200, Duration::ZERO));
-        let ((_, sa), (_, sb)) = tokio::join!(a, b);
+        let a = cache.get_or_fetch(
+            &usage,
+            Spend::FREE,
+            fetcher(&calls, 200, Duration::from_millis(50)),
+        );
+        let b = cache.get_or_fetch(&usage, Spend::FREE, fetcher(&calls, 200, Duration::ZERO));
+        let (a, b) = tokio::join!(a, b);
+        let (sa, sb) = (a.cache, b.cache);
         assert_eq!((sa, sb), (CacheStatus::Miss, CacheStatus::Coalesced));
-        let (_, status) = cache
-            .get_or_fetch(&usage, fetcher(&calls, 200, Duration::ZERO))
-            .await;
+        let status = cache
+            .get_or_fetch(&usage, Spend::FREE, fetcher(&calls, 200, Duration::ZERO))
+            .await
+            .cache;
         assert_eq!(status, CacheStatus::Miss);
         assert_eq!(calls.load(Ordering::SeqCst), 2);
     }
 
     #[tokio::test(start_paused = true)]
     async fn writes_drop_cached_and_in_flight_reads_they_make_stale() {
-        let cache = LocalCache::new(Duration::from_secs(2));
+        let cache = LocalCache::new(fresh_for(2));
         let calls = Arc::new(AtomicUsize::new(0));
         let hooks = key(Operation::ListWebhooks);
         let usage = key(Operation::GetUsage);
         let _ = cache
-            .get_or_fetch(&hooks, fetcher(&calls, 200, Duration::ZERO))
+            .get_or_fetch(&hooks, Spend::FREE, fetcher(&calls, 200, Duration::ZERO))
             .await;
         let _ = cache
-            .get_or_fetch(&usage, fetcher(&calls, 200, Duration::ZERO))
+            .get_or_fetch(&usage, Spend::FREE, fetcher(&calls, 200, Duration::ZERO))
             .await;
 
         // A read in flight when the write lands must not be stored afterwards.
@@ -270,23 +347,83 @@ mod tests {
             let cache = Arc::clone(&cache);
             let fetch = fetcher(&calls, 200, Duration::from_millis(100));
             tokio::spawn(async move {
-                cache.invalidate(&Invalidation::of_write(Operation::CreateWebhook));
+                cache.apply(&Invalidation::of_write(Operation::CreateWebhook));
                 cache
-                    .get_or_fetch(&key(Operation::ListWebhooks), fetch)
+                    .get_or_fetch(&key(Operation::ListWebhooks), Spend::FREE, fetch)
                     .await
             })
         };
         tokio::time::advance(Duration::from_millis(10)).await;
-        cache.invalidate(&Invalidation::of_write(Operation::CreateWebhook));
-        in_flight.await.unwrap().0.unwrap();
+        cache.apply(&Invalidation::of_write(Operation::CreateWebhook));
+        in_flight.await.unwrap().outcome.unwrap();
 
-        let (_, status) = cache
-            .get_or_fetch(&hooks, fetcher(&calls, 200, Duration::ZERO))
-            .await;
+        let status = cache
+            .get_or_fetch(&hooks, Spend::FREE, fetcher(&calls, 200, Duration::ZERO))
+            .await
+            .cache;
         assert_eq!(status, CacheStatus::Miss, "stale read served after a write");
-        let (_, status) = cache
-            .get_or_fetch(&usage, fetcher(&calls, 200, Duration::ZERO))
-            .await;
+        let status = cache
+            .get_or_fetch(&usage, Spend::FREE, fetcher(&calls, 200, Duration::ZERO))
+            .await
+            .cache;
         assert_eq!(status, CacheStatus::Hit, "unrelated read dropped");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn many_stale_hits_make_one_refresh_and_see_its_answer() {
+        let cache = LocalCache::new(Freshness {
+            fresh: Duration::from_secs(10),
+            stale: Duration::from_secs(3_600),
+        });
+        let calls = Arc::new(AtomicUsize::new(0));
+        let usage = key(Operation::GetUsage);
+        let first = cache
+            .get_or_fetch(&usage, Spend::FREE, fetcher(&calls, 200, Duration::ZERO))
+            .await;
+        assert_eq!(first.cache, CacheStatus::Miss);
+        tokio::time::advance(Duration::from_secs(11)).await;
+        let mut stale = 0;
+        for _ in 0..50 {
+            let served = cache
+                .get_or_fetch(
+                    &usage,
+                    Spend::FREE,
+                    fetcher(&calls, 200, Duration::from_millis(100)),
+                )
+                .await;
+            assert_eq!(served.age_ms.map(|ms| ms / 1_000), Some(11));
+            stale += usize::from(served.cache == CacheStatus::Stale);
+        }
+        assert_eq!(
+            stale, 50,
+            "every request answered at once from what is held"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert_eq!(
+            calls.load(Ordering::SeqCst),
+            2,
+            "one refresh for all of them"
+        );
+        let after = cache
+            .get_or_fetch(&usage, Spend::FREE, fetcher(&calls, 200, Duration::ZERO))
+            .await;
+        assert_eq!((after.cache, after.age_ms), (CacheStatus::Hit, Some(100)));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_failed_call_serves_what_was_held_marked_stale() {
+        let cache = LocalCache::new(fresh_for(60));
+        let calls = Arc::new(AtomicUsize::new(0));
+        let hooks = key(Operation::ListWebhooks);
+        let _ = cache
+            .get_or_fetch(&hooks, Spend::FREE, fetcher(&calls, 200, Duration::ZERO))
+            .await;
+        cache.apply(&Invalidation::of_write(Operation::CreateWebhook));
+        let served = cache
+            .get_or_fetch(&hooks, Spend::FREE, fetcher(&calls, 503, Duration::ZERO))
+            .await;
+        assert_eq!(served.cache, CacheStatus::Stale);
+        assert_eq!(served.outcome.unwrap().status, 200);
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
     }
 }

@@ -32,8 +32,11 @@ impl LocalLog {
         }
     }
 
-    /// Numbers, keeps and sends one event. Sending under the lock keeps the
-    /// fan-out in id order.
+    /// Numbers, keeps and sends one event, running `apply` first when the
+    /// delivery is new: under the log's lock, so that a delivery is applied
+    /// exactly once however many retries arrive at once, and before any
+    /// stream hears of it (a page that re-reads on the event gets the
+    /// changed answer). Sending under the lock keeps the fan-out in id order.
     pub(crate) fn publish(
         &self,
         live: &broadcast::Sender<BusMessage>,
@@ -41,11 +44,13 @@ impl LocalLog {
         data: String,
         dedup: &str,
         window: Duration,
+        apply: impl FnOnce(),
     ) -> Published {
         let now = u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX);
         let mut log = self.lock();
         let (published, event) = log.publish(event, data, dedup, window, now);
         if let Some(event) = event {
+            apply();
             let _ = live.send(BusMessage::Event(event));
         }
         published
@@ -85,13 +90,23 @@ mod tests {
                 format!("{i}"),
                 &format!("sig{i}"),
                 MINUTE,
+                || {},
             );
             assert_eq!(published, Published::Event(base + 1 + i));
         }
+        let mut applied = false;
         assert_eq!(
-            log.publish(&live, "response.created", "x".into(), "sig4", MINUTE),
+            log.publish(
+                &live,
+                "response.created",
+                "x".into(),
+                "sig4",
+                MINUTE,
+                || applied = true
+            ),
             Published::Duplicate
         );
+        assert!(!applied, "a duplicate is not applied again");
         let mut sent = Vec::new();
         while let Ok(BusMessage::Event(e)) = rx.try_recv() {
             sent.push(e.id - base);

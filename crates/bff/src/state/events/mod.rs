@@ -8,7 +8,9 @@ pub(crate) mod redis;
 
 use std::time::Duration;
 
+use conferbot::Operation;
 use conferbot_policy::event_log::{BusMessage, LogUnavailable, Published, Replay};
+use conferbot_policy::shared_state::changes::HeldChange;
 use tokio::sync::broadcast;
 
 use local::LocalLog;
@@ -17,6 +19,20 @@ use redis::RedisLog;
 /// Capacity of the in-process fan-out to SSE streams; a stream further behind
 /// gets `Lagged` and resyncs from the log.
 const FANOUT: usize = 1024;
+
+/// What a delivery changes in the cache, applied with its publication.
+pub(crate) enum Changes<'a> {
+    /// In this process: applied under the log's lock when the delivery is new.
+    Local(Box<dyn FnOnce() + Send + 'a>),
+    /// In Redis: the patches and marks of the held answers, and the
+    /// operations whose reads in flight must not be stored.
+    Shared {
+        /// The held answers to change.
+        held: &'a [HeldChange],
+        /// The operations touched.
+        touched: &'a [Operation],
+    },
+}
 
 /// The event log and its fan-out.
 #[derive(Debug)]
@@ -50,18 +66,31 @@ impl EventBus {
         }
     }
 
-    /// Logs and fans out one event, unless `dedup` (the delivery's identity)
-    /// was seen within `window`.
+    /// Applies a delivery's changes, logs and fans out its event, unless
+    /// `dedup` (the delivery's identity) was seen within `window`: a delivery
+    /// is applied once, however many retries arrive, on however many
+    /// replicas.
     pub(crate) async fn publish(
         &self,
         event: &str,
         data: String,
         dedup: &str,
         window: Duration,
+        changes: Changes<'_>,
     ) -> Result<Published, LogUnavailable> {
-        match &self.log {
-            Log::Local(log) => Ok(log.publish(&self.live, event, data, dedup, window)),
-            Log::Redis(log) => log.publish(event, data, dedup, window).await,
+        match (&self.log, changes) {
+            (Log::Local(log), Changes::Local(apply)) => {
+                Ok(log.publish(&self.live, event, data, dedup, window, apply))
+            }
+            (Log::Redis(log), Changes::Shared { held, touched }) => {
+                log.publish(event, data, dedup, window, held, touched).await
+            }
+            (Log::Local(log), Changes::Shared { .. }) => {
+                Ok(log.publish(&self.live, event, data, dedup, window, || {}))
+            }
+            (Log::Redis(log), Changes::Local(_)) => {
+                log.publish(event, data, dedup, window, &[], &[]).await
+            }
         }
     }
 

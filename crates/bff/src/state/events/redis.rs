@@ -8,9 +8,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use conferbot::Operation;
 use conferbot_policy::event_log::{
     replay_truncated, BusMessage, LiveEvent, LogUnavailable, Published, Replay,
 };
+use conferbot_policy::shared_state::changes::HeldChange;
 use conferbot_policy::shared_state::wire::decode_entry;
 use conferbot_policy::shared_state::{keys, scripts};
 use redis::Script;
@@ -41,27 +43,45 @@ impl RedisLog {
         self.state.live.clone()
     }
 
-    /// Logs and announces one event, unless `dedup` was seen within `window`.
+    /// Applies `changes` to the shared cache (bumping the generations of
+    /// `touched`), logs and announces one event, all in one step and only
+    /// if `dedup` was not seen within `window`: every replica that receives
+    /// a sender's retries applies the delivery once between them.
     pub(crate) async fn publish(
         &self,
         event: &str,
         data: String,
         dedup: &str,
         window: Duration,
+        changes: &[HeldChange],
+        touched: &[Operation],
     ) -> Result<Published, LogUnavailable> {
-        let mut conn = self.state.conn();
-        let result = self
-            .publish
+        let mut invocation = self.publish.prepare_invoke();
+        invocation
             .key(self.state.key(keys::EVENTS_SEQ))
             .key(self.state.key(keys::EVENTS_LOG))
-            .key(self.state.key(&keys::events_seen(dedup)))
+            .key(self.state.key(&keys::events_seen(dedup)));
+        for change in changes {
+            invocation.key(self.state.key(&keys::cache(&change.key)));
+        }
+        for operation in touched {
+            invocation.key(self.state.key(&keys::generation(*operation)));
+        }
+        invocation
             .arg(event)
             .arg(data)
             .arg(self.capacity)
             .arg(self.state.key(keys::EVENTS_CHANNEL))
             .arg(u64::try_from(window.as_millis()).unwrap_or(u64::MAX).max(1))
-            .invoke_async::<u64>(&mut conn)
-            .await;
+            .arg(changes.len())
+            .arg(touched.len());
+        for change in changes {
+            invocation
+                .arg(&change.read)
+                .arg(change.patched.as_deref().unwrap_or(""));
+        }
+        let mut conn = self.state.conn();
+        let result = invocation.invoke_async::<u64>(&mut conn).await;
         match self.state.track(result) {
             Ok(0) => Ok(Published::Duplicate),
             Ok(id) => Ok(Published::Event(id)),

@@ -14,6 +14,7 @@ use std::time::Duration;
 
 use conferbot::RateSpec;
 use conferbot_policy::client::ClientId;
+use conferbot_policy::quota_headers::MinuteView;
 use conferbot_policy::window::{Ticket, Turn, Window, WindowRefusal};
 use tokio::sync::Notify;
 use tokio::time::{sleep_until, Instant};
@@ -100,6 +101,11 @@ impl LocalWindow {
     pub(crate) fn pause(&self, duration: Duration) {
         self.lock().pause(self.millis(Instant::now()), duration);
         self.changed.notify_waiters();
+    }
+
+    /// What the window would admit now, for the quota headers.
+    pub(crate) fn room(&self) -> MinuteView {
+        self.lock().room(self.millis(Instant::now()))
     }
 
     /// How many wait.

@@ -11,6 +11,7 @@ pub(crate) mod redis;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use conferbot_policy::client::ClientId;
+use conferbot_policy::quota_headers::MinuteView;
 use conferbot_policy::window::WindowRefusal;
 
 use local::LocalWindow;
@@ -37,6 +38,15 @@ impl WindowStore {
         match self {
             Self::Local(window) => window.acquire(client, budget).await,
             Self::Redis(window) => window.acquire(client, budget).await,
+        }
+    }
+
+    /// What the window would admit now, when it lives in this process (the
+    /// shared one is read with the month's quota).
+    pub(crate) fn room(&self) -> Option<MinuteView> {
+        match self {
+            Self::Local(window) => Some(window.room()),
+            Self::Redis(_) => None,
         }
     }
 

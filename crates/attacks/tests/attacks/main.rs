@@ -1,0 +1,14 @@
+//! Each attack of issue 12 against the release `conferbot-bff` (set
+//! `CONFERBOT_BFF_RELEASE`; `cargo xtask test` builds it and runs these one
+//! at a time, so that no two floods share the machine's two cores), over
+//! real sockets on loopback, bounded in count and time. Every bound is
+//! stated where it is asserted, with why.
+
+mod descriptors;
+mod memory;
+mod shedding;
+mod shutdown;
+mod streams;
+mod strictness;
+mod support;
+mod timeouts;

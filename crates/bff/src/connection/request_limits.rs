@@ -1,0 +1,56 @@
+//! The limits of each request, as tower layers around the whole app:
+//! - at most `--max-requests` answered at once: tower's global concurrency
+//!   limit, with load shedding in front of it, so that one more is answered
+//!   `503` with `Retry-After` at once instead of queueing without bound;
+//! - `--request-timeout` from the head to the answer (tower's timeout; a
+//!   slow-dripped body is what makes a request that long): `408`;
+//! - `--body-timeout` between two parts of a body (tower-http's request body
+//!   timeout; the handler's body read fails and is answered `408`, see
+//!   `crate::http::respond::read_body`).
+//!
+//! An event stream counts as a request only until its answer starts: its
+//! own caps hold it (`crate::http::events`).
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::error_handling::HandleErrorLayer;
+use axum::http::Request;
+use axum::response::Response;
+use axum::{BoxError, Router};
+use conferbot_policy::settings::ConnectionSettings;
+use conferbot_policy::BffError;
+use tokio::sync::Semaphore;
+use tower::limit::GlobalConcurrencyLimitLayer;
+use tower::ServiceBuilder;
+use tower_http::timeout::{RequestBodyTimeoutLayer, TimeoutBody};
+
+use crate::http::respond;
+
+/// `app` with the request limits of `settings`.
+pub(crate) fn limit(app: Router, settings: &ConnectionSettings) -> Router {
+    // One semaphore for every route: the limit is the BFF's, not a route's.
+    let in_flight = Arc::new(Semaphore::new(settings.max_requests));
+    app.layer(
+        ServiceBuilder::new()
+            .layer(HandleErrorLayer::new(refusal))
+            .load_shed()
+            .layer(GlobalConcurrencyLimitLayer::with_semaphore(in_flight))
+            .timeout(settings.request_timeout)
+            .layer(RequestBodyTimeoutLayer::new(settings.body_timeout))
+            .map_request(|request: Request<TimeoutBody<Body>>| request.map(Body::new)),
+    )
+}
+
+/// The answer when a layer refused: shed (`503`), too slow (`408`).
+async fn refusal(err: BoxError) -> Response {
+    let err = if err.is::<tower::load_shed::error::Overloaded>() {
+        BffError::Overloaded("requests being answered")
+    } else if err.is::<tower::timeout::error::Elapsed>() {
+        BffError::RequestTimeout
+    } else {
+        tracing::warn!(error = %err, "a request layer failed");
+        BffError::Internal
+    };
+    respond::error(&err)
+}

@@ -1,0 +1,136 @@
+//! Each connection's hyper service: counts the request in flight (until its
+//! answer's body is done), refuses heads the scanner found a bare LF in (or
+//! lost track of), gives handlers the client's address
+//! ([`ConnectInfo`], as `axum::serve` does), and closes the connection after
+//! answers that leave the request body unread (`408`, `413`).
+
+use std::convert::Infallible;
+use std::future::{ready, Future};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use axum::http::{header, HeaderValue, Request, Response, StatusCode, Version};
+use axum::Router;
+use bytes::Bytes;
+use conferbot_policy::BffError;
+use http_body::{Body as HttpBody, Frame, SizeHint};
+use hyper::body::Incoming;
+use tower::ServiceExt;
+
+use super::head_scanner::{Framing, Verdict};
+use super::state::{ConnState, InFlight};
+use crate::http::respond;
+
+/// The hyper service of one connection.
+#[derive(Debug, Clone)]
+pub(crate) struct ConnectionService {
+    app: Router,
+    conn: Arc<ConnState>,
+}
+
+impl ConnectionService {
+    /// `app`, served on the connection `conn`.
+    pub(crate) fn new(app: Router, conn: Arc<ConnState>) -> Self {
+        Self { app, conn }
+    }
+}
+
+type Answer = Result<Response<TrackedBody>, Infallible>;
+
+impl hyper::service::Service<Request<Incoming>> for ConnectionService {
+    type Response = Response<TrackedBody>;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Answer> + Send>>;
+
+    fn call(&self, mut request: Request<Incoming>) -> Self::Future {
+        let in_flight = self.conn.request_started();
+        let http1 = request.version() < Version::HTTP_2;
+        if http1 {
+            // hyper's own framing of this request's body, so that the scanner
+            // steps over exactly the bytes hyper will read as the body.
+            let framing = match request.body().size_hint().exact() {
+                Some(length) => Framing::Length(length),
+                None => Framing::Chunked,
+            };
+            if let Some(refusal) = refusal(self.conn.verdict(framing)) {
+                let mut response = respond::error(&refusal);
+                close_after(&mut response);
+                return Box::pin(ready(Ok(tracked(response, in_flight))));
+            }
+        }
+        request.extensions_mut().insert(ConnectInfo(self.conn.peer));
+        let app = self.app.clone();
+        Box::pin(async move {
+            let mut response = match app.oneshot(request).await {
+                Ok(response) => response,
+                Err(never) => match never {},
+            };
+            let body_unread = matches!(
+                response.status(),
+                StatusCode::REQUEST_TIMEOUT | StatusCode::PAYLOAD_TOO_LARGE
+            );
+            if http1 && body_unread {
+                close_after(&mut response);
+            }
+            Ok(tracked(response, in_flight))
+        })
+    }
+}
+
+/// The answer to a head the scanner did not pass, if it did not.
+fn refusal(verdict: Verdict) -> Option<BffError> {
+    match verdict {
+        Verdict::Clean => None,
+        Verdict::BareLf => Some(BffError::InvalidRequest(
+            "every line of a request head must end in CRLF; this one has a bare LF".into(),
+        )),
+        Verdict::Unknown => Some(BffError::InvalidRequest(
+            "this connection's requests could not be told apart; open a new connection".into(),
+        )),
+    }
+}
+
+/// `Connection: close`: hyper closes the connection after this answer.
+fn close_after(response: &mut Response<Body>) {
+    response
+        .headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+}
+
+fn tracked(response: Response<Body>, in_flight: InFlight) -> Response<TrackedBody> {
+    response.map(|body| TrackedBody {
+        body,
+        _in_flight: in_flight,
+    })
+}
+
+/// An answer's body that keeps its request in flight until it is done (an
+/// event stream is in flight for as long as it is open).
+#[derive(Debug)]
+pub(crate) struct TrackedBody {
+    body: Body,
+    _in_flight: InFlight,
+}
+
+impl HttpBody for TrackedBody {
+    type Data = Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, axum::Error>>> {
+        Pin::new(&mut self.get_mut().body).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.body.size_hint()
+    }
+}

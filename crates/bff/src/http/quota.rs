@@ -1,0 +1,53 @@
+//! The quota as data on every answer under the mount: what the BFF knows of
+//! the per-minute window and the month ([`quota_headers`]), added to API
+//! answers, the BFF's own errors and the event stream alike, so a page reads
+//! its quota from whatever it last received, at no cost.
+
+use std::sync::Arc;
+
+use axum::extract::{Request, State};
+use axum::http::{HeaderName, HeaderValue};
+use axum::middleware::Next;
+use axum::response::Response;
+use conferbot_policy::quota_headers::{quota_headers, MinuteView, QuotaFacts};
+use conferbot_policy::window::default_span;
+
+use crate::context::AppState;
+
+/// Middleware: the minute and month headers (the handler sets
+/// `x-quota-queued-ms`, which is the request's own).
+pub(crate) async fn add_quota_headers(
+    State(state): State<Arc<AppState>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let mut response = next.run(request).await;
+    let facts = QuotaFacts {
+        minute: minute(&state),
+        month: state.quota.month(),
+        queued_ms: None,
+    };
+    let headers = response.headers_mut();
+    for (name, value) in quota_headers(&facts) {
+        if let Ok(value) = HeaderValue::from_str(&value) {
+            headers.insert(HeaderName::from_static(name), value);
+        }
+    }
+    response
+}
+
+/// The window, wherever it lives.
+fn minute(state: &AppState) -> MinuteView {
+    let rate = state.rate;
+    state.forwarder.window().room().unwrap_or_else(|| {
+        let span = u64::try_from(default_span(rate).as_millis()).unwrap_or(u64::MAX);
+        state
+            .quota
+            .shared_minute(rate.max, span)
+            .unwrap_or(MinuteView {
+                limit: rate.max,
+                remaining: rate.max,
+                reset_ms: 0,
+            })
+    })
+}

@@ -1,0 +1,396 @@
+//! The month's quota as a BFF knows it, and what it may spend.
+//!
+//! The BFF learns the plan's limit and the month's use from every `getUsage`
+//! answer that passes through it ([`QuotaBook::learn_answer`]), counts its
+//! own upstream calls since ([`QuotaBook::count_call`]; with `--redis`, all
+//! replicas together), and learns the upstream's clock from its `Date`
+//! headers, since the month turns by the upstream's clock. The month's use
+//! as known is then `used` then plus the calls counted since.
+//!
+//! A call is known to be refused ([`QuotaBook::refusal`]) when the upstream
+//! refused for the month (`429` `{"error": "Monthly API limit reached"}`,
+//! whose `Retry-After` reaches the month's turn), or the use reached the
+//! plan's limit, or the `--monthly-budget` ([`MonthlyBudget`]): then no call
+//! is made until the month turns, and held answers are served, marked stale.
+//!
+//! Revalidation intervals stretch to stay under the cap (the budget, or the
+//! plan's limit without one, [`QuotaBook::spend`]): with `K` answers held,
+//! `R` calls left under the cap and `T` until the month turns, each key is
+//! revalidated at most every `max(--cache-ttl, K × T / R)`, the interval at
+//! which revalidating all of them until the month's end would spend exactly
+//! what is left. Reads that miss spend too, and lengthen the interval. Under
+//! a budget, a read that a change made stale is read again at most once per
+//! that interval too (without one, at once).
+//!
+//! Times are Unix milliseconds on the caller's clock.
+
+use std::fmt;
+use std::str::FromStr;
+
+use conferbot::timestamp::parse_iso8601_secs;
+use conferbot::{DataEnvelope, Limit, Usage};
+use serde::{Deserialize, Serialize};
+
+use crate::error::BffError;
+
+/// What the cache may spend at a moment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Spend {
+    /// Whether an upstream call may be made now.
+    pub may_call: bool,
+    /// The shortest time between two revalidations of one key, in ms.
+    pub interval_ms: u64,
+    /// The shortest time between two reads of one key that a change made
+    /// stale, in ms: none without a budget (a changed read is read again at
+    /// once); the revalidation interval under `--monthly-budget`, so that a
+    /// busy chatbot's responses cannot spend the month's budget in minutes
+    /// (what is held is served, marked stale, meanwhile).
+    pub reread_ms: u64,
+}
+
+impl Spend {
+    /// No limit known: call when needed, revalidate when due.
+    pub const FREE: Spend = Spend {
+        may_call: true,
+        interval_ms: 0,
+        reread_ms: 0,
+    };
+
+    /// Nothing may be spent.
+    pub const NONE: Spend = Spend {
+        may_call: false,
+        interval_ms: u64::MAX,
+        reread_ms: u64::MAX,
+    };
+}
+
+/// `--monthly-budget`: a cap on the month's use, in calls or as a share of
+/// the plan's monthly limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MonthlyBudget {
+    /// At most this many calls this month (`8000`).
+    Calls(u64),
+    /// At most this percentage of the plan's limit (`80%`, 1..=100).
+    Percent(u8),
+}
+
+impl MonthlyBudget {
+    /// The cap for a plan with `limit` (a share of an unlimited plan has none).
+    pub fn cap(self, limit: Limit) -> Option<u64> {
+        match (self, limit) {
+            (Self::Calls(n), Limit::Calls(limit)) => Some(n.min(limit)),
+            (Self::Calls(n), Limit::Unlimited) => Some(n),
+            (Self::Percent(p), Limit::Calls(limit)) => {
+                Some(u64::try_from(u128::from(limit) * u128::from(p) / 100).unwrap_or(limit))
+            }
+            (Self::Percent(_), Limit::Unlimited) => None,
+        }
+    }
+}
+
+impl FromStr for MonthlyBudget {
+    type Err = String;
+
+    fn from_str(raw: &str) -> Result<Self, String> {
+        let raw = raw.trim();
+        let bad = || {
+            format!("--monthly-budget must be a number of calls (8000) or a percentage of the plan's monthly limit (1% to 100%), got {raw:?}")
+        };
+        match raw.strip_suffix('%') {
+            Some(percent) => match percent.trim().parse::<u8>() {
+                Ok(p) if (1..=100).contains(&p) => Ok(Self::Percent(p)),
+                _ => Err(bad()),
+            },
+            None => match raw.parse::<u64>() {
+                Ok(n) if n > 0 => Ok(Self::Calls(n)),
+                _ => Err(bad()),
+            },
+        }
+    }
+}
+
+impl fmt::Display for MonthlyBudget {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Calls(n) => write!(f, "{n}"),
+            Self::Percent(p) => write!(f, "{p}%"),
+        }
+    }
+}
+
+/// What a `getUsage` answer said.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Learned {
+    /// The month it counted, `YYYY-MM` (the upstream's, UTC).
+    pub month: String,
+    /// The plan's monthly limit.
+    pub limit: Limit,
+    /// Calls used that month, then.
+    pub used: u64,
+}
+
+/// The month as known at a moment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MonthView {
+    /// `YYYY-MM`.
+    pub month: String,
+    /// The plan's monthly limit.
+    pub limit: Limit,
+    /// Calls used: as learned, plus the calls counted since.
+    pub used: u64,
+    /// When the month turns, Unix ms on our clock.
+    pub resets_at_ms: u64,
+    /// The upstream's clock minus ours, in ms.
+    pub clock_offset_ms: i64,
+}
+
+impl MonthView {
+    /// When the month turns on the upstream's clock (its calendar names the
+    /// months: `2025-02-01T00:00:00.000Z`), Unix ms.
+    pub fn resets_at_upstream_ms(&self) -> i64 {
+        i64::try_from(self.resets_at_ms)
+            .unwrap_or(i64::MAX)
+            .saturating_add(self.clock_offset_ms)
+    }
+
+    /// Calls left under the plan's limit.
+    pub fn remaining(&self) -> Limit {
+        match self.limit {
+            Limit::Calls(limit) => Limit::Calls(limit.saturating_sub(self.used)),
+            Limit::Unlimited => Limit::Unlimited,
+        }
+    }
+}
+
+/// What the BFF knows of the month; replicas share one (`--redis`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct QuotaBook {
+    /// The last `getUsage` answer's month, limit and use.
+    pub learned: Option<Learned>,
+    /// [`QuotaBook::calls`] when it was learned.
+    pub calls_at_learn: u64,
+    /// Own upstream calls that the upstream counts, ever.
+    pub calls: u64,
+    /// The upstream refused for the month: no call before this (Unix ms).
+    pub refused_until: Option<u64>,
+    /// The upstream's clock minus ours, in ms (from its `Date` headers).
+    pub clock_offset_ms: i64,
+}
+
+impl QuotaBook {
+    /// Learns from a `getUsage` answer's body (`{"data": usage}`); whether
+    /// it was one.
+    pub fn learn_answer(&mut self, body: &[u8]) -> bool {
+        match serde_json::from_slice::<DataEnvelope<Usage>>(body) {
+            Ok(envelope) => {
+                self.learn(&envelope.data);
+                true
+            }
+            Err(_) => false,
+        }
+    }
+
+    /// Learns the month's limit and use.
+    pub fn learn(&mut self, usage: &Usage) {
+        self.learned = Some(Learned {
+            month: usage.month.clone(),
+            limit: usage.limit,
+            used: usage.used,
+        });
+        self.calls_at_learn = self.calls;
+    }
+
+    /// Learns the upstream's clock from a `Date` header read at `now`.
+    pub fn learn_clock(&mut self, date: &str, now: u64) {
+        if let Some(upstream) = parse_http_date_ms(date) {
+            self.clock_offset_ms = upstream.saturating_sub(i64::try_from(now).unwrap_or(i64::MAX));
+        }
+    }
+
+    /// Counts one own call that the upstream counts, at `now` (a month that
+    /// turned meanwhile starts over first).
+    pub fn count_call(&mut self, now: u64) {
+        self.roll(now);
+        self.calls = self.calls.saturating_add(1);
+    }
+
+    /// The upstream refused for the month at `now`, its `Retry-After`
+    /// reaching the month's turn: no call before then, and the month's use
+    /// is its limit.
+    pub fn refused_for_month(&mut self, retry_after_secs: Option<u64>, now: u64) {
+        // Without a usable Retry-After, the month's end as known (or a day).
+        let until = retry_after_secs
+            .map(|secs| now.saturating_add(secs.saturating_mul(1_000)))
+            .or_else(|| self.month(now).map(|m| m.resets_at_ms))
+            .unwrap_or(now.saturating_add(86_400_000));
+        self.refused_until = Some(self.refused_until.unwrap_or(0).max(until));
+        // The upstream's word: the month's use is at its limit, whatever was
+        // learnt (others share the key).
+        let calls = self.calls;
+        if let Some(learned) = self.learned.as_mut() {
+            if let Limit::Calls(limit) = learned.limit {
+                learned.used = limit;
+                self.calls_at_learn = calls;
+            }
+        }
+    }
+
+    /// What would be refused at `now`, and why: the month spent by the
+    /// upstream's word, its plan's limit, or `budget`.
+    pub fn refusal(&self, budget: Option<MonthlyBudget>, now: u64) -> Option<BffError> {
+        let book = self.rolled(now);
+        if let Some(until) = book.refused_until.filter(|until| *until > now) {
+            return Some(month_spent(until - now, None));
+        }
+        let view = book.month(now)?;
+        let left = view.resets_at_ms.saturating_sub(now);
+        if view.limit.calls().is_some_and(|limit| view.used >= limit) {
+            return Some(month_spent(left, None));
+        }
+        let cap = budget.and_then(|b| b.cap(view.limit))?;
+        (view.used >= cap).then(|| month_spent(left, Some(cap)))
+    }
+
+    /// Whether a call must first learn the month (a budget needs it).
+    pub fn needs_learning(&self, budget: Option<MonthlyBudget>, now: u64) -> bool {
+        budget.is_some() && self.rolled(now).learned.is_none()
+    }
+
+    /// What the cache may spend at `now` with `held` answers held, answers
+    /// fresh for `fresh_ms` (see the module doc for the stretch).
+    pub fn spend(
+        &self,
+        budget: Option<MonthlyBudget>,
+        fresh_ms: u64,
+        held: usize,
+        now: u64,
+    ) -> Spend {
+        if self.refusal(budget, now).is_some() {
+            return Spend::NONE;
+        }
+        let stretched = self.month(now).and_then(|view| {
+            let cap = match budget {
+                Some(budget) => budget.cap(view.limit),
+                None => view.limit.calls(),
+            }?;
+            let left_calls = cap.saturating_sub(view.used).max(1);
+            let left_ms = view.resets_at_ms.saturating_sub(now);
+            let keys = u64::try_from(held.max(1)).unwrap_or(u64::MAX);
+            Some(
+                u64::try_from(u128::from(keys) * u128::from(left_ms) / u128::from(left_calls))
+                    .unwrap_or(u64::MAX),
+            )
+        });
+        let interval_ms = stretched.unwrap_or(0).max(fresh_ms);
+        Spend {
+            may_call: true,
+            interval_ms,
+            reread_ms: if budget.is_some() { interval_ms } else { 0 },
+        }
+    }
+
+    /// The month at `now`: as learned, or the next one started from zero
+    /// when it turned since; `None` before anything was learned.
+    pub fn month(&self, now: u64) -> Option<MonthView> {
+        let book = self.rolled(now);
+        let learned = book.learned.as_ref()?;
+        let resets_at_ms = match book.refused_until.filter(|until| *until > now) {
+            Some(until) => until,
+            None => book.month_end(&learned.month)?,
+        };
+        Some(MonthView {
+            month: learned.month.clone(),
+            limit: learned.limit,
+            used: learned
+                .used
+                .saturating_add(book.calls.saturating_sub(book.calls_at_learn)),
+            resets_at_ms,
+            clock_offset_ms: book.clock_offset_ms,
+        })
+    }
+
+    /// Starts the next month when this one turned by `now`: the upstream's
+    /// refusal ended, or the learned month's end (by its clock) passed.
+    pub fn roll(&mut self, now: u64) {
+        *self = self.rolled(now);
+    }
+
+    fn rolled(&self, now: u64) -> QuotaBook {
+        let mut book = self.clone();
+        let refusal_ended = book.refused_until.is_some_and(|until| until <= now);
+        if refusal_ended {
+            book.refused_until = None;
+        }
+        let Some(learned) = &book.learned else {
+            return book;
+        };
+        let ended = book.month_end(&learned.month).is_some_and(|end| end <= now);
+        if refusal_ended || ended {
+            let upstream_now = i64::try_from(now)
+                .unwrap_or(i64::MAX)
+                .saturating_add(book.clock_offset_ms);
+            let month = month_of(upstream_now);
+            // A refusal's end is the turn even if the clocks disagree.
+            let month = if month <= learned.month {
+                next_month(&learned.month).unwrap_or(month)
+            } else {
+                month
+            };
+            book.learned = Some(Learned {
+                month,
+                limit: learned.limit,
+                used: 0,
+            });
+            book.calls_at_learn = book.calls;
+        }
+        book
+    }
+
+    /// When `month` (`YYYY-MM`, the upstream's) ends, on our clock.
+    fn month_end(&self, month: &str) -> Option<u64> {
+        let next = next_month(month)?;
+        let secs = parse_iso8601_secs(&format!("{next}-01T00:00:00Z"))?;
+        let ours = secs
+            .saturating_mul(1_000)
+            .saturating_sub(self.clock_offset_ms);
+        u64::try_from(ours).ok()
+    }
+}
+
+fn month_spent(left_ms: u64, budget: Option<u64>) -> BffError {
+    BffError::MonthSpent {
+        retry_after: std::time::Duration::from_millis(left_ms),
+        budget,
+    }
+}
+
+/// `YYYY-MM` → the month after it.
+fn next_month(month: &str) -> Option<String> {
+    let (year, month) = month.split_once('-')?;
+    let (year, month): (u32, u32) = (year.parse().ok()?, month.parse().ok()?);
+    if !(1..=12).contains(&month) {
+        return None;
+    }
+    Some(if month == 12 {
+        format!("{:04}-01", year + 1)
+    } else {
+        format!("{year:04}-{:02}", month + 1)
+    })
+}
+
+/// The `YYYY-MM` of Unix ms `ms`.
+fn month_of(ms: i64) -> String {
+    let iso = conferbot::timestamp::format_iso8601_ms(ms);
+    iso.get(..7).unwrap_or(&iso).to_owned()
+}
+
+/// An HTTP `Date` (`Sun, 06 Nov 1994 08:49:37 GMT`) as Unix ms.
+fn parse_http_date_ms(raw: &str) -> Option<i64> {
+    let at = httpdate::parse_http_date(raw.trim()).ok()?;
+    let since = at.duration_since(std::time::UNIX_EPOCH).ok()?;
+    i64::try_from(since.as_millis()).ok()
+}
+
+#[cfg(test)]
+#[path = "quota_tests.rs"]
+mod tests;

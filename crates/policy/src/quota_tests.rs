@@ -1,0 +1,174 @@
+//! The budget arithmetic: learning, counting, refusals, the month's turn and
+//! the stretched intervals.
+
+use conferbot::Plan;
+
+use super::*;
+
+const HOUR: u64 = 3_600_000;
+const DAY: u64 = 24 * HOUR;
+
+/// Unix ms of an ISO 8601 instant.
+fn at(iso: &str) -> u64 {
+    u64::try_from(parse_iso8601_secs(iso).unwrap() * 1_000).unwrap()
+}
+
+fn usage(month: &str, used: u64, limit: Limit) -> Usage {
+    Usage {
+        month: month.into(),
+        plan: Plan::Starter,
+        used,
+        limit,
+        remaining: match limit {
+            Limit::Calls(n) => Limit::Calls(n - used),
+            Limit::Unlimited => Limit::Unlimited,
+        },
+    }
+}
+
+fn book(used: u64, limit: Limit) -> QuotaBook {
+    let mut book = QuotaBook::default();
+    book.learn(&usage("2025-01", used, limit));
+    book
+}
+
+#[test]
+fn budgets_parse_as_calls_or_a_share_of_the_plan() {
+    assert_eq!("8000".parse(), Ok(MonthlyBudget::Calls(8000)));
+    assert_eq!(" 80% ".parse(), Ok(MonthlyBudget::Percent(80)));
+    for bad in ["0", "0%", "101%", "-5", "ten", "", "50.5%"] {
+        assert!(bad.parse::<MonthlyBudget>().is_err(), "{bad}");
+    }
+    assert_eq!(MonthlyBudget::Percent(10).to_string(), "10%");
+    let starter = Limit::Calls(10_000);
+    assert_eq!(MonthlyBudget::Percent(10).cap(starter), Some(1_000));
+    assert_eq!(MonthlyBudget::Calls(20_000).cap(starter), Some(10_000));
+    assert_eq!(MonthlyBudget::Calls(500).cap(Limit::Unlimited), Some(500));
+    assert_eq!(MonthlyBudget::Percent(50).cap(Limit::Unlimited), None);
+}
+
+#[test]
+fn the_months_use_is_as_learned_plus_own_calls_since() {
+    let now = at("2025-01-15T00:00:00Z");
+    let mut book = QuotaBook::default();
+    assert_eq!(book.month(now), None);
+    book.count_call(now);
+    assert!(book.learn_answer(
+        br#"{"data":{"month":"2025-01","plan":"Starter","used":1423,"limit":10000,"remaining":8577}}"#
+    ));
+    assert!(!book.learn_answer(b"{\"data\":[]}"));
+    for _ in 0..7 {
+        book.count_call(now);
+    }
+    let view = book.month(now).unwrap();
+    assert_eq!((view.used, view.remaining()), (1_430, Limit::Calls(8_570)));
+    assert_eq!(view.resets_at_ms, at("2025-02-01T00:00:00Z"));
+}
+
+#[test]
+fn a_spent_month_refuses_until_it_turns_then_starts_over() {
+    let now = at("2025-01-31T23:59:00Z");
+    let mut book = book(9_999, Limit::Calls(10_000));
+    assert_eq!(book.refusal(None, now), None);
+    book.count_call(now);
+    let refused = book.refusal(None, now).unwrap();
+    assert_eq!(refused.status(), 429);
+    assert_eq!(
+        refused.retry_after(),
+        Some(std::time::Duration::from_secs(60))
+    );
+    assert!(!book.spend(None, 0, 1, now).may_call);
+
+    let turned = at("2025-02-01T00:00:00Z");
+    assert_eq!(book.refusal(None, turned), None);
+    book.count_call(turned);
+    let view = book.month(turned).unwrap();
+    assert_eq!((view.month.as_str(), view.used), ("2025-02", 1));
+}
+
+#[test]
+fn the_upstreams_monthly_refusal_holds_until_its_retry_after() {
+    let now = at("2025-01-10T00:00:00Z");
+    let mut book = book(10, Limit::Calls(10_000));
+    // Other users of the key spent the month: the upstream says so.
+    book.refused_for_month(Some(3_600), now);
+    assert!(book.refusal(None, now + HOUR - 1).is_some());
+    assert_eq!(book.month(now).unwrap().remaining(), Limit::Calls(0));
+    assert_eq!(book.month(now).unwrap().resets_at_ms, now + HOUR);
+    // Its Retry-After is the month's turn, even against the clocks.
+    assert_eq!(book.refusal(None, now + HOUR), None);
+    assert_eq!(book.month(now + HOUR).unwrap().month, "2025-02");
+    let mut unknown = QuotaBook::default();
+    unknown.refused_for_month(None, now);
+    assert!(unknown.refusal(None, now + DAY - 1).is_some());
+}
+
+#[test]
+fn a_budget_caps_the_months_use() {
+    let now = at("2025-01-15T00:00:00Z");
+    let mut book = book(995, Limit::Calls(10_000));
+    let budget = Some(MonthlyBudget::Percent(10));
+    for _ in 0..5 {
+        assert_eq!(book.refusal(budget, now), None);
+        book.count_call(now);
+    }
+    match book.refusal(budget, now) {
+        Some(BffError::MonthSpent {
+            budget,
+            retry_after,
+        }) => {
+            assert_eq!(budget, Some(1_000));
+            assert_eq!(retry_after.as_millis(), u128::from(17 * DAY));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(book.refusal(None, now), None, "the plan itself has room");
+    assert!(QuotaBook::default().needs_learning(budget, now));
+    assert!(!book.needs_learning(budget, now));
+    assert!(!QuotaBook::default().needs_learning(None, now));
+}
+
+#[test]
+fn intervals_stretch_so_that_revalidating_every_key_fits_what_is_left() {
+    let now = at("2025-01-21T00:00:00Z"); // 11 days left
+    let book = book(400, Limit::Calls(10_000));
+    let budget = Some(MonthlyBudget::Calls(1_000)); // 600 left
+    let spend = book.spend(budget, HOUR, 4, now);
+    assert!(spend.may_call);
+    // 4 keys × 11 days / 600 calls = 1.76 hours.
+    assert_eq!(spend.interval_ms, 4 * 11 * DAY / 600);
+    assert_eq!(
+        spend.reread_ms, spend.interval_ms,
+        "a budget paces re-reads too"
+    );
+    assert_eq!(book.spend(None, HOUR, 4, now).reread_ms, 0);
+    // Never shorter than the freshness; without a budget, the plan's limit
+    // is the cap (9,600 left: 4 × 11 days / 9,600 = 6.6 minutes < 1 hour).
+    assert_eq!(book.spend(None, HOUR, 4, now).interval_ms, HOUR);
+    // Nothing learned: nothing to stretch by.
+    assert_eq!(
+        QuotaBook::default().spend(budget, HOUR, 4, now),
+        Spend {
+            may_call: true,
+            interval_ms: HOUR,
+            reread_ms: HOUR,
+        }
+    );
+    let unlimited = self::book(5, Limit::Unlimited);
+    assert_eq!(unlimited.spend(None, HOUR, 100, now).interval_ms, HOUR);
+}
+
+#[test]
+fn the_month_turns_by_the_upstreams_clock() {
+    // Our clock is 10 s behind the upstream's.
+    let ours = at("2025-01-31T23:59:40Z");
+    let mut book = book(10_000, Limit::Calls(10_000));
+    book.learn_clock("Fri, 31 Jan 2025 23:59:50 GMT", ours);
+    assert_eq!(book.clock_offset_ms, 10_000);
+    let view = book.month(ours).unwrap();
+    assert_eq!(view.resets_at_ms, ours + 10_000);
+    assert!(book.refusal(None, ours + 9_999).is_some());
+    assert_eq!(book.refusal(None, ours + 10_000), None);
+    book.learn_clock("not a date", ours);
+    assert_eq!(book.clock_offset_ms, 10_000);
+}
