@@ -89,9 +89,9 @@ fn base64_interior(
 
 fn hex(bytes: &[u8], digits: &[u8; 16]) -> Vec<u8> {
     let mut out = Vec::with_capacity(bytes.len() * 2);
-    for byte in bytes {
-        out.push(digits[usize::from(byte >> 4)]);
-        out.push(digits[usize::from(byte & 0x0f)]);
+    // A nibble is below 16, so every lookup finds its digit.
+    for nibble in bytes.iter().flat_map(|byte| [byte >> 4, byte & 0x0f]) {
+        out.extend(digits.get(usize::from(nibble)));
     }
     out
 }
