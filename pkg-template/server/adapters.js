@@ -7,18 +7,38 @@
 // A fetch Request's URL has already been normalized by the runtime.
 import { CORE } from "./core.js";
 
-/** A fetch `Request` as the core reads it. */
-export function fromRequest(request) {
+/**
+ * A fetch `Request` as the core reads it; `context` is what the runtime
+ * passed after it, where the peer's address may be: Deno's `info.remoteAddr`
+ * (`Deno.serve(h)`), Bun's `server.requestIP(request)` (`Bun.serve({ fetch: h })`).
+ */
+export function fromRequest(request, context = []) {
   const url = new URL(request.url);
   return {
     method: request.method,
     path: url.pathname,
     query: url.search.length > 1 ? url.search.slice(1) : undefined,
     absoluteForm: false,
+    authority: url.host,
+    peer: peerOf(request, context),
+    original: request,
     header: (name) => request.headers.get(name) ?? undefined,
     hasBody: request.body !== null,
     readBody: (limit) => readStream(request.body, limit),
   };
+}
+
+/** The connection's address, when the runtime says it. */
+function peerOf(request, context) {
+  for (const arg of context) {
+    const deno = arg?.remoteAddr?.hostname;
+    if (typeof deno === "string") return deno;
+    if (typeof arg?.requestIP === "function") {
+      const bun = arg.requestIP(request)?.address;
+      if (typeof bun === "string") return bun;
+    }
+  }
+  return undefined;
 }
 
 /** What the core answered, as a fetch `Response`. */
@@ -106,10 +126,12 @@ function fromNode(req) {
   const target = req.originalUrl ?? req.url ?? "/";
   const absoluteForm = !target.startsWith("/");
   let rest = target;
+  let authority;
   if (absoluteForm) {
-    const authority = target.indexOf("//");
-    const slash = authority < 0 ? -1 : target.indexOf("/", authority + 2);
+    const start = target.indexOf("//");
+    const slash = start < 0 ? -1 : target.indexOf("/", start + 2);
     rest = slash < 0 ? "/" : target.slice(slash);
+    if (start >= 0) authority = target.slice(start + 2, slash < 0 ? undefined : slash);
   }
   const mark = rest.indexOf("?");
   const headers = req.headers;
@@ -118,6 +140,9 @@ function fromNode(req) {
     path: mark < 0 ? rest : rest.slice(0, mark),
     query: mark < 0 ? undefined : rest.slice(mark + 1),
     absoluteForm,
+    authority,
+    peer: req.socket?.remoteAddress,
+    original: req,
     header: (name) => {
       const value = headers[name];
       return Array.isArray(value) ? value.join(", ") : value;

@@ -36,6 +36,9 @@ export function handlerFactory(glue) {
     if (options.waitUntil !== undefined && typeof options.waitUntil !== "function") {
       throw new TypeError("createConferbotHandler: waitUntil must be a function (the runtime's hook that keeps a promise alive after the answer, like Vercel's waitUntil)");
     }
+    if (options.authorize !== undefined && typeof options.authorize !== "function") {
+      throw new TypeError("createConferbotHandler: authorize must be a function (request) => true | false | { user } | { status: 401 | 403 }");
+    }
     const shared = store ? store.attach(policy, glue) : null;
     const state = {
       policy,
@@ -45,11 +48,12 @@ export function handlerFactory(glue) {
       events: shared ? shared.events : localEvents(policy, monotonic),
       kept: new Set(),
       waitUntil: options.waitUntil,
+      authorize: options.authorize,
     };
     state.forward = forwarder(state, transport);
     const core = (request, context) => handle(state, request, background(state, context));
     const handler = async (request, ...context) => {
-      const input = fromRequest(request);
+      const input = fromRequest(request, context);
       const out = await core(input, context);
       return toResponse(out ?? plain(policy.notFound()));
     };
@@ -77,21 +81,67 @@ function background(state, context = []) {
 }
 
 /**
- * One request, raw: `{method, path, query, absoluteForm, header(name),
- * hasBody, readBody(limit)}`. Answers what to send (`{status, headers, body}`
- * or, for the event stream, `{status, headers, feed}`), or `null` outside the
- * handler's paths; `later(promise)` keeps background work alive.
+ * One request, raw: `{method, path, query, absoluteForm, authority, peer,
+ * original, header(name), hasBody, readBody(limit)}`. Answers what to send
+ * (`{status, headers, body}` or, for the event stream, `{status, headers,
+ * feed}`), or `null` outside the handler's paths; `later(promise)` keeps
+ * background work alive. Every request it answers must name an allowed host
+ * first (`allowHosts`, against DNS rebinding), as the BFF's outermost layer.
  */
 async function handle(state, request, later) {
-  switch (state.policy.route(request.path)) {
+  const part = state.policy.route(request.path);
+  if (part === "outside") return null;
+  const refused = state.policy.hostRefusal(request.header("host") ?? request.authority);
+  if (refused) return plain(refused);
+  switch (part) {
     case "api":
       return api(state, request, later);
     case "events":
       return events(state, request);
-    case "webhook":
-      return receiveWebhook(state, request);
     default:
-      return null;
+      return receiveWebhook(state, request);
+  }
+}
+
+/**
+ * Who the request is from (a wasm `Caller`): the user `authorize(request)`
+ * names, when the hook is given and the request is not a CORS preflight,
+ * else the peer's address (behind `trustedProxies`, X-Forwarded-For's).
+ * The hook's answer: `true` or `{}` lets the request in, `{ user }` also
+ * names its user, `false` refuses it (403), `{ status: 401 | 403 }` too;
+ * anything else, a throw, or no answer within `authTimeoutMs` refuses it
+ * with 503 (fail closed), as conferbot-bff's forward-auth decides.
+ */
+async function caller(state, request) {
+  const { policy } = state;
+  let status = 0;
+  let user;
+  if (state.authorize && !policy.isPreflight(request.method)) {
+    const answer = await verdict(state.authorize, request.original, policy.authTimeoutMs);
+    status = answer.status;
+    user = answer.user;
+  }
+  return policy.caller(request.peer, request.header("x-forwarded-for"), status, user);
+}
+
+async function verdict(authorize, original, timeoutMs) {
+  let timer;
+  const late = new Promise((resolve) => {
+    timer = setTimeout(() => resolve({ status: 503 }), timeoutMs);
+  });
+  try {
+    const answer = await Promise.race([Promise.resolve().then(() => authorize(original)), late]);
+    if (answer === true) return { status: 200 };
+    if (answer === false) return { status: 403 };
+    if (answer && typeof answer === "object") {
+      const user = typeof answer.user === "string" ? answer.user : undefined;
+      return { status: Number.isInteger(answer.status) ? answer.status : 200, user };
+    }
+    return { status: 503 };
+  } catch {
+    return { status: 503 };
+  } finally {
+    clearTimeout(timer);
   }
 }
 
@@ -99,9 +149,8 @@ async function handle(state, request, later) {
 async function api(state, request, later) {
   const { policy, clock } = state;
   state.shared?.tick();
+  const who = await caller(state, request);
   const { bytes, problem } = await body(request, policy.maxBodyBytes);
-  // The seam for issue 9's client identity and an `authorize(request)` hook
-  // (branch `access`): it is decided here, before the policy's allowlist.
   const step = policy.api(
     request.method,
     request.path,
@@ -112,13 +161,15 @@ async function api(state, request, later) {
     request.header("host"),
     bytes,
     problem,
+    who,
     clock(),
     Date.now(),
   );
+  who.free();
   try {
     if (step.kind === "learn") {
       // A monthly budget needs the month's use: one getUsage through the cache first.
-      const usage = policy.usageStep(clock(), Date.now());
+      const usage = policy.usageStep(step, clock(), Date.now());
       try {
         await run(state, usage, later);
       } finally {
@@ -229,7 +280,9 @@ async function events(state, request) {
   const { policy, clock } = state;
   state.shared?.tick();
   const origin = request.header("origin");
-  const refusal = policy.events(request.method, origin, clock(), Date.now());
+  const who = await caller(state, request);
+  const refusal = policy.events(request.method, origin, who, clock(), Date.now());
+  who.free();
   if (refusal) return plain(refusal);
   const head = plain(policy.sseHead(origin, clock(), Date.now()));
   return { status: head.status, headers: head.headers, feed: eventFeed(state, request.header("last-event-id")) };

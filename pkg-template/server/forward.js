@@ -22,7 +22,7 @@ export function forwarder(state, transport) {
     const deadline = clock() + policy.queueWaitMs;
     let queued = 0;
     for (let attempt = 1; ; attempt++) {
-      const { refusal, waitedMs } = await window.acquire(deadline);
+      const { refusal, waitedMs } = await window.acquire(step, deadline);
       if (refusal) return refusal;
       queued += waitedMs;
       const outcome = await call(policy, transport, step, headers, queued);
@@ -106,9 +106,10 @@ async function readLimited(response, limit) {
 }
 
 /**
- * The in-process window: the policy's state machine with JS timers. A waiter
- * polls, then sleeps until the time it was told or until the queue changes
- * (a turn taken, a ticket refused or given up, a pause). `acquire` answers
+ * The in-process window: the policy's state machine with JS timers, fair
+ * between clients. A waiter polls, then sleeps until the time it was told
+ * or until the queue changes (a poll that granted turns to others, a ticket
+ * refused or given up, a pause). `acquire(step, deadline)` answers
  * `{refusal}` or `{waitedMs}` (0 when admitted at once).
  */
 export function localWindow(policy, clock) {
@@ -129,21 +130,24 @@ export function localWindow(policy, clock) {
     if (until >= 0) timer = setTimeout(wake, Math.max(0, until - clock()));
   });
   return {
-    async acquire(deadline) {
-      const ticket = policy.windowJoin();
+    async acquire(step, deadline) {
+      const joined = policy.windowJoin(step, Date.now());
+      const ticket = joined.ticket;
+      const spent = joined.takeRefusal();
+      joined.free();
+      if (spent) return { refusal: spent };
       const asked = clock();
       let done = false;
       try {
         for (let polls = 0; ; polls++) {
           const turn = policy.windowPoll(ticket, clock(), deadline);
+          if (policy.windowNews()) changed();
           if (turn === ADMITTED) {
             done = true;
-            changed();
             return { waitedMs: polls === 0 ? 0 : clock() - asked };
           }
           if (turn <= -3) {
             done = true;
-            changed();
             return { refusal: policy.failure("queue_timeout", -turn - 3) };
           }
           await sleep(turn);
@@ -151,13 +155,13 @@ export function localWindow(policy, clock) {
       } finally {
         if (!done) {
           policy.windowLeave(ticket);
-          changed();
+          if (policy.windowNews()) changed();
         }
       }
     },
     async pause(retryAfter) {
       const pause = policy.windowPause(clock(), retryAfter ?? undefined, true);
-      changed();
+      if (policy.windowNews()) changed();
       return pause;
     },
   };

@@ -102,27 +102,29 @@ function shared(policy, commands, subscriber, connected) {
   });
 
   const window = {
-    /** `{refusal}` or `{waitedMs}`: the time to the turn, Redis round trips included (as the BFF's). */
-    async acquire(deadline) {
-      let ticket = 0;
+    /**
+     * `{refusal}` or `{waitedMs}`: `step`'s client's turn (`window.lua`, the
+     * policy's fair rules for every server), Redis round trips included (as
+     * the BFF's); a request that gives up leaves at once (`leave.lua`).
+     */
+    async acquire(step, deadline) {
+      const turn = policy.sharedTurn(step, Date.now());
       const asked = clock();
       try {
         for (;;) {
-          const [admitted, wait, rank, number] = (await run("window", layout.keys.windowKeys.map(k), [ticket, layout.window.max, layout.window.spanMs, layout.window.leaseMs])).map(Number);
-          ticket = number;
-          if (admitted === 1) {
-            ticket = 0;
-            return { waitedMs: clock() - asked };
-          }
+          const said = turn.answered((await run("window", turn.askKeys(), turn.askArgs())).map(String));
+          if (said === "admitted") return { waitedMs: clock() - asked };
+          if (said === "spent") return { refusal: turn.spentRefusal() };
           const now = clock();
-          if (now + wait > deadline) return { refusal: policy.failure("queue_timeout", wait) };
-          await sleep(policy.sharedNap(wait, rank, deadline - now));
+          if (now + turn.estimateMs > deadline) return { refusal: policy.failure("queue_timeout", turn.estimateMs) };
+          await sleep(turn.napMs(deadline - now));
         }
       } catch {
         return { refusal: policy.failure("shared_state_unavailable", 0) };
       } finally {
         // Leaving without a turn frees the place at once, not when its lease ends.
-        if (ticket) command(["ZREM", k(layout.keys.queue), ticket]).then(() => command(["ZREM", k(layout.keys.leases), ticket])).catch(() => {});
+        if (turn.waiting) run("leave", turn.leaveKeys(), turn.leaveArgs()).catch(() => {}).finally(() => turn.free());
+        else turn.free();
       }
     },
     async pause(retryAfter) {

@@ -8,7 +8,7 @@
 //
 //   node tests/node/handler-server.mjs --listen 127.0.0.1:0 --upstream URL [--rate 60/60s]
 //     [--cache-ttl 2s] [--queue-wait 10s] [--allow-origin O]… [--sse-retry 3s] [--redis URL]
-//     [--www DIR] [--pkg DIR] [--sandbox [--sandbox-rate R]]
+//     [--allow-local-webhooks] [--www DIR] [--pkg DIR] [--sandbox [--sandbox-rate R]]
 //
 // Flags are turned into options by the package's own table (`handlerOptions`:
 // each option's flag), so this file names no option or default itself.
@@ -46,11 +46,17 @@ function parse(argv) {
     else {
       const option = handlerOptions.find((o) => o.flag === flag);
       if (!option) throw new Error(`handler-server: unknown flag --${flag}`);
+      if (typeof option.default === "boolean") {
+        flags.options[option.name] = true;
+        continue;
+      }
       const text = value();
       if (Array.isArray(option.default)) flags.options[option.name] = [...(flags.options[option.name] ?? []), text];
       else if (typeof option.default === "number" && option.name.endsWith("Ms")) flags.options[option.name] = millis(text);
-      else if (typeof option.default === "number") flags.options[option.name] = Number(text);
-      else flags.options[option.name] = text;
+      else if (typeof option.default === "number" || (option.default === undefined && /^\d+$/.test(text))) {
+        // A count (or a percentage, "10%", as the flag writes it).
+        flags.options[option.name] = /^\d+$/.test(text) ? Number(text) : text;
+      } else flags.options[option.name] = text;
     }
   }
   return flags;
@@ -82,6 +88,10 @@ if (flags.sandbox) {
   sandbox = await startSandbox(flags.sandboxRate, webhookSecret);
   apiKey = STARTER_KEY;
   flags.options.upstream = `${sandbox}/api/v1`;
+  // As the BFF's embedded sandbox implies --allow-local-webhooks: its
+  // receiver is an http://127.0.0.1 URL.
+  const local = handlerOptions.find((o) => o.flag === "allow-local-webhooks");
+  flags.options[local.name] = true;
 }
 let store;
 if (flags.redis) {
@@ -112,12 +122,15 @@ const listener = app.listen(Number(port), host, async () => {
   const { address, port: bound } = listener.address();
   const origin = `http://${address}:${bound}`;
   if (sandbox) {
-    // As the BFF does with its embedded sandbox: deliveries for every event to this receiver.
+    // As the BFF does with its embedded sandbox: deliveries for every event
+    // to this receiver, registered on the sandbox's admin route (as an
+    // operator sets a webhook's secret in Conferbot's dashboard; through the
+    // API the answer would repeat the secret, which the handler withholds).
     const mount = flags.options.mount ?? handlerOptions.find((o) => o.name === "mount").default;
-    const response = await fetch(`${origin}${mount}/external/v1/webhooks`, {
+    const response = await fetch(`${sandbox}/sandbox/webhooks`, {
       method: "POST",
-      headers: { "content-type": "application/json", "x-conferbot-csrf": "1" },
-      body: JSON.stringify({ url: `${origin}${mount}/webhooks/incoming`, events: ["response.created", "response.updated", "conversation.started", "conversation.completed"] }),
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ url: `${origin}${mount}/webhooks/incoming`, events: ["response.created", "response.updated", "conversation.started", "conversation.completed"], secret: webhookSecret }),
     });
     if (!response.ok) throw new Error(`could not register the receiver: ${response.status} ${await response.text()}`);
   }

@@ -78,7 +78,7 @@ describe("the packed server half where users mount it", () => {
     const { modules } = await bundleLikeWrangler(installed.dir, "serve-worker.js", join(installed.dir, "wrangler-server-check"));
     assert.deepEqual(modules.map((m) => m.type), ["ESModule", "CompiledWasm"]);
     assert.match(modules[1].path, /conferbot_server_bg\.wasm$/, "the server's wasm, not the client's");
-    const worker = await startWorker(installed.dir, "serve-worker.js", { BASE: sandbox.api, KEY: STARTER_KEY, CACHE_TTL_MS: "1000" });
+    const worker = await startWorker(installed.dir, "serve-worker.js", { BASE: sandbox.api, KEY: STARTER_KEY, CACHE_TTL_MS: "1000", HOST: "worker.test" });
     try {
       const first = await worker.fetch("/api/conferbot/external/v1/chatbots?limit=3");
       const body = await first.json();

@@ -19,13 +19,18 @@ use crate::process::{self, say};
 use crate::tools::{self, cargo, WASM_TARGET};
 
 /// The server wasm's budget, raw bytes after wasm-opt: 264,350 B when it was
-/// set, 287,386 B with the core's wire schema (issue 13), 303,086 B with the
-/// quota features (issue 9: patches, revalidation, the month's book, the
-/// shared scripts' arguments), after taking out what it need not carry
-/// (`time`'s format descriptions, serde's `flatten`/`untagged` buffering,
-/// `httpdate`, the Lua texts and option help, now package files); `cargo
-/// xtask dist` fails above it.
-pub const WASM_BUDGET_BYTES: u64 = 300 * 1024;
+/// set (at 300 KiB), 287,386 B with the core's wire schema (issue 13),
+/// 303,086 B with the quota features (issue 9: patches, revalidation, the
+/// month's book, the shared scripts' arguments), after taking out what it
+/// need not carry (`time`'s format descriptions, serde's `flatten` and
+/// `untagged` buffering, `httpdate`, the Lua texts and option help, now
+/// package files); then the access features (issue 12: the fair window by
+/// client and its monthly caps, the secret scan in every spelling, the host
+/// allowlist, client identity behind trusted proxies, webhook targets on
+/// JS's own URL parser rather than the `url` crate's 160 KB) brought it to
+/// about 375,000 B, measured item by item with twiggy: no part of it is
+/// dead weight, so the budget became 384 KiB. `cargo xtask dist` fails above it.
+pub const WASM_BUDGET_BYTES: u64 = 384 * 1024;
 
 /// Where the declarations get the generated options.
 const OPTIONS_MARKER: &str =
@@ -211,7 +216,9 @@ pub fn option_declarations() -> String {
     let mut out = String::new();
     for option in &OPTIONS {
         let default = match option.default {
-            OptionDefault::FromMount(text) | OptionDefault::Budget(text) => text.to_owned(),
+            OptionDefault::FromMount(text)
+            | OptionDefault::Budget(text)
+            | OptionDefault::OptionalCount(text) => text.to_owned(),
             _ => option.default_json().unwrap_or_default(),
         };
         out.push_str(&format!(

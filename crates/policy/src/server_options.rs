@@ -29,6 +29,12 @@ pub enum OptionDefault {
     /// None by default (what applies then is said here): a number of calls
     /// or a percentage, as `--monthly-budget` takes it (`8000`, `"10%"`).
     Budget(&'static str),
+    /// A percentage, 1 to 100 (`10`, or `"10%"`).
+    Percent(u8),
+    /// A whole number, none by default (what applies then is said here).
+    OptionalCount(&'static str),
+    /// `true` or `false`.
+    Switch(bool),
 }
 
 /// One option of the server half.
@@ -55,7 +61,11 @@ impl ServerOption {
             OptionDefault::Millis(d) => Some(d.as_millis().to_string()),
             OptionDefault::Count(n) => Some(n.to_string()),
             OptionDefault::Choice(words) => words.first().map(|word| quoted(word)),
-            OptionDefault::FromMount(_) | OptionDefault::Budget(_) => None,
+            OptionDefault::Percent(p) => Some(p.to_string()),
+            OptionDefault::Switch(on) => Some(on.to_string()),
+            OptionDefault::FromMount(_)
+            | OptionDefault::Budget(_)
+            | OptionDefault::OptionalCount(_) => None,
         }
     }
 
@@ -79,6 +89,18 @@ impl ServerOption {
             (flags::SSE_HEARTBEAT.name, flags::SSE_HEARTBEAT.doc),
             (flags::SSE_RETRY.name, flags::SSE_RETRY.doc),
             (flags::EVENT_REPLAY.name, flags::EVENT_REPLAY.doc),
+            (flags::ALLOW_HOST.name, flags::ALLOW_HOST.doc),
+            (flags::TRUSTED_PROXY.name, flags::TRUSTED_PROXY.doc),
+            (flags::CLIENT_SHARE.name, flags::CLIENT_SHARE.doc),
+            (
+                flags::CLIENT_MONTHLY_CALLS.name,
+                flags::CLIENT_MONTHLY_CALLS.doc,
+            ),
+            (flags::AUTH_TIMEOUT.name, AUTHORIZE_TIMEOUT_DOC),
+            (
+                flags::ALLOW_LOCAL_WEBHOOKS.name,
+                flags::ALLOW_LOCAL_WEBHOOKS.doc,
+            ),
         ];
         flags
             .into_iter()
@@ -90,8 +112,13 @@ impl ServerOption {
     pub fn ts_type(&self) -> String {
         match self.default {
             OptionDefault::TextList(_) => "string[]".to_owned(),
-            OptionDefault::Millis(_) | OptionDefault::Count(_) => "number".to_owned(),
-            OptionDefault::Budget(_) => "number | `${number}%`".to_owned(),
+            OptionDefault::Millis(_)
+            | OptionDefault::Count(_)
+            | OptionDefault::OptionalCount(_) => "number".to_owned(),
+            OptionDefault::Budget(_) | OptionDefault::Percent(_) => {
+                "number | `${number}%`".to_owned()
+            }
+            OptionDefault::Switch(_) => "boolean".to_owned(),
             OptionDefault::Choice(words) => words
                 .iter()
                 .map(|word| serde_json::Value::from(*word).to_string())
@@ -102,8 +129,17 @@ impl ServerOption {
     }
 }
 
-/// Every option the settings have, in the order the flags list them.
-pub const OPTIONS: [ServerOption; 15] = [
+/// The help of `authTimeoutMs`: in the server half it bounds the
+/// `authorize` hook, which stands for `--auth-url`'s forward-auth.
+const AUTHORIZE_TIMEOUT_DOC: &str =
+    "Longest the authorize hook may take before the request is refused (503)";
+
+/// Every option the settings have, in the order the flags list them. Not
+/// here, being the BFF's own: the connection layer's flags (the host server
+/// keeps its connections), `--auth-url` and `--auth-user-header` (the
+/// server half's `authorize(request)` hook names the user instead), and the
+/// listener's and metrics' flags.
+pub const OPTIONS: [ServerOption; 21] = [
     text("upstream", &flags::UPSTREAM),
     text("mount", &flags::MOUNT),
     ServerOption {
@@ -142,6 +178,32 @@ pub const OPTIONS: [ServerOption; 15] = [
         name: "eventReplay",
         flag: flags::EVENT_REPLAY.name,
         default: OptionDefault::Count(flags::EVENT_REPLAY.default),
+    },
+    ServerOption {
+        name: "allowHosts",
+        flag: flags::ALLOW_HOST.name,
+        default: OptionDefault::TextList(flags::ALLOW_HOST.default),
+    },
+    ServerOption {
+        name: "trustedProxies",
+        flag: flags::TRUSTED_PROXY.name,
+        default: OptionDefault::TextList(flags::TRUSTED_PROXY.default),
+    },
+    ServerOption {
+        name: "clientShare",
+        flag: flags::CLIENT_SHARE.name,
+        default: OptionDefault::Percent(flags::CLIENT_SHARE.default),
+    },
+    ServerOption {
+        name: "clientMonthlyCalls",
+        flag: flags::CLIENT_MONTHLY_CALLS.name,
+        default: OptionDefault::OptionalCount("no cap"),
+    },
+    millis("authTimeoutMs", &flags::AUTH_TIMEOUT),
+    ServerOption {
+        name: "allowLocalWebhooks",
+        flag: flags::ALLOW_LOCAL_WEBHOOKS.name,
+        default: OptionDefault::Switch(flags::ALLOW_LOCAL_WEBHOOKS.default),
     },
 ];
 
@@ -205,6 +267,15 @@ mod tests {
             "every option has help"
         );
         assert_eq!(defaults.monthly_budget, None);
+        assert_eq!(json("clientShare"), 10);
+        assert_eq!(json("allowLocalWebhooks"), false);
+        assert_eq!(
+            json("allowHosts"),
+            serde_json::json!(["localhost", "127.0.0.1", "[::1]"])
+        );
+        assert_eq!(json("authTimeoutMs"), 2_000);
+        assert_eq!(find("clientMonthlyCalls").unwrap().default_json(), None);
+        assert_eq!(find("allowLocalWebhooks").unwrap().ts_type(), "boolean");
     }
 
     #[test]
@@ -229,6 +300,12 @@ mod tests {
             flags::CACHE_EVENTS.name,
             flags::MONTHLY_BUDGET.name,
             flags::UPSTREAM_TIMEOUT.name,
+            flags::ALLOW_HOST.name,
+            flags::TRUSTED_PROXY.name,
+            flags::CLIENT_SHARE.name,
+            flags::CLIENT_MONTHLY_CALLS.name,
+            flags::AUTH_TIMEOUT.name,
+            flags::ALLOW_LOCAL_WEBHOOKS.name,
             flags::WEBHOOK_PATH.name,
             flags::WEBHOOK_TOLERANCE.name,
             flags::SSE_HEARTBEAT.name,

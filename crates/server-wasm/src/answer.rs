@@ -7,8 +7,9 @@ use std::rc::Rc;
 
 use conferbot_policy::cache_table::CachedAnswer;
 use conferbot_policy::quota;
+use conferbot_policy::secret_scan::SecretScanner;
 use conferbot_policy::shared_state::wire::WireAnswer;
-use conferbot_policy::upstream_answer::{self, Checked, CheckedBody, KeyScanner};
+use conferbot_policy::upstream_answer::{self, Checked, CheckedBody};
 use conferbot_policy::BffError;
 use wasm_bindgen::prelude::*;
 
@@ -77,7 +78,7 @@ impl Outcome {
         status: u16,
         retry_after: Option<&str>,
         raw: Vec<u8>,
-        key: &KeyScanner,
+        key: &SecretScanner,
         (date_ms, queued_ms): (Option<i64>, Option<u64>),
     ) -> Self {
         let retry_after = upstream_answer::retry_after(retry_after.map(str::as_bytes));
@@ -185,7 +186,7 @@ mod tests {
 
     #[test]
     fn answers_are_checked_and_errors_keep_their_status() {
-        let key = KeyScanner::new("sk-test");
+        let key = SecretScanner::new(["sk-test"]);
         let none = (None, None);
         let ok = Outcome::checked(200, None, b"{\"data\":[]}".to_vec(), &key, none);
         assert!(ok.is_success() && !ok.is_rate_limited());

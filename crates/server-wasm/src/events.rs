@@ -24,6 +24,7 @@ use conferbot_policy::BffError;
 use js_sys::{Array, Object, Reflect};
 use wasm_bindgen::prelude::*;
 
+use crate::access::Caller;
 use crate::combined_headers::CombinedHeaders;
 use crate::cors::Cors;
 use crate::policy::{millis, Policy, BODY_TOO_LARGE, BODY_UNREADABLE};
@@ -179,17 +180,22 @@ impl Policy {
     }
 
     /// For `{mount}/events` at `now` (monotonic) and `wall` (Unix ms): the
-    /// answer when the request is not a stream (a CORS preflight, or a
-    /// method other than `GET`), else nothing.
+    /// answer when the request is not a stream (a CORS preflight, the
+    /// `authorize` hook's refusal, or a method other than `GET`), else
+    /// nothing.
     pub fn events(
         &self,
         method: &str,
         origin: Option<String>,
+        caller: &Caller,
         now: f64,
         wall: f64,
     ) -> Option<Reply> {
         if let Some(cors) = self.cors.as_ref().filter(|_| Cors::is_preflight(method)) {
             return Some(Reply::empty(cors.preflight(origin.as_deref())));
+        }
+        if let Err(err) = &caller.0 {
+            return Some(self.refused(err, origin.as_deref()));
         }
         require_method(method, Method::Get).err().map(|err| {
             self.mount_reply(

@@ -11,6 +11,8 @@
 //! SSE framing, and the shared Redis layout.
 //!
 //! # Layout
+//! - [`access`]: the host allowlist, who a request is from (the peer, a
+//!   trusted proxy's `X-Forwarded-For`, the `authorize` hook's user).
 //! - [`policy`]: [`policy::Policy`], one per handler: routing, refusals, the
 //!   cache table, upstream calls and answers ([`step`]: what to do next).
 //! - [`reads`]: a read's turn at the cache table, and how it ends.
@@ -27,13 +29,17 @@
 //! - [`shared`]: what the Redis store needs: key names, scripts, wire formats;
 //!   [`shared_read`]: one read through the shared cache (`begin.lua`,
 //!   `finish.lua`); [`shared_delivery`]: a delivery applied there once
-//!   (`publish.lua`).
+//!   (`publish.lua`); [`shared_window`]: a turn at the shared window
+//!   (`window.lua`, `leave.lua`).
+//! - [`js_url`]: URLs parsed by JS's own `URL` (webhook targets).
 //! - [`combined_headers`]: header values as the fetch API combines them.
 
+pub mod access;
 pub mod answer;
 pub mod combined_headers;
 pub mod cors;
 pub mod events;
+pub mod js_url;
 pub mod options;
 pub mod policy;
 pub mod quota;
@@ -42,6 +48,7 @@ pub mod reply;
 pub mod shared;
 pub mod shared_delivery;
 pub mod shared_read;
+pub mod shared_window;
 pub mod step;
 pub mod window;
 

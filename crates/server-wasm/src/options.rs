@@ -18,9 +18,17 @@ use js_sys::{Array, Object, Reflect};
 use wasm_bindgen::prelude::*;
 
 /// Options the JS side takes besides the settings: the secrets, and what only
-/// JS can hold (the transport, the shared store, and the runtime's hook that
-/// keeps background work alive after an answer, like Vercel's `waitUntil`).
-pub const JS_ONLY: [&str; 5] = ["apiKey", "webhookSecret", "fetch", "store", "waitUntil"];
+/// JS can hold (the transport, the shared store, the runtime's hook that
+/// keeps background work alive after an answer, like Vercel's `waitUntil`,
+/// and the `authorize(request)` hook that stands for `--auth-url`).
+pub const JS_ONLY: [&str; 6] = [
+    "apiKey",
+    "webhookSecret",
+    "fetch",
+    "store",
+    "waitUntil",
+    "authorize",
+];
 
 /// Everything the policy needs from the options object.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,6 +50,8 @@ pub enum Raw {
     Text(String),
     /// A number.
     Number(f64),
+    /// `true` or `false`.
+    Bool(bool),
     /// An array of strings (`None` for an element that is not one).
     List(Vec<Option<String>>),
     /// Anything else.
@@ -70,6 +80,8 @@ fn raw(value: &JsValue) -> Raw {
         Raw::Text(text)
     } else if let Some(n) = value.as_f64() {
         Raw::Number(n)
+    } else if let Some(on) = value.as_bool() {
+        Raw::Bool(on)
     } else if Array::is_array(value) {
         Raw::List(Array::from(value).iter().map(|v| v.as_string()).collect())
     } else {
@@ -147,10 +159,15 @@ fn apply(settings: &mut Settings, option: &ServerOption, value: Raw) -> Result<(
             _ => settings.webhook_path = Some(text),
         },
         (OptionDefault::TextList(_), Raw::List(list)) => {
-            settings.allow_origins = list
+            let list = list
                 .into_iter()
                 .collect::<Option<Vec<String>>>()
-                .ok_or_else(|| wrong("an array of origins like [\"https://app.example.com\"]"))?;
+                .ok_or_else(|| wrong("an array of strings"))?;
+            match name {
+                "allowHosts" => settings.allow_hosts = list,
+                "trustedProxies" => settings.trusted_proxies = list,
+                _ => settings.allow_origins = list,
+            }
         }
         (OptionDefault::Rate(_), Raw::Text(text)) => {
             settings.rate = text
@@ -167,6 +184,7 @@ fn apply(settings: &mut Settings, option: &ServerOption, value: Raw) -> Result<(
                 "cacheStaleMs" => settings.cache_stale = duration,
                 "upstreamTimeoutMs" => settings.upstream_timeout = duration,
                 "webhookToleranceMs" => settings.webhook_tolerance = duration,
+                "authTimeoutMs" => settings.auth_timeout = duration,
                 "sseHeartbeatMs" => settings.sse_heartbeat = duration,
                 _ => settings.sse_retry = duration,
             }
@@ -176,6 +194,32 @@ fn apply(settings: &mut Settings, option: &ServerOption, value: Raw) -> Result<(
         {
             settings.event_replay = n as usize;
         }
+        (OptionDefault::Percent(_), Raw::Number(n))
+            if (1.0..=100.0).contains(&n) && n.fract() == 0.0 =>
+        {
+            settings.client_share = n as u8;
+        }
+        (OptionDefault::Percent(_), Raw::Text(text)) => {
+            settings.client_share = text
+                .trim()
+                .strip_suffix('%')
+                .and_then(|p| p.trim().parse::<u8>().ok())
+                .filter(|p| (1..=100).contains(p))
+                .ok_or_else(|| wrong("a percentage from 1 to 100 (10, or \"10%\")"))?;
+        }
+        (OptionDefault::Percent(_), _) => {
+            return Err(wrong("a percentage from 1 to 100 (10, or \"10%\")"))
+        }
+        (OptionDefault::OptionalCount(_), Raw::Number(n))
+            if (1.0..=9.0e15).contains(&n) && n.fract() == 0.0 =>
+        {
+            settings.client_monthly_calls = Some(n as u64);
+        }
+        (OptionDefault::OptionalCount(_), _) => {
+            return Err(wrong("a whole number of calls, at least 1"))
+        }
+        (OptionDefault::Switch(_), Raw::Bool(on)) => settings.allow_local_webhooks = on,
+        (OptionDefault::Switch(_), _) => return Err(wrong("true or false")),
         (OptionDefault::Choice(words), Raw::Text(text)) => {
             settings.cache_events = text
                 .parse::<CacheEvents>()
@@ -198,11 +242,7 @@ fn apply(settings: &mut Settings, option: &ServerOption, value: Raw) -> Result<(
         }
         (OptionDefault::Millis(_), _) => return Err(wrong("a whole number of milliseconds")),
         (OptionDefault::Count(_), _) => return Err(wrong("a whole number")),
-        (OptionDefault::TextList(_), _) => {
-            return Err(wrong(
-                "an array of origins like [\"https://app.example.com\"]",
-            ))
-        }
+        (OptionDefault::TextList(_), _) => return Err(wrong("an array of strings")),
         _ => return Err(wrong("a string")),
     }
     Ok(())
@@ -274,6 +314,29 @@ mod tests {
         assert_eq!(calls.cache_events, CacheEvents::Drop);
         let share = budgeted(Raw::Text("10%".into()));
         assert_eq!(share.monthly_budget, Some(MonthlyBudget::Percent(10)));
+        let access = read_pairs(&[
+            ("apiKey", Raw::Text("sk-1".into())),
+            (
+                "allowHosts",
+                Raw::List(vec![Some("app.example.com".into())]),
+            ),
+            ("trustedProxies", Raw::List(vec![Some("10.0.0.0/8".into())])),
+            ("clientShare", Raw::Text("25%".into())),
+            ("clientMonthlyCalls", Raw::Number(500.0)),
+            ("allowLocalWebhooks", Raw::Bool(true)),
+            ("authTimeoutMs", Raw::Number(500.0)),
+        ])
+        .unwrap()
+        .settings;
+        assert_eq!(access.allow_hosts, ["app.example.com"]);
+        assert_eq!(access.trusted_proxies, ["10.0.0.0/8"]);
+        assert_eq!(access.allow_origins, Vec::<String>::new());
+        assert_eq!(
+            (access.client_share, access.client_monthly_calls),
+            (25, Some(500))
+        );
+        assert!(access.allow_local_webhooks);
+        assert_eq!(access.auth_timeout, Duration::from_millis(500));
     }
 
     #[test]

@@ -17,18 +17,22 @@ use std::collections::HashMap;
 use conferbot::protocol::bff::CSRF_HEADER;
 use conferbot::Operation;
 use conferbot_policy::cache_table::{is_cached, CacheTable, Freshness};
+use conferbot_policy::client::TrustedProxies;
 use conferbot_policy::event_log::EventLog;
 use conferbot_policy::headers::{upstream_call, upstream_headers, CacheStatus};
+use conferbot_policy::host::AllowedHosts;
 use conferbot_policy::invalidation::Invalidation;
 use conferbot_policy::quota::QuotaBook;
 use conferbot_policy::route::{Mounts, Route};
+use conferbot_policy::secret_scan::SecretScanner;
 use conferbot_policy::settings::{MAX_ANSWER_BYTES, MAX_BODY_BYTES};
 use conferbot_policy::shared_state::wire::SharedQuota;
-use conferbot_policy::upstream_answer::{self, KeyScanner};
+use conferbot_policy::upstream_answer;
 use conferbot_policy::window::{Ticket, Window};
-use conferbot_policy::{csrf, route, validate, BffError, RequestHead, Settings};
+use conferbot_policy::{csrf, route, validate, webhook_target, BffError, RequestHead, Settings};
 use wasm_bindgen::prelude::*;
 
+use crate::access::Caller;
 use crate::answer::Outcome;
 use crate::combined_headers::CombinedHeaders;
 use crate::cors::Cors;
@@ -50,7 +54,12 @@ pub struct Policy {
     origins: Vec<String>,
     pub(crate) cors: Option<Cors>,
     pub(crate) key: String,
-    scanner: KeyScanner,
+    /// The key and the webhook secret, found in answers in any spelling.
+    scanner: SecretScanner,
+    /// The hosts it answers for (`allowHosts`).
+    pub(crate) hosts: AllowedHosts,
+    /// Whose `X-Forwarded-For` names the client (`trustedProxies`).
+    pub(crate) proxies: TrustedProxies,
     pub(crate) secret: Option<Vec<u8>>,
     pub(crate) cache: CacheTable<Outcome, u32>,
     pub(crate) next_handle: u32,
@@ -78,6 +87,13 @@ impl Policy {
             api_key,
             webhook_secret,
         } = options::read(&options).map_err(|why| JsError::new(&why))?;
+        // Both validated with the settings: these do not fail.
+        let hosts =
+            AllowedHosts::new(&settings.allow_hosts, None).map_err(|e| JsError::new(&e.0))?;
+        let proxies =
+            TrustedProxies::parse(&settings.trusted_proxies).map_err(|e| JsError::new(&e.0))?;
+        let scanner =
+            SecretScanner::new(std::iter::once(api_key.as_str()).chain(webhook_secret.as_deref()));
         let freshness = if shared {
             Freshness {
                 fresh: std::time::Duration::ZERO,
@@ -90,12 +106,15 @@ impl Policy {
             mounts: settings.mounts(),
             origins: settings.normalized_origins(),
             cors: Cors::new(&settings.allow_origins),
-            scanner: KeyScanner::new(&api_key),
+            scanner,
+            hosts,
+            proxies,
             key: api_key,
             secret: webhook_secret.map(String::into_bytes),
             cache: CacheTable::new(freshness),
             next_handle: 1,
-            window: Window::new(settings.rate),
+            window: Window::new(settings.rate, settings.client_share)
+                .with_monthly_cap(settings.client_monthly_calls),
             tickets: HashMap::new(),
             next_ticket: 1,
             log: EventLog::new(settings.event_replay, millis(now_unix_ms)),
@@ -116,10 +135,11 @@ impl Policy {
         .to_owned()
     }
 
-    /// The next step for a request under the mount: its raw `path` and
-    /// `query`, whether its target was in absolute form, the headers the
-    /// policy reads, its body (or why it could not be read), and the time
-    /// (`now` on the monotonic clock, `wall` Unix ms, both in ms).
+    /// The next step for a request under the mount (its host allowed,
+    /// `Policy::host_refusal`): its raw `path` and `query`, whether its
+    /// target was in absolute form, the headers the policy reads, its body
+    /// (or why it could not be read), who it is from (`Policy::caller`),
+    /// and the time (`now` on the monotonic clock, `wall` Unix ms, in ms).
     #[allow(clippy::too_many_arguments)]
     pub fn api(
         &mut self,
@@ -132,12 +152,17 @@ impl Policy {
         host: Option<String>,
         body: Option<Vec<u8>>,
         body_problem: u8,
+        caller: &Caller,
         now: f64,
         wall: f64,
     ) -> Step {
         if let Some(cors) = self.cors.as_ref().filter(|_| Cors::is_preflight(method)) {
             return Step::reply(Reply::empty(cors.preflight(origin.as_deref())));
         }
+        let client = match &caller.0 {
+            Ok(client) => client.clone(),
+            Err(err) => return Step::reply(self.refused(err, origin.as_deref())),
+        };
         let headers = CombinedHeaders::new([
             (CSRF_HEADER, csrf_marker),
             ("origin", origin.clone()),
@@ -155,6 +180,7 @@ impl Policy {
             Err(err) => Step::reply(Reply::error(&err)),
         };
         step.origin = origin;
+        step.client = client;
         if step.kind != Kind::Learn {
             self.advance(&mut step, millis(now), millis(wall));
         }
@@ -271,6 +297,12 @@ impl Policy {
         self.settings.queue_wait.as_millis() as f64
     }
 
+    /// `authTimeoutMs`: how long the `authorize` hook may take.
+    #[wasm_bindgen(getter, js_name = authTimeoutMs)]
+    pub fn auth_timeout_ms(&self) -> f64 {
+        self.settings.auth_timeout.as_millis() as f64
+    }
+
     /// `upstreamTimeoutMs`.
     #[wasm_bindgen(getter, js_name = upstreamTimeoutMs)]
     pub fn upstream_timeout_ms(&self) -> f64 {
@@ -289,7 +321,7 @@ impl Policy {
     ) -> Result<Step, BffError> {
         let target = route::target(&self.settings.mount, head)?;
         if csrf::applies_to(target.operation.method()) {
-            csrf::check(head.headers, &self.origins)?;
+            csrf::check(head.headers, &self.origins, &self.hosts)?;
         }
         match body_problem {
             BODY_TOO_LARGE => return Err(BffError::PayloadTooLarge(MAX_BODY_BYTES)),
@@ -298,7 +330,13 @@ impl Policy {
         }
         let raw = body.unwrap_or_default();
         validate::body_size(raw.len())?;
-        let body = validate::request_body(target.operation, &raw)?;
+        // The webhook-target rules over JS's own URL parser (`js_url`).
+        let allow_local = self.settings.allow_local_webhooks;
+        let body = validate::request_body_with(target.operation, &raw, |url| {
+            let parsed = crate::js_url::parse(url);
+            let parts = parsed.as_ref().map(|(s, h)| (s.as_str(), h.as_str()));
+            webhook_target::check_parsed(parts, allow_local)
+        })?;
         let call = upstream_call(&self.settings.upstream, &target)?;
         let mut step = Step::call(call, body);
         // A budget needs the month's use: one getUsage, cached like any read.

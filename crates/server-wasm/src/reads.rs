@@ -17,9 +17,10 @@ use crate::step::{Kind, Step};
 
 #[wasm_bindgen]
 impl Policy {
-    /// The `getUsage` read a `learn` step needs first (through the cache).
+    /// The `getUsage` read a `learn` step needs first (through the cache),
+    /// on behalf of the same client.
     #[wasm_bindgen(js_name = usageStep)]
-    pub fn usage_step(&mut self, now: f64, wall: f64) -> Step {
+    pub fn usage_step(&mut self, learning: &Step, now: f64, wall: f64) -> Step {
         let target = Target {
             operation: Operation::GetUsage,
             ids: Vec::new(),
@@ -29,6 +30,7 @@ impl Policy {
             Ok(call) => Step::call(call, None),
             Err(err) => return Step::reply(Reply::error(&err)),
         };
+        step.client = learning.client.clone();
         self.look_up(&mut step, target, millis(now), millis(wall));
         step
     }

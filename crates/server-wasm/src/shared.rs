@@ -6,14 +6,15 @@
 //! into the package by `cargo xtask dist`), the numbers the scripts take, and
 //! the JSON documents they exchange.
 //! The store runs the scripts; it states none of these itself. Reads are
-//! [`crate::shared_read`], deliveries [`crate::shared_delivery`].
+//! [`crate::shared_read`], deliveries [`crate::shared_delivery`], turns at
+//! the window [`crate::shared_window`].
 
 use conferbot::Operation;
 use conferbot_policy::event_log::replay_truncated;
 use conferbot_policy::invalidation::Invalidation;
 use conferbot_policy::shared_state::wire::{decode_entry, DoneMessage, WireEvent};
 use conferbot_policy::shared_state::{keys, lock_ttl, prefix, QUOTA_READ_EVERY};
-use conferbot_policy::window::{default_span, shared_nap, LEASE};
+use conferbot_policy::window::default_span;
 use js_sys::{Array, Object};
 use wasm_bindgen::prelude::*;
 
@@ -23,8 +24,8 @@ use crate::policy::{millis, Policy};
 
 #[wasm_bindgen]
 impl Policy {
-    /// The shared layout for this key: `{prefix, keys, window:
-    /// {max, spanMs, leaseMs}, quota: {keys, readEveryMs}, cache:
+    /// The shared layout for this key: `{prefix, keys, window: {spanMs},
+    /// quota: {keys, readEveryMs}, cache:
     /// {lockTtlMs}, events: {capacity, dedupWindowMs}}`; names under `keys`
     /// are without the prefix, `quota.keys` with it. (The Lua scripts are
     /// the package's `server/lua/`, the policy's own files, written there by
@@ -36,11 +37,7 @@ impl Policy {
         set(&out, "prefix", prefix.as_str().into());
         let names = Object::new();
         for (name, value) in [
-            ("window", keys::WINDOW),
-            ("queue", keys::QUEUE),
-            ("leases", keys::LEASES),
             ("pause", keys::PAUSE),
-            ("tickets", keys::TICKETS),
             ("doneChannel", keys::DONE_CHANNEL),
             ("eventsSeq", keys::EVENTS_SEQ),
             ("eventsLog", keys::EVENTS_LOG),
@@ -49,31 +46,30 @@ impl Policy {
         ] {
             set(&names, name, value.into());
         }
-        let window_keys: Array = keys::WINDOW_KEYS
-            .iter()
-            .map(|k| JsValue::from_str(k))
-            .collect();
-        set(&names, "windowKeys", window_keys.into());
         set(&out, "keys", names.into());
         let window = Object::new();
-        let rate = self.settings.rate;
-        set(&window, "max", f64::from(rate.max).into());
         set(
             &window,
             "spanMs",
-            (default_span(rate).as_millis() as f64).into(),
+            (default_span(self.settings.rate).as_millis() as f64).into(),
         );
-        set(&window, "leaseMs", (LEASE.as_millis() as f64).into());
         set(&out, "window", window.into());
         let quota = Object::new();
-        // quota.lua's KEYS: the book, the window's sends, queue and pause,
-        // then every operation's index (their sizes: the answers held).
-        let quota_keys: Array = [keys::QUOTA, keys::WINDOW, keys::QUEUE, keys::PAUSE]
-            .into_iter()
-            .map(str::to_owned)
-            .chain(Operation::ALL.into_iter().map(keys::index))
-            .map(|name| JsValue::from(format!("{prefix}{name}")))
-            .collect();
+        // quota.lua's KEYS: the book, the window's sends, leases, turns
+        // granted and pause, then every operation's index (their sizes: the
+        // answers held).
+        let quota_keys: Array = [
+            keys::QUOTA,
+            keys::WINDOW,
+            keys::LEASES,
+            keys::GRANTED,
+            keys::PAUSE,
+        ]
+        .into_iter()
+        .map(str::to_owned)
+        .chain(Operation::ALL.into_iter().map(keys::index))
+        .map(|name| JsValue::from(format!("{prefix}{name}")))
+        .collect();
         set(&quota, "keys", quota_keys.into());
         set(
             &quota,
@@ -97,19 +93,6 @@ impl Policy {
         set(&events, "dedupWindowMs", self.dedup_window_ms().into());
         set(&out, "events", events.into());
         out
-    }
-
-    /// How long a waiter of the shared window sleeps before asking again.
-    #[wasm_bindgen(js_name = sharedNap)]
-    pub fn shared_nap(&self, wait_ms: f64, rank: f64, budget_left_ms: f64) -> f64 {
-        let ms = |v: f64| std::time::Duration::from_millis(millis(v));
-        shared_nap(
-            ms(wait_ms),
-            millis(rank),
-            self.settings.rate.max,
-            ms(budget_left_ms),
-        )
-        .as_millis() as f64
     }
 
     /// A leader's message: `{key, generation, outcome}`, or `None`.

@@ -8,6 +8,7 @@
 
 use conferbot::Operation;
 use conferbot_policy::cache_table::CallId;
+use conferbot_policy::client::ClientId;
 use conferbot_policy::headers::UpstreamCall;
 use conferbot_policy::{cache_key, Target};
 use wasm_bindgen::prelude::*;
@@ -45,6 +46,8 @@ pub struct Step {
     pub(crate) slot: Option<CallId>,
     pub(crate) handle: u32,
     pub(crate) origin: Option<String>,
+    /// Who the request is from (the rate window's fairness, the monthly caps).
+    pub(crate) client: ClientId,
 }
 
 #[wasm_bindgen]
@@ -117,6 +120,7 @@ impl Step {
             slot: None,
             handle: 0,
             origin: None,
+            client: ClientId::unknown(),
         }
     }
 
@@ -132,6 +136,7 @@ impl Step {
             slot: None,
             handle: 0,
             origin: None,
+            client: ClientId::unknown(),
         }
     }
 

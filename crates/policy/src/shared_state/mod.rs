@@ -22,8 +22,10 @@ pub mod wire;
 /// The Lua scripts, run with `EVALSHA`/`EVAL`; each file says its keys and
 /// arguments.
 pub mod scripts {
-    /// One turn at the shared sliding window, in FIFO ticket order.
+    /// One turn at the shared sliding window, fair between clients.
     pub const WINDOW: &str = include_str!("window.lua");
+    /// A waiter leaves the shared window without a turn.
+    pub const LEAVE: &str = include_str!("leave.lua");
     /// Pauses the shared window (an upstream `429`), keeping a longer pause.
     pub const PAUSE: &str = include_str!("pause.lua");
     /// A read begins: the held answer (fresh, or stale with maybe its
@@ -41,8 +43,9 @@ pub mod scripts {
 
     /// Every script by its file's name (without `.lua`): `cargo xtask dist`
     /// writes them into the npm package (`server/lua/`) for its Redis store.
-    pub const ALL: [(&str, &str); 7] = [
+    pub const ALL: [(&str, &str); 8] = [
         ("window", WINDOW),
+        ("leave", LEAVE),
         ("pause", PAUSE),
         ("begin", BEGIN),
         ("finish", FINISH),
@@ -55,6 +58,10 @@ pub mod scripts {
 /// How old a server's copy of the shared month (`quota.lua`'s answer) may be
 /// before it reads it again, in the background, when asked.
 pub const QUOTA_READ_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// How long a client's monthly spend counter (`--client-monthly-calls`)
+/// outlives its month in Redis (the replicas' clocks may disagree).
+pub const SPEND_GRACE: std::time::Duration = std::time::Duration::from_secs(86_400);
 
 /// Slack on a read leader's lock beyond its queue wait and upstream call.
 pub const LOCK_SLACK: std::time::Duration = std::time::Duration::from_secs(5);
@@ -103,5 +110,6 @@ mod tests {
             assert!(script.contains("redis.call"), "{name}: {script}");
         }
         assert!(scripts::ALL.contains(&("quota", scripts::QUOTA)));
+        assert!(scripts::ALL.contains(&("leave", scripts::LEAVE)));
     }
 }
