@@ -9,7 +9,8 @@
 // the patched answers (a delivery to one patches what all of them serve,
 // once, however many of them receive its retries), and one month's book
 // (every call counted once for all; when the month is spent, all three
-// answer the same 429 without a call).
+// answer the same 429 without a call). A second fleet caps each client's
+// monthly calls (`window.lua`'s counters): spent through any, refused by all.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { createHmac } from "node:crypto";
@@ -217,5 +218,48 @@ describe(`a mixed fleet on one Redis: conferbot-bff and two Node handlers, upstr
     assert.deepEqual(answers[0], [429, "Monthly API limit reached", "this month's API calls are spent; no call is made before the month turns, in N s", "0"]);
     assert.deepEqual(answers, Array(fleet.length).fill(answers[0]));
     assert.equal((await sandbox.admin.stats()).apiCalls - before, 0, "no call the upstream would refuse");
+  });
+});
+
+describe("a mixed fleet's clients: each one's monthly calls counted once for the whole fleet", () => {
+  let redis;
+  let sandbox;
+  let fleet = [];
+  before(async () => {
+    redis = await startRedis();
+    sandbox = await startSandbox();
+    // The client is X-Forwarded-For's behind the trusted proxy (here, the test itself).
+    const flags = ["--rate", "100/1s", "--redis", redis.url, "--trusted-proxy", "127.0.0.1", "--client-monthly-calls", "3"];
+    const env = { CONFERBOT_API_KEY: STARTER_KEY };
+    fleet = await Promise.all([
+      startBffFor(sandbox.api, STARTER_KEY, flags, env),
+      startHandlerServer(["--upstream", sandbox.api, ...flags], env),
+      startHandlerServer(["--upstream", sandbox.api, ...flags], env),
+    ]);
+  });
+  after(() => {
+    for (const server of fleet) server.stop();
+    sandbox?.stop();
+    redis?.stop();
+  });
+
+  const as = async (server, path, ip) => {
+    const response = await fetch(`${server.api}/external/v1${path}`, { headers: { "x-forwarded-for": ip } });
+    return { status: response.status, json: await response.json() };
+  };
+
+  test("three calls through three servers spend a client's month; the fourth is refused alike by any of them", async () => {
+    const [bff, node, other] = fleet;
+    const spent = [];
+    for (const [page, server] of [[1, bff], [2, node], [3, other]]) spent.push((await as(server, `/chatbots?limit=1&page=${page}`, "198.51.100.9")).status);
+    assert.deepEqual(spent, [200, 200, 200]);
+    const refused = [];
+    for (const [page, server] of [[4, bff], [5, node], [6, other]]) {
+      const answer = await as(server, `/chatbots?limit=1&page=${page}`, "198.51.100.9");
+      refused.push([answer.status, answer.json.error, answer.json.message.replace(/\d+ s/, "N s")]);
+    }
+    assert.equal(refused[0][0], 429, JSON.stringify(refused[0]));
+    assert.deepEqual(refused, Array(3).fill(refused[0]), "the same refusal from every server");
+    assert.equal((await as(other, "/chatbots?limit=1&page=7", "203.0.113.44")).status, 200, "another client goes on");
   });
 });

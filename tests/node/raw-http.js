@@ -12,7 +12,9 @@ export const FRAMING = new Set(["date", "connection", "keep-alive", "content-len
  */
 export function rawRequest(origin, method, target, headers = {}, body = "") {
   const { hostname, port } = new URL(origin);
-  const lines = [`${method} ${target} HTTP/1.1`, `Host: ${hostname}:${port}`];
+  // A `host` in `headers` replaces the origin's (the host allowlist's tests).
+  const ownHost = Object.keys(headers).some((name) => name.toLowerCase() === "host");
+  const lines = [`${method} ${target} HTTP/1.1`, ...(ownHost ? [] : [`Host: ${hostname}:${port}`])];
   for (const [name, value] of Object.entries(headers)) lines.push(`${name}: ${value}`);
   const payload = Buffer.from(body);
   if (payload.length > 0) lines.push(`Content-Length: ${payload.length}`);
