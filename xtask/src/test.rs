@@ -5,7 +5,8 @@
 //!    BFF without its embedded sandbox);
 //! 2. native tests of the whole workspace: the core, the sandbox and the BFF
 //!    over real HTTP on 127.0.0.1; then the attacks of issue 12 against the
-//!    release BFF (`crates/attacks`), one at a time;
+//!    release BFF (`crates/attacks`), one at a time; the fuzz targets
+//!    (`fuzz/`), 30 s in all;
 //! 3. the npm package (`dist`), then wasm-bindgen-test in Node and Chromium;
 //! 4. the built package from Node scripts against the sandbox and the BFF;
 //! 5. the packed package in every runtime (Node ESM/CJS, Bun, Deno, workerd,
@@ -102,6 +103,8 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
             .current_dir(root),
     )?;
     attacks(root)?;
+    // Short here: 30 s split between the targets (README, "Fuzzing").
+    crate::fuzz::run_split(root, 30)?;
 
     say("the npm package (cargo xtask dist)");
     crate::dist::run(root, &[])?;
