@@ -28,7 +28,6 @@ pub fn quote(raw: &str) -> String {
 
 /// `\u{7f}`: lower-case hex digits without leading zeros, like `{:?}`.
 fn push_unicode_escape(out: &mut String, c: char) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
     out.push_str("\\u{");
     let code = u32::from(c);
     let mut started = false;
@@ -36,7 +35,8 @@ fn push_unicode_escape(out: &mut String, c: char) {
         let digit = (code >> (shift * 4)) & 0xf;
         if digit != 0 || started || shift == 0 {
             started = true;
-            out.push(char::from(HEX[digit as usize]));
+            // A nibble is below 16, so `from_digit` always has its digit.
+            out.push(char::from_digit(digit, 16).unwrap_or('0'));
         }
     }
     out.push('}');

@@ -3,6 +3,12 @@
 //! the headers each call sends, retries, timeouts, aborts, decode errors and
 //! how answers are completed (defaults, normalised names) in place.
 //! Network-free: no server, only `globalThis.fetch` replaced for each test.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)] // a test: a failed unwrap is a failed test
 #![cfg(target_arch = "wasm32")]
 
 use conferbot::wasm::ConferbotClient;

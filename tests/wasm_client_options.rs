@@ -1,6 +1,12 @@
 //! `ConferbotClient` options and argument checks, run in Node and in headless
 //! Chromium: what is refused, with which message, and that nothing is sent.
 //! Network-free: `fetch` is replaced by a counter that fails the test if called.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)] // a test: a failed unwrap is a failed test
 #![cfg(target_arch = "wasm32")]
 
 use conferbot::wasm::ConferbotClient;

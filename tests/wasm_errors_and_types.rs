@@ -1,6 +1,12 @@
 //! The wasm surface's errors and types, run in Node and in headless Chromium:
 //! `ConferbotError` from JS's point of view, the TypeScript unions against the
 //! core's names, and `verifyWebhookSignature` from JS values.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)] // a test: a failed unwrap is a failed test
 #![cfg(target_arch = "wasm32")]
 
 use conferbot::wasm::{

@@ -3,6 +3,12 @@
 //! anywhere, reconnection with `Last-Event-ID` after a dropped stream and
 //! after failed connections, `break` and the signal closing the stream, and
 //! the answers that end the iteration with an error.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)] // a test: a failed unwrap is a failed test
 #![cfg(target_arch = "wasm32")]
 
 use conferbot::wasm::ConferbotClient;

@@ -3,6 +3,12 @@
 //! the failed attempt, the wait and the error; a call's own hook replaces the
 //! client's; a hook that throws or rejects never fails the call; a hook that is
 //! not a function is refused before anything is sent.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)] // a test: a failed unwrap is a failed test
 #![cfg(target_arch = "wasm32")]
 
 use conferbot::wasm::ConferbotClient;

@@ -2,6 +2,12 @@
 //! `conferbot::shape`) and the serde types must agree: for every body here,
 //! both accept it and produce the same JSON on the documented fields, or both
 //! refuse it. Run in Node and in headless Chromium, where the checker runs.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)] // a test: a failed unwrap is a failed test
 #![cfg(target_arch = "wasm32")]
 
 use conferbot::shape::{Form, Shape, CHATBOT, CHATBOT_RESPONSE, USAGE, WEBHOOK};

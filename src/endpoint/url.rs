@@ -59,14 +59,19 @@ impl Operation {
 /// was never checked, from adding a segment. (By hand: the
 /// `percent-encoding` crate's 768-byte table is more than this needs.)
 fn push_path_segment(path: &mut String, raw: &str) {
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    // A nibble is below 16, so `from_digit` always has its digit.
+    let hex = |nibble: u8| {
+        char::from_digit(u32::from(nibble), 16)
+            .unwrap_or('0')
+            .to_ascii_uppercase()
+    };
     for byte in raw.bytes() {
         if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
             path.push(char::from(byte));
         } else {
             path.push('%');
-            path.push(char::from(HEX[usize::from(byte >> 4)]));
-            path.push(char::from(HEX[usize::from(byte & 0xf)]));
+            path.push(hex(byte >> 4));
+            path.push(hex(byte & 0xf));
         }
     }
 }

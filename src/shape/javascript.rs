@@ -14,6 +14,7 @@
 
 use std::fmt::Write;
 
+use super::quota_js::quota_reader;
 use super::{FieldType, Form, Shape, EVENT_SHAPES, SHAPES};
 use crate::pagination::{DEFAULT_LIMIT, MAX_LIMIT};
 use crate::protocol::plans::PLAN_TABLE;
@@ -29,6 +30,7 @@ pub fn javascript() -> String {
         out.push_str(&checker(shape));
     }
     out.push_str(&forms());
+    out.push_str(&quota_reader());
     out.push_str(&events());
     out
 }
@@ -226,8 +228,8 @@ fn forms() -> String {
          export const checkAnswer = (text, form) => FORMS[form](JSON.parse(text));\n\
          /** The documented error body `{ error, message? }` in `text`, or `null` when it is not that. */\n\
          export function errorBody(text) {\n  try {\n    const b = JSON.parse(text);\n    ApiErrorBody(b, \"\");\n    return b;\n  } catch {\n    return null;\n  }\n}\n\
-         /** The two above, for the call loop of `calls.js` (handed over by the wasm). */\n\
-         export const wireChecks = Object.freeze({ checkAnswer, errorBody });\n",
+         /** The two above and `quotaOf` below, for the call loop of `calls.js` (handed over by the wasm). */\n\
+         export const wireChecks = Object.freeze({ checkAnswer, errorBody, quotaOf });\n",
     );
     out
 }

@@ -22,11 +22,14 @@
 //! # Layout
 //! - this file: [`FieldType`], [`Field`], [`Shape`], [`Form`] and the tables.
 //! - `events`: the live events, one delivery shape per documented event.
-//! - `javascript`, `typescript` (native only): the generators.
+//! - `javascript` (with `quota_js`, the quota headers' reader), `typescript`
+//!   (native only): the generators.
 
 mod events;
 #[cfg(not(target_arch = "wasm32"))]
 mod javascript;
+#[cfg(not(target_arch = "wasm32"))]
+mod quota_js;
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod table_tests;
 #[cfg(not(target_arch = "wasm32"))]
@@ -119,6 +122,8 @@ impl Form {
     /// Its place in [`Form::ALL`] and in the generated checker's table.
     /// A `const fn`, so that the wasm client passes the number alone
     /// (`const { Form::Page(&CHATBOT).index() }`) and carries no table.
+    // Indexing in a `const fn` (no iterators there): every index is below the length the loop checks.
+    #[allow(clippy::indexing_slicing)]
     pub const fn index(self) -> u32 {
         let mut i = 0;
         while i < Self::ALL.len() {
@@ -145,6 +150,8 @@ impl Form {
         }
     }
 
+    // Indexing in a `const fn`, below the length the loop checks.
+    #[allow(clippy::indexing_slicing)]
     const fn same(self, other: Form) -> bool {
         let (a, b) = (self.shape().name.as_bytes(), other.shape().name.as_bytes());
         if self.kind() != other.kind() || a.len() != b.len() {

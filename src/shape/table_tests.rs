@@ -2,6 +2,12 @@
 //! writes them), and the generated files against the tables (current).
 //! What the generated checker does with bodies is tested in wasm, against
 //! serde, by `tests/wasm_wire_agreement.rs`.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)] // tests
 
 use serde::Serialize;
 use serde_json::Value;

@@ -131,7 +131,7 @@ impl NewWebhook {
         }
         for (i, event) in self.events.iter().enumerate() {
             WebhookEvent::parse_known(event.as_str())?;
-            if self.events[..i].contains(event) {
+            if self.events.iter().take(i).any(|earlier| earlier == event) {
                 return Err(Error::invalid_request(format!(
                     "event {} is listed twice",
                     text::quote(event.as_str())

@@ -21,6 +21,9 @@ pub(crate) struct CallOptions {
     /// The caller's `onRetry` (the call's own, else the client's), told by
     /// the JS call loop (`send` in `js/calls.js`) before each wait.
     pub on_retry: Option<js_sys::Function>,
+    /// The caller's `onQuota` (the call's own, else the client's), told by
+    /// the JS call loop what each answer's quota headers say.
+    pub on_quota: Option<js_sys::Function>,
 }
 
 impl CallOptions {
@@ -52,6 +55,9 @@ impl CallOptions {
             on_retry: fields
                 .function("onRetry")?
                 .or_else(|| config.on_retry.clone()),
+            on_quota: fields
+                .function("onQuota")?
+                .or_else(|| config.on_quota.clone()),
         })
     }
 }

@@ -39,6 +39,7 @@ extern "C" {
         max_retries: u32,
         form: i32,
         on_retry: Option<js_sys::Function>,
+        on_quota: Option<js_sys::Function>,
     ) -> Promise;
 
     #[allow(clippy::too_many_arguments)]
@@ -55,6 +56,7 @@ extern "C" {
         max_retries: u32,
         form: i32,
         on_retry: Option<js_sys::Function>,
+        on_quota: Option<js_sys::Function>,
     ) -> Promise;
 }
 
@@ -67,7 +69,7 @@ extern "C" {
     static WIRE: JsValue;
 }
 
-/// `{ checkAnswer, errorBody }` of `js/wire.js`, made once.
+/// `{ checkAnswer, errorBody, quotaOf }` of `js/wire.js`, made once.
 fn wire() -> JsValue {
     WIRE.with(JsValue::clone)
 }
@@ -146,6 +148,7 @@ pub(crate) fn send(
         call.retry.max_retries,
         form_index(form),
         call.on_retry.clone(),
+        call.on_quota.clone(),
     )
 }
 
@@ -171,5 +174,6 @@ pub(crate) fn send_page(
         call.retry.max_retries,
         form_index(Some(form)),
         call.on_retry.clone(),
+        call.on_quota.clone(),
     )
 }

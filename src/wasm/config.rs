@@ -46,6 +46,8 @@ pub(crate) struct ClientConfig {
     pub judge: JsValue,
     /// `onRetry`, told before each wait between attempts, unless a call says otherwise.
     pub on_retry: Option<js_sys::Function>,
+    /// `onQuota`, told what every answer's quota headers say, unless a call says otherwise.
+    pub on_quota: Option<js_sys::Function>,
 }
 
 impl ClientConfig {
@@ -87,6 +89,7 @@ impl ClientConfig {
             retry,
             judge: CallPolicy::for_client(retry),
             on_retry: options.function("onRetry")?,
+            on_quota: options.function("onQuota")?,
         })
     }
 }

@@ -12,6 +12,7 @@ export class ConferbotError extends Error {
       retryAfter?: number | null;
       headers?: Headers | null;
       requestId?: string | null;
+      quota?: Quota | null;
     },
   );
   readonly name: "ConferbotError";
@@ -27,7 +28,49 @@ export class ConferbotError extends Error {
   readonly headers: Headers | null;
   /** The answer's `x-request-id` header, when the server sent one: quote it when reporting a problem. */
   readonly requestId: string | null;
+  /**
+   * What the answer's quota headers said (a BFF or the package's server half
+   * sends them), when it had them: a spent month's 429 says when it resets.
+   */
+  readonly quota: Quota | null;
 }
+
+/**
+ * What a BFF (`conferbot-bff` or the package's server half) says of the
+ * upstream quota on every answer, from its `x-quota-*` headers. A value the
+ * server did not send, or sent in another form, is `null`.
+ */
+export interface Quota {
+  /** The per-minute window the API allows (60 calls a minute). */
+  minute: {
+    /** Calls the window allows. */
+    limit: number | null;
+    /** Calls it would admit now. */
+    remaining: number | null;
+    /** Seconds until it has room again (0 when it has now). */
+    reset: number | null;
+  };
+  /** The month, once the server has learned the plan (from a `getUsage`); `null` before. */
+  month: {
+    /** The month's call limit; `null` for an unlimited plan. */
+    limit: number | null;
+    /** Calls used this month, as the server last learned and counted them. */
+    used: number | null;
+    /** Calls left this month; `null` for an unlimited plan. */
+    remaining: number | null;
+    /** When the month turns, ISO 8601 UTC. */
+    reset: string | null;
+  } | null;
+  /** Milliseconds this request waited in the server's queue for the rate window (0 when it did not). */
+  queuedMs: number;
+}
+
+/**
+ * Told what each answer's quota headers say (answers without them tell
+ * nothing), e.g. to feed `<conferbot-usage>`'s `applyQuota`. It only
+ * observes, like {@link RetryHook}.
+ */
+export type QuotaHook = (quota: Quota) => void;
 
 /** Any JSON value (a response's answers). */
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
@@ -58,6 +101,8 @@ export interface Page<T> extends AsyncIterable<T> {
   readonly page: number;
   /** Pages in the whole list, or `null` when the server did not say. */
   readonly totalPages: number | null;
+  /** What the page's answer said of the quota (see {@link Quota}), or `null` when it said nothing. */
+  readonly quota: Quota | null;
   /** Whether another page follows. */
   hasNextPage(): boolean;
   /** The next page (same size and options); rejects with `invalid_request` when there is none. */
@@ -112,6 +157,8 @@ export interface RequestOptions {
   maxRetries?: number;
   /** Told before each wait between attempts of this call, instead of the client's `onRetry`. */
   onRetry?: RetryHook;
+  /** Told what this call's answers say of the quota, instead of the client's `onQuota`. */
+  onQuota?: QuotaHook;
 }
 
 /** How a client talks to the API. */
@@ -134,4 +181,6 @@ export interface ClientOptions {
   headers?: Record<string, string>;
   /** Told before each wait between attempts of every call (a call's own `onRetry` replaces it). */
   onRetry?: RetryHook;
+  /** Told what every answer says of the quota (a call's own `onQuota` replaces it). */
+  onQuota?: QuotaHook;
 }

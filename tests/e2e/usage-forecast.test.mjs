@@ -149,6 +149,36 @@ describe("the usage widget's forecast on the sandbox (Starter plan)", () => {
     await context.close();
   });
 
+  test("the page's other widgets feed it: live from their answers' quota headers, with no read of its own", async () => {
+    await sandbox.setUsed(2000);
+    const opened = await openPage(/** @type {import("playwright-core").Browser} */ (browser));
+    const usageReads = countRequests(opened.page, USAGE_READS);
+    await opened.page.route(`${bff?.url}/usage-and-chatbots.html`, (route) => route.fulfill({
+      contentType: "text/html",
+      body: '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Usage</title>'
+        + '<script type="module" src="/conferbot/index.js"></script></head>'
+        + "<body><main><conferbot-usage></conferbot-usage><conferbot-chatbots></conferbot-chatbots></main></body></html>",
+    }));
+    await opened.page.goto(`${bff?.url}/usage-and-chatbots.html`);
+    const w = widgets(opened.page);
+    await settled(w.usage);
+    await settled(w.chatbots);
+    const shown = shownNumber(await w.usage.locator('dd[data-field="used"]').textContent() ?? "");
+    assert.ok(shown >= 2000, `shown ${shown}`);
+    // A read of the chatbots table (cached or not) carries the BFF's quota headers.
+    await w.chatbots.locator("button.refresh").click();
+    await settled(w.chatbots);
+    const live = w.usage.locator(".live");
+    await live.filter({ hasText: "Live: follows every answer of the server" }).waitFor();
+    assert.equal(await live.getAttribute("data-state"), "on");
+    const after = shownNumber(await w.usage.locator('dd[data-field="used"]').textContent() ?? "");
+    const direct = await sandbox.usage();
+    assert.ok(after >= shown && after <= direct.used, `shown ${after} after ${shown}, the sandbox at ${direct.used}`);
+    assert.equal(usageReads(), 1, "its one read when it started");
+    assert.deepEqual(opened.pageErrors, []);
+    await opened.context.close();
+  });
+
   test("applyQuota takes what the quota headers say without a call, and the widget says it is live", async () => {
     const { start } = bounds(month);
     const at = start + 15 * DAY_MS;

@@ -83,11 +83,15 @@ export async function startSandbox(args = ["--rate", "1000/1s"]) {
   return { origin: urls[0], api: `${urls[0]}/api/v1`, admin: sandboxAdmin(urls[0]), stop };
 }
 
-/** A BFF with its embedded sandbox, fast limits: `{ origin, api, admin, stop }`. */
+/**
+ * A BFF with its embedded sandbox, fast limits (`--rate 1000/1s` unless
+ * `args` says its own `--rate`): `{ origin, api, admin, stop }`.
+ */
 export async function startBff(args = []) {
+  const rate = args.includes("--rate") ? [] : ["--rate", "1000/1s"];
   const { urls, stop } = await launch(
     bffBin,
-    ["--sandbox", "--sandbox-rate", "1000/1s", "--rate", "1000/1s", "--listen", "127.0.0.1:0", ...args],
+    ["--sandbox", "--sandbox-rate", "1000/1s", ...rate, "--listen", "127.0.0.1:0", ...args],
     2,
   );
   // With its embedded sandbox, the BFF registers its own webhook receiver as

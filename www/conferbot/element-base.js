@@ -7,6 +7,7 @@ import { ConferbotClient } from "./package.js";
 import { h, replaceChildren } from "./dom.js";
 import { describeError } from "./error-wording.js";
 import { LIVE_STATE_WORDS, subscribe } from "./live-events.js";
+import { publishQuota } from "./quota-feed.js";
 import { baseSheet } from "./styles.js";
 
 /** Where the backend-for-frontend answers unless `base-url` says otherwise. */
@@ -94,13 +95,21 @@ export class ConferbotElement extends HTMLElement {
   get client() {
     if (!this.#client) {
       const timeoutMs = numberAttribute(this, "timeout-ms");
+      const baseUrl = this.baseUrl;
       this.#client = new ConferbotClient({
-        baseUrl: this.getAttribute("base-url") || DEFAULT_BASE_URL,
+        baseUrl,
         maxRetries: numberAttribute(this, "max-retries") ?? DEFAULT_MAX_RETRIES,
         ...(timeoutMs === null ? {} : { timeoutMs }),
+        // What every answer says of the quota, for the page's usage widgets.
+        onQuota: (quota) => publishQuota(baseUrl, quota),
       });
     }
     return this.#client;
+  }
+
+  /** The BFF's base this widget's client talks to (`base-url`, default `/api/conferbot`). */
+  get baseUrl() {
+    return this.getAttribute("base-url") || DEFAULT_BASE_URL;
   }
 
   /** Whether the widget is on the page and has started loading (attribute changes before that wait for it). */

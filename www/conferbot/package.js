@@ -14,6 +14,7 @@ export { ConferbotClient, ConferbotError, WEBHOOK_EVENTS, planFacts } from "/pkg
 /** @typedef {import("/pkg/browser.js").ConferbotEvent} ConferbotEvent */
 /** @typedef {import("/pkg/browser.js").ChatbotResponse} ChatbotResponse */
 /** @typedef {import("/pkg/browser.js").JsonValue} JsonValue */
+/** @typedef {import("/pkg/browser.js").Quota} Quota */
 /**
  * @template T
  * @typedef {import("/pkg/browser.js").Page<T>} Page

@@ -7,14 +7,16 @@
 // so this widget does not follow the event stream. It reads `getUsage` when
 // it starts, on Refresh, and once when the month turns; the forecast is
 // recomputed every minute from what it holds (no call). `applyQuota(q)`
-// takes what the BFF's quota headers say (`src/protocol/bff.rs`), for
-// whoever exposes them from the answers the page already gets: then the
-// numbers follow every answer at no cost, and the widget says it is live.
+// takes what the BFF's quota headers say (`src/protocol/bff.rs`, the
+// client's `page.quota`): every widget's client passes what its answers say
+// to the page's usage widgets (`quota-feed.js`), so the numbers follow every
+// answer of the page at no cost, and the widget says it is live.
 
 import { h, replaceChildren } from "./dom.js";
 import { ConferbotElement } from "./element-base.js";
 import { formatApproximate, formatDay, formatMonth, formatNumber, formatPercent, formatTime } from "./format.js";
 import { forecastMonth } from "./month-forecast.js";
+import { followQuota } from "./quota-feed.js";
 import { sheet } from "./styles.js";
 
 /** @typedef {import("./package.js").Usage} Usage */
@@ -26,8 +28,9 @@ import { sheet } from "./styles.js";
  * (ISO 8601, when the month turns). Minute: `x-quota-minute-limit`,
  * `-remaining`, `-reset` (seconds until there is room again).
  * @typedef {object} QuotaFacts
- * @property {{used?: number | null, limit?: number | null, remaining?: number | null, reset?: string | null}} [month]
- * @property {{limit?: number | null, remaining?: number | null, reset?: number | null}} [minute]
+ * (The package's `Quota`, as `page.quota` and `error.quota` carry it, is one.)
+ * @property {{used?: number | null, limit?: number | null, remaining?: number | null, reset?: string | null} | null} [month]
+ * @property {{limit?: number | null, remaining?: number | null, reset?: number | null} | null} [minute]
  */
 
 /** From this share of the quota on, the meter warns. */
@@ -89,6 +92,8 @@ export class UsageElement extends ConferbotElement {
   #forecastTimer;
   /** The month whose end made the widget read again (once). */
   #turnedFrom = "";
+  /** @type {(() => void) | null} stops following the page's answers' quota headers */
+  #unfollow = null;
 
   constructor() {
     super("Usage this month", [styles]);
@@ -100,12 +105,16 @@ export class UsageElement extends ConferbotElement {
     super.connectedCallback();
     window.clearInterval(this.#forecastTimer);
     this.#forecastTimer = window.setInterval(() => this.#onClock(), FORECAST_EVERY_MS);
+    this.#unfollow?.();
+    this.#unfollow = followQuota(() => this.baseUrl, (quota) => this.applyQuota(quota));
   }
 
   /** @override */
   disconnectedCallback() {
     super.disconnectedCallback();
     window.clearInterval(this.#forecastTimer);
+    this.#unfollow?.();
+    this.#unfollow = null;
   }
 
   /** @override */

@@ -1,5 +1,11 @@
 //! The API as a client sees it: auth, plans, reads, pagination, routing
 //! errors, usage, determinism and the admin counters.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)] // a test: a failed unwrap is a failed test
 
 mod common;
 

@@ -1,4 +1,10 @@
 //! Each fault kind, as a client sees it.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)] // a test: a failed unwrap is a failed test
 
 mod common;
 

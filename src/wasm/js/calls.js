@@ -162,15 +162,15 @@ async function answer(response, form, kindOf, wire) {
     const failed = kindOf(ok ? "cut" : "network");
     // An error status still says what went wrong without its body; a void
     // operation that succeeded did so whatever became of its body.
-    if (failed === "cut" && form < 0) return undefined;
+    if (failed === "cut" && form < 0) return { value: undefined, headers: response.headers };
     if (failed !== "network") throw { failed, reason, text: "", headers: response.headers };
   }
   if (!ok) {
     throw { status: response.status, body: wire.errorBody(text), retryAfter: response.headers.get("retry-after"), headers: response.headers };
   }
-  if (form < 0) return undefined;
+  if (form < 0) return { value: undefined, headers: response.headers };
   try {
-    return wire.checkAnswer(text, form);
+    return { value: wire.checkAnswer(text, form), headers: response.headers };
   } catch (reason) {
     throw { failed: "decode", reason, text, headers: response.headers };
   }
@@ -181,22 +181,42 @@ async function answer(response, form, kindOf, wire) {
  * up. `judge` (Rust) decides after each failure whether and after how long
  * to try again, and writes the final `ConferbotError`; this only loops and
  * waits (telling `onRetry` before each wait), so a successful call never
- * re-enters the wasm.
+ * re-enters the wasm. Resolves to the checked answer; `onQuota` is told
+ * what the answer's quota headers say, and the error a call rejects with
+ * carries them as `quota`.
  */
-export async function send(judge, wire, method, url, headers, body, signal, timeoutMs, maxRetries, form, onRetry) {
+export async function send(judge, wire, method, url, headers, body, signal, timeoutMs, maxRetries, form, onRetry, onQuota) {
+  const { value } = await attempts(judge, wire, method, url, headers, body, signal, timeoutMs, maxRetries, form, onRetry, onQuota);
+  return value;
+}
+
+// The loop of `send`: `{ value, quota }` of the answer that succeeded.
+async function attempts(judge, wire, method, url, headers, body, signal, timeoutMs, maxRetries, form, onRetry, onQuota) {
   for (let retries = 0; ; retries++) {
     if (signal?.aborted) throw judge.failure(ABORTED, timeoutMs);
     let outcome;
     try {
-      return await exchange(method, url, headers, body, signal, timeoutMs, form, wire);
+      const answered = await exchange(method, url, headers, body, signal, timeoutMs, form, wire);
+      // An answer that came after its attempt timed out was let go.
+      const quota = wire.quotaOf(answered?.headers ?? null);
+      if (quota && onQuota) observe(onQuota, quota);
+      return { value: answered?.value, quota };
     } catch (caught) {
       outcome = caught;
     }
     const ms = judge.retryDelay(outcome, method, retries, maxRetries, timeoutMs, Math.random());
-    if (ms < 0) throw judge.failure(outcome, timeoutMs);
-    if (onRetry) notifyRetry(onRetry, retries + 1, ms, judge.failure(outcome, timeoutMs));
+    const quota = wire.quotaOf(outcome?.headers ?? null);
+    if (quota && onQuota) observe(onQuota, quota);
+    if (ms < 0) throw withQuota(judge.failure(outcome, timeoutMs), quota);
+    if (onRetry) notifyRetry(onRetry, retries + 1, ms, withQuota(judge.failure(outcome, timeoutMs), quota));
     if (!(await sleep(ms, signal))) throw judge.failure(ABORTED, timeoutMs);
   }
+}
+
+// A `ConferbotError` with what its answer's quota headers said.
+function withQuota(error, quota) {
+  error.quota = quota;
+  return error;
 }
 
 const ABORTED = { failed: "aborted" };
@@ -205,10 +225,10 @@ const ABORTED = { failed: "aborted" };
  * One page of a list: the call, then the page's numbers recorded by its
  * Rust cursor (the paginator decides what comes next), then the page.
  */
-export async function sendPage(cursor, judge, wire, method, url, headers, signal, timeoutMs, maxRetries, form, onRetry) {
-  const body = await send(judge, wire, method, url, headers, undefined, signal, timeoutMs, maxRetries, form, onRetry);
+export async function sendPage(cursor, judge, wire, method, url, headers, signal, timeoutMs, maxRetries, form, onRetry, onQuota) {
+  const { value: body, quota } = await attempts(judge, wire, method, url, headers, undefined, signal, timeoutMs, maxRetries, form, onRetry, onQuota);
   const page = cursor.record(body.data.length, body.total ?? -1, body.page ?? -1, body.totalPages ?? -1);
-  return newPage(cursor, body.data, body.total, page, body.totalPages);
+  return newPage(cursor, body.data, body.total, page, body.totalPages, quota);
 }
 
 /**
@@ -218,8 +238,14 @@ export async function sendPage(cursor, judge, wire, method, url, headers, signal
  * fail the call (nor leave an unhandled rejection behind).
  */
 export function notifyRetry(hook, attempt, waitMs, error) {
+  observe(hook, { attempt, waitMs, error });
+}
+
+// Calls an observer's `hook` with `info`, swallowing what it throws and the
+// rejection of a promise it returns.
+function observe(hook, info) {
   try {
-    const returned = hook({ attempt, waitMs, error });
+    const returned = hook(info);
     if (returned !== null && typeof returned === "object" && typeof returned.then === "function") {
       returned.then(undefined, () => {});
     }
@@ -237,11 +263,12 @@ export function notifyRetry(hook, attempt, waitMs, error) {
 class Page {
   #cursor;
 
-  constructor(cursor, data, total, page, totalPages) {
+  constructor(cursor, data, total, page, totalPages, quota) {
     this.data = data;
     this.total = total ?? null;
     this.page = page;
     this.totalPages = totalPages ?? null;
+    this.quota = quota ?? null;
     this.#cursor = cursor;
   }
 
@@ -289,7 +316,7 @@ class Page {
   }
 }
 
-export const newPage = (cursor, data, total, page, totalPages) => new Page(cursor, data, total, page, totalPages);
+export const newPage = (cursor, data, total, page, totalPages, quota) => new Page(cursor, data, total, page, totalPages, quota);
 
 // A list call's promise, which is also async-iterable over every item of the
 // list (like openai-node's PagePromise): await it for the first page, or

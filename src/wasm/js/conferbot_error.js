@@ -8,7 +8,7 @@ export class ConferbotError extends Error {
    * @param {string} kind snake_case kind, e.g. "rate_limited"
    * @param {string} message what went wrong (the server's `error` when it sent one)
    * @param {{status?: number | null, detail?: string | null, retryAfter?: number | null,
-   *          headers?: Headers | null, requestId?: string | null}} [fields]
+   *          headers?: Headers | null, requestId?: string | null, quota?: object | null}} [fields]
    */
   constructor(kind, message, fields = {}) {
     super(message);
@@ -19,6 +19,7 @@ export class ConferbotError extends Error {
     this.retryAfter = fields.retryAfter ?? null;
     this.headers = fields.headers ?? null;
     this.requestId = fields.requestId ?? null;
+    this.quota = fields.quota ?? null;
   }
 }
 

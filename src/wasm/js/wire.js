@@ -208,8 +208,33 @@ export function errorBody(text) {
     return null;
   }
 }
-/** The two above, for the call loop of `calls.js` (handed over by the wasm). */
-export const wireChecks = Object.freeze({ checkAnswer, errorBody });
+/** The two above and `quotaOf` below, for the call loop of `calls.js` (handed over by the wasm). */
+export const wireChecks = Object.freeze({ checkAnswer, errorBody, quotaOf });
+
+// The quota headers (`conferbot::protocol::bff`), as `Quota` (types.d.ts).
+const WHOLE = /^[0-9]{1,15}$/;
+const whole = (v) => (v !== null && WHOLE.test(v) ? Number(v) : null);
+const callsOrUnlimited = (v) => (v === "unlimited" ? null : whole(v));
+/** What an answer's quota headers say, or `null` when it has none (`headers` a `Headers` or `null`). */
+export function quotaOf(headers) {
+  const minuteLimit = headers?.get("x-quota-minute-limit") ?? null;
+  if (minuteLimit === null) return null;
+  const used = headers.get("x-quota-month-used");
+  return {
+    minute: {
+      limit: whole(minuteLimit),
+      remaining: whole(headers.get("x-quota-minute-remaining")),
+      reset: whole(headers.get("x-quota-minute-reset")),
+    },
+    month: used === null ? null : {
+      limit: callsOrUnlimited(headers.get("x-quota-month-limit")),
+      used: whole(used),
+      remaining: callsOrUnlimited(headers.get("x-quota-month-remaining")),
+      reset: headers.get("x-quota-month-reset"),
+    },
+    queuedMs: whole(headers.get("x-quota-queued-ms")) ?? 0,
+  };
+}
 
 const EVENTS = new Map([
   ["response.created", ResponseCreatedDelivery],

@@ -1,6 +1,12 @@
 //! The BFF over real HTTP on 127.0.0.1, against the real sandbox started
 //! in-process by each test (one test binary, so it links once). The
 //! `replicas` tests also start their own `redis-server` (Debian's package).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)] // a test: a failed unwrap is a failed test
 
 mod live;
 mod redis_server;
