@@ -17,6 +17,8 @@
 //! - `bench`: every benchmark, against peers measured in the same run, into `BENCHMARKS.md`.
 //! - `node_tests`, `runtime_tests`: the packed package from Node, then in every
 //!   runtime (Bun, Deno, workerd, Chromium, Vite, esbuild) and under tsc.
+//! - `wasm_tests`: the wasm-bindgen tests in Node and headless Chromium;
+//!   `page_proxy`: the HTTP proxy Chromium loads their pages through.
 //! - `e2e_tests`: the dashboard in headless Chromium against the real servers.
 // A developer command, not library code: most of its indexing is into
 // serde_json `Value`s (which answer `Null`, never panic, for a missing key)
@@ -32,6 +34,7 @@ mod dist;
 mod e2e_tests;
 mod fuzz;
 mod node_tests;
+mod page_proxy;
 mod process;
 mod runtime_tests;
 mod test;

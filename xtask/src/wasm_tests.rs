@@ -12,6 +12,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 
+use crate::page_proxy::PageProxy;
 use crate::process::{self, say};
 use crate::tools::{self, cargo, WASM_TARGET};
 
@@ -23,20 +24,30 @@ pub fn run(root: &Path) -> Result<()> {
     let suites = wasm_test_names(root)?;
     let runner = bin.join("wasm-bindgen-test-runner");
     // The runner already passes --headless --no-sandbox (needed as root)
-    // --disable-dev-shm-usage; these keep Chromium quiet and offline.
+    // --disable-dev-shm-usage; these keep Chromium quiet and offline, and send
+    // its requests through the page proxy (see `page_proxy` for why: without
+    // it the runner's server can leave a module request unread for good).
+    let proxy = PageProxy::start()?;
     let work = root.join("target").join("wasm-tests");
     fs::create_dir_all(&work)?;
     let profile = work.join("chromium-profile");
     let _ = fs::remove_dir_all(&profile);
+    let mut args: Vec<String> = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+    ]
+    .map(String::from)
+    .into();
+    args.push(format!("--user-data-dir={}", profile.display()));
+    args.extend(proxy.chromium_args());
     let webdriver = serde_json::json!({
-        "goog:chromeOptions": {
-            "binary": chromium,
-            "args": [
-                "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                format!("--user-data-dir={}", profile.display()),
-            ],
-        }
+        "goog:chromeOptions": { "binary": chromium, "args": args }
     });
     let webdriver_json = work.join("webdriver.json");
     fs::write(&webdriver_json, serde_json::to_string_pretty(&webdriver)?)
