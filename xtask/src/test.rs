@@ -5,13 +5,14 @@
 //!    BFF without its embedded sandbox);
 //! 2. native tests of the whole workspace: the core, the sandbox and the BFF
 //!    over real HTTP on 127.0.0.1; then the attacks of issue 12 against the
-//!    release BFF (`crates/attacks`), one at a time; the fuzz targets
-//!    (`fuzz/`), 30 s in all;
+//!    release BFF (`crates/attacks`), one at a time;
 //! 3. the npm package (`dist`), then wasm-bindgen-test in Node and Chromium;
 //! 4. the built package from Node scripts against the sandbox and the BFF;
 //! 5. the packed package in every runtime (Node ESM/CJS, Bun, Deno, workerd,
 //!    Chromium, Vite, esbuild) and under tsc in every consumer setup;
-//! 6. the dashboard in headless Chromium, with the key-leak audit.
+//! 6. the dashboard in headless Chromium, with the key-leak audit;
+//! 7. the fuzz targets (`fuzz/`), 30 s in all, split between them (last: its
+//!    build alone takes a minute or two).
 
 use std::path::Path;
 
@@ -103,8 +104,6 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
             .current_dir(root),
     )?;
     attacks(root)?;
-    // Short here: 30 s split between the targets (README, "Fuzzing").
-    crate::fuzz::run_split(root, 30)?;
 
     say("the npm package (cargo xtask dist)");
     crate::dist::run(root, &[])?;
@@ -121,6 +120,8 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
     crate::node_tests::run(root)?;
     crate::runtime_tests::run(root)?;
     crate::e2e_tests::run(root)?;
+    // Short here: 30 s split between the targets (README, "Fuzzing").
+    crate::fuzz::run_split(root, 30)?;
 
     say("all tests passed");
     Ok(())
