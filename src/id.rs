@@ -20,10 +20,12 @@ pub const OBJECT_ID_LEN: usize = 24;
 pub struct ObjectId(String);
 
 impl ObjectId {
-    /// Validates `raw` as an object id; `what` names it in the error ("chatbot id").
+    /// Validates `raw` as an object id; `what` names it in the error ("chatbot
+    /// id"). Hex digits are kept in lower case: `64F8…` and `64f8…` name one
+    /// object, so they make one URL and one cache key.
     pub fn parse(raw: &str, what: &str) -> Result<Self, Error> {
         if is_object_id(raw) {
-            Ok(Self(raw.to_owned()))
+            Ok(Self(raw.to_ascii_lowercase()))
         } else {
             Err(Error::invalid_request(format!(
                 "{what} must be 24 hexadecimal digits (like 64f8a2b3c1d4e5f6a7b8c9d0), got {}",
@@ -56,7 +58,16 @@ mod tests {
     #[test]
     fn accepts_24_hex_digits_in_either_case() {
         assert!(ObjectId::parse("64f8a2b3c1d4e5f6a7b8c9d0", "id").is_ok());
-        assert!(ObjectId::parse("64F8A2B3C1D4E5F6A7B8C9D0", "id").is_ok());
+        let upper = ObjectId::parse("64F8A2B3C1D4E5F6A7B8C9D0", "id").unwrap();
+        assert_eq!(
+            upper.as_str(),
+            "64f8a2b3c1d4e5f6a7b8c9d0",
+            "canonical: lower case"
+        );
+        assert_eq!(
+            upper,
+            ObjectId::parse("64f8A2b3c1d4e5f6a7b8c9d0", "id").unwrap()
+        );
     }
 
     #[test]

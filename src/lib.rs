@@ -59,7 +59,7 @@ pub use pagination::{PageRequest, Paginator, DEFAULT_LIMIT, MAX_LIMIT};
 pub use rate::RateSpec;
 pub use reconnect::Reconnect;
 pub use retry::{RetryDecision, RetryPolicy};
-pub use signature::{sign_webhook_body, verify_webhook_signature};
+pub use signature::{sign_webhook_body, signature_mac, verify_webhook_signature};
 pub use sse::{SseEvent, SseParser};
 pub use types::{
     Chatbot, ChatbotResponse, DataEnvelope, DeletedWebhook, Limit, NewWebhook, Page, Plan, Usage,

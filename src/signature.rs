@@ -15,12 +15,21 @@ pub fn sign_webhook_body(raw_body: &[u8], secret: &[u8]) -> String {
 /// `sha256=`) is the HMAC-SHA256 of `raw_body` under `secret`. Compared in
 /// constant time; malformed hex is simply not a valid signature.
 pub fn verify_webhook_signature(raw_body: &[u8], signature_hex: &str, secret: &[u8]) -> bool {
-    let trimmed = signature_hex.trim();
-    let hex_part = trimmed.strip_prefix("sha256=").unwrap_or(trimmed);
-    match (hex::decode(hex_part), mac(raw_body, secret)) {
-        (Ok(expected), Some(mac)) => mac.verify_slice(&expected).is_ok(),
+    match (signature_mac(signature_hex), mac(raw_body, secret)) {
+        (Some(expected), Some(mac)) => mac.verify_slice(&expected).is_ok(),
         _ => false,
     }
+}
+
+/// The MAC a signature header spells, whichever accepted spelling it uses
+/// (hex in upper or lower case, optionally prefixed `sha256=`, surrounding
+/// whitespace ignored): the same bytes for every spelling of one signature,
+/// so a receiver can tell a replay from a new delivery. `None` when it is
+/// not hex.
+pub fn signature_mac(signature_hex: &str) -> Option<Vec<u8>> {
+    let trimmed = signature_hex.trim();
+    let hex_part = trimmed.strip_prefix("sha256=").unwrap_or(trimmed);
+    hex::decode(hex_part).ok()
 }
 
 /// The keyed MAC over `raw_body`. HMAC takes keys of any length, so this is
@@ -67,6 +76,21 @@ mod tests {
             sign_webhook_body(b"Hi There", &[0x0b; 20]),
             "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7"
         );
+    }
+
+    #[test]
+    fn every_accepted_spelling_names_the_same_mac() {
+        let sig = sign_webhook_body(b"body", b"whsec_1");
+        let mac = signature_mac(&sig).unwrap();
+        assert_eq!(mac.len(), 32);
+        for spelling in [
+            sig.to_uppercase(),
+            format!("sha256={sig}"),
+            format!(" sha256={} ", sig.to_uppercase()),
+        ] {
+            assert_eq!(signature_mac(&spelling).as_deref(), Some(&mac[..]));
+        }
+        assert_eq!(signature_mac("zz"), None);
     }
 
     #[test]

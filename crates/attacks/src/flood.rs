@@ -28,7 +28,7 @@ pub const PARTIAL_REQUEST: &[u8] = b"GET /healthz HTTP/1.1\r\nHos";
 
 /// A head that promises a 100-byte body that never comes.
 pub fn withheld_body(path: &str) -> Vec<u8> {
-    format!("POST {path} HTTP/1.1\r\nHost: bff\r\nContent-Type: application/json\r\nx-conferbot-csrf: 1\r\nContent-Length: 100\r\n\r\n")
+    format!("POST {path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nx-conferbot-csrf: 1\r\nContent-Length: 100\r\n\r\n")
         .into_bytes()
 }
 
@@ -37,7 +37,7 @@ pub fn withheld_body(path: &str) -> Vec<u8> {
 /// within hyper's 100 headers for any size up to 400 KB (a head with more is
 /// refused at the 101st, which is not the attack).
 pub fn stalled_head(bytes: usize) -> Vec<u8> {
-    let mut head = b"GET /healthz HTTP/1.1\r\nHost: bff\r\n".to_vec();
+    let mut head = b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n".to_vec();
     let mut n = 0;
     while head.len() + 32 < bytes {
         let value = (bytes - head.len() - 32).clamp(1, 4096);

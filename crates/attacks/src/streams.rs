@@ -26,7 +26,7 @@ const EVENT_LINE: &[u8] = b"event: response.created\n";
 pub async fn open(from: IpAddr, to: SocketAddr) -> Result<std::result::Result<TcpStream, Answer>> {
     let mut stream = connect_from(from, to).await?;
     let request =
-        format!("GET {EVENTS} HTTP/1.1\r\nHost: bff\r\nAccept: text/event-stream\r\n\r\n");
+        format!("GET {EVENTS} HTTP/1.1\r\nHost: localhost\r\nAccept: text/event-stream\r\n\r\n");
     stream.write_all(request.as_bytes()).await?;
     let mut head = Vec::new();
     let mut byte = [0u8; 1];
@@ -108,7 +108,7 @@ pub async fn deliver(to: SocketAddr, secret: &str, n: usize) -> Result<u16> {
     .to_string();
     let signature = conferbot::sign_webhook_body(body.as_bytes(), secret.as_bytes());
     let request = format!(
-        "POST {RECEIVER} HTTP/1.1\r\nHost: bff\r\nConnection: close\r\nContent-Type: application/json\r\n\
+        "POST {RECEIVER} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Type: application/json\r\n\
          Content-Length: {}\r\n{SIGNATURE_HEADER}: {signature}\r\n{EVENT_HEADER}: response.created\r\n\
          {TIMESTAMP_HEADER}: {timestamp}\r\n\r\n{body}",
         body.len()

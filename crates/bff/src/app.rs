@@ -6,6 +6,8 @@ use std::sync::Arc;
 use axum::middleware;
 use axum::routing::{any, get};
 use axum::Router;
+use conferbot_policy::client::TrustedProxies;
+use conferbot_policy::host::AllowedHosts;
 use conferbot_policy::settings::EffectiveLimits;
 use conferbot_policy::ConfigError;
 use tokio::net::TcpListener;
@@ -16,8 +18,9 @@ use crate::connection::slots::Slots;
 use crate::connection::{self, descriptors, request_limits};
 use crate::context::AppState;
 use crate::forward::Forwarder;
-use crate::http::{events, health, hygiene, proxy, quota, webhook};
-use crate::metrics::{access, Metrics};
+use crate::forward_auth::ForwardAuth;
+use crate::http::{access, events, health, hygiene, proxy, quota, webhook};
+use crate::metrics::{self, Metrics};
 use crate::redis_state::RedisState;
 use crate::state::Capabilities;
 use crate::static_files;
@@ -45,6 +48,7 @@ impl Bff {
         let upstream = Upstream::new(
             &settings.upstream,
             &config.api_key,
+            config.webhook_secret.as_ref(),
             settings.upstream_timeout,
             config.upstream_ca.as_ref(),
         )?;
@@ -68,9 +72,21 @@ impl Bff {
             settings.queue_wait,
             Arc::clone(&metrics),
         );
+        let auth = match &settings.auth_url {
+            Some(url) => Some(ForwardAuth::new(
+                url,
+                &settings.auth_user_header,
+                settings.auth_timeout,
+            )?),
+            None => None,
+        };
         let state = Arc::new(AppState {
             mount: settings.mount.clone(),
             allowed_origins: settings.normalized_origins(),
+            hosts: AllowedHosts::new(&settings.allow_hosts, config.listen.map(|a| a.ip()))?,
+            trusted_proxies: TrustedProxies::parse(&settings.trusted_proxies)?,
+            auth,
+            allow_local_webhooks: settings.allow_local_webhooks,
             cache,
             cache_events: settings.cache_events,
             quota,
@@ -113,18 +129,26 @@ impl Bff {
     /// (unless it has a listener of its own), and the static directories
     /// when configured, behind the request limits (requests in flight,
     /// request and body timeouts). The paths are the policy's
-    /// ([`conferbot_policy::route::Mounts`]).
+    /// ([`conferbot_policy::route::Mounts`]). Every request's host is
+    /// checked first, and its client identified; the API and the events go
+    /// through the authorisation step (with `--auth-url`), outside the
+    /// quota headers, so that a refused request learns nothing of the quota.
     pub fn router(&self) -> Router {
         let paths = self.config.settings.mounts();
         let mount = &paths.mount;
+        let state = Arc::clone(&self.state);
         let mut api = Router::new()
             .route(&paths.events, any(events::stream))
             .route(mount, any(proxy::proxy))
             .route(&format!("{mount}/"), any(proxy::proxy))
             .route(&format!("{mount}/{{*rest}}"), any(proxy::proxy))
             .layer(middleware::from_fn_with_state(
-                Arc::clone(&self.state),
+                Arc::clone(&state),
                 quota::add_quota_headers,
+            ))
+            .layer(middleware::from_fn_with_state(
+                Arc::clone(&state),
+                access::authorize,
             ))
             .layer(middleware::from_fn(hygiene::retain_allowed));
         if let Some(cors) = hygiene::cors_layer(&self.config.settings.allow_origins) {
@@ -137,14 +161,19 @@ impl Bff {
         if self.config.metrics_listener.is_none() {
             app = app.merge(self.metrics_routes());
         }
-        let app = app.with_state(Arc::clone(&self.state));
-        let app = static_files::attach(app, self.config.www.as_deref(), self.config.pkg.as_deref());
+        let app = app.with_state(Arc::clone(&state));
+        let app = static_files::attach(app, self.config.www.as_deref(), self.config.pkg.as_deref())
+            .layer(middleware::from_fn_with_state(
+                Arc::clone(&state),
+                access::identify,
+            ))
+            .layer(middleware::from_fn_with_state(state, access::check_host));
         request_limits::limit(app, &self.config.settings.connections)
     }
 
     /// `GET /metrics`, behind the token when one is configured.
     fn metrics_routes<S: Clone + Send + Sync + 'static>(&self) -> Router<S> {
-        access::routes(
+        metrics::access::routes(
             Arc::clone(&self.state.metrics),
             self.config.metrics_token.clone(),
         )
@@ -171,10 +200,13 @@ impl Bff {
 /// end, requests in flight finish, and whatever is still open after
 /// `--shutdown-timeout` is closed before this returns.
 pub async fn serve(
-    config: BffConfig,
+    mut config: BffConfig,
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
+    if config.listen.is_none() {
+        config.listen = listener.local_addr().ok();
+    }
     let bff = Bff::new(config).map_err(ServeError::Config)?;
     let metrics_listener = bff.spawn_metrics_listener().map_err(ServeError::Io)?;
     let limits = bff.limits;
@@ -184,6 +216,8 @@ pub async fn serve(
         descriptors = descriptors::limit(),
         "connection limits"
     );
+    // The connection layer gives every request its peer's address
+    // (`ConnectInfo`), for the client's identity (fairness, spend caps).
     let app = bff.router();
     let settings = bff.config.settings.connections.clone();
     let served = connection::serve(listener, app, &settings, limits, shutdown, move || {
@@ -240,7 +274,12 @@ mod tests {
     #[tokio::test]
     async fn health_metrics_and_unknown_paths_need_no_upstream() {
         let app = bff().router();
-        let get = |path: &str| Request::get(path).body(Body::empty()).unwrap();
+        let get = |path: &str| {
+            Request::get(path)
+                .header(header::HOST, "127.0.0.1:8787")
+                .body(Body::empty())
+                .unwrap()
+        };
         let health = app.clone().oneshot(get("/healthz")).await.unwrap();
         assert_eq!(health.status(), 200);
         let metrics = app.clone().oneshot(get("/metrics")).await.unwrap();
@@ -252,10 +291,16 @@ mod tests {
         assert_eq!(unknown.status(), 404);
         assert_eq!(unknown.headers()[header::CONTENT_TYPE], "application/json");
         let hostile = app
+            .clone()
             .oneshot(get("/api/conferbot/external/v1/chatbots/%2e%2e"))
             .await
             .unwrap();
         assert_eq!(hostile.status(), 400);
         assert_eq!(hostile.headers()["x-content-type-options"], "nosniff");
+        let rebound = Request::get("/healthz")
+            .header(header::HOST, "rebind.attacker.example:8787")
+            .body(Body::empty())
+            .unwrap();
+        assert_eq!(app.oneshot(rebound).await.unwrap().status(), 403);
     }
 }

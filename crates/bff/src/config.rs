@@ -2,6 +2,7 @@
 //! `crate::cli` produces one): the policy's [`Settings`], and what only this
 //! server holds (the key, the webhook secret, Redis, the static directories).
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use conferbot::DEFAULT_BASE_URL;
@@ -30,6 +31,9 @@ pub struct BffConfig {
     /// Share the limiter, cache, coalescing and events with other replicas
     /// through this Redis; `None`: in-process state.
     pub redis: Option<RedisUrl>,
+    /// The address served on: a specific one is an allowed host by default
+    /// (`--allow-host`). [`crate::serve`] fills it from its listener.
+    pub listen: Option<SocketAddr>,
     /// Trust only these CA certificates for an `https://` upstream
     /// (`--upstream-ca`); `None`: the public web roots.
     pub upstream_ca: Option<UpstreamCa>,
@@ -49,6 +53,7 @@ impl BffConfig {
             pkg: None,
             webhook_secret: None,
             redis: None,
+            listen: None,
             upstream_ca: None,
             metrics_token: None,
             metrics_listener: None,

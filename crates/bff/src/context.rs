@@ -5,11 +5,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use conferbot::RateSpec;
+use conferbot_policy::client::TrustedProxies;
+use conferbot_policy::host::AllowedHosts;
 use conferbot_policy::settings::CacheEvents;
 use tokio::sync::watch;
 
 use crate::connection::slots::Slots;
 use crate::forward::Forwarder;
+use crate::forward_auth::ForwardAuth;
 use crate::http::events::FrameCache;
 use crate::metrics::Metrics;
 use crate::redis_state::RedisState;
@@ -25,6 +28,14 @@ pub(crate) struct AppState {
     pub(crate) mount: String,
     /// Origins allowed to write, lower case.
     pub(crate) allowed_origins: Vec<String>,
+    /// Hosts this server answers for (`--allow-host` and the defaults).
+    pub(crate) hosts: AllowedHosts,
+    /// Proxies whose `X-Forwarded-For` names the client.
+    pub(crate) trusted_proxies: TrustedProxies,
+    /// The forward-auth step, with `--auth-url`.
+    pub(crate) auth: Option<ForwardAuth>,
+    /// Accept `http://` and loopback webhook URLs (`--allow-local-webhooks`).
+    pub(crate) allow_local_webhooks: bool,
     /// GET cache and coalescing.
     pub(crate) cache: CacheStore,
     /// What a webhook delivery does to the cache.

@@ -1,7 +1,9 @@
 //! Forwarding through the rate window: queue, call, and honour upstream 429s.
 //!
 //! Every upstream call takes a turn in the [`WindowStore`] first, within the
-//! `--queue-wait` budget. If the upstream still answers `429` (another client
+//! `--queue-wait` budget, on behalf of its client (the window is fair between
+//! clients, paces each to `--client-share` and caps each at
+//! `--client-monthly-calls`). If the upstream still answers `429` (another client
 //! shares the key, or its clock runs differently), the window is paused for
 //! its `Retry-After` and the call is repeated once the pause ends, if that is
 //! within the budget (the policy's [`pause_after_429`] and
@@ -23,6 +25,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use conferbot::protocol::api::MONTHLY_LIMIT_ERROR;
 use conferbot::{ApiErrorBody, Operation};
+use conferbot_policy::client::ClientId;
 use conferbot_policy::window::{pause_after_429, repeat_after_429, WindowRefusal};
 use conferbot_policy::{BffError, Target};
 use tokio::time::Instant;
@@ -66,11 +69,15 @@ impl Forwarder {
         &self.window
     }
 
-    /// Sends `target` upstream when the window allows it.
+    /// Sends `target` upstream when the month's quota and the window allow
+    /// it, the turn taken on behalf of `client` (fairness, monthly caps):
+    /// the BFF's month first (spent: nobody's turn is taken), then the
+    /// client's own cap and its share, at the window.
     pub(crate) async fn forward(
         &self,
         target: &Target,
         body: Option<&Bytes>,
+        client: &ClientId,
     ) -> Result<UpstreamAnswer, BffError> {
         if let Some(refused) = self.quota.refusal() {
             return Err(refused);
@@ -82,18 +89,27 @@ impl Forwarder {
         loop {
             attempt += 1;
             let budget = deadline.saturating_duration_since(Instant::now());
-            match self.window.acquire(budget).await {
+            match self.window.acquire(client, budget).await {
                 Ok(waited) => {
                     queued += waited;
                     self.metrics.queue_wait(waited);
                 }
                 Err(refusal) => {
                     match refusal {
-                        WindowRefusal::Full { .. } => self.metrics.queue_refused(),
+                        WindowRefusal::Full { .. } | WindowRefusal::ClientSpent(_) => {
+                            self.metrics.queue_refused();
+                        }
                         WindowRefusal::Unavailable => self.metrics.shared_state_refused(),
                     }
                     return Err(refusal.into());
                 }
+            }
+            // The month may have been spent while this request waited (the
+            // budget reached by the calls ahead of it, or a monthly refusal):
+            // then its turn goes unused rather than on a call that would be
+            // refused.
+            if let Some(refused) = self.quota.refusal() {
+                return Err(refused);
             }
             let (result, latency) = self.upstream.send(target, body).await;
             let status = result.as_ref().map_or(0, |a| a.status.as_u16());

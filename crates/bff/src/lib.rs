@@ -33,12 +33,14 @@
 //! - `config`: [`BffConfig`] (the policy's [`Settings`] plus the key, secrets,
 //!   Redis, static directories); `cli`: [`Cli`], the flags; `cli::launch`:
 //!   [`Launch`], start-up (the key, or the embedded sandbox).
-//! - `http`: the handlers, each a thin driver of the policy: `proxy` (the API
+//! - `http`: the handlers, each a thin driver of the policy: `access` (the
+//!   host check, the client's identity, forward-auth), `proxy` (the API
 //!   under the mount), `events` (SSE), `webhook` (the receiver), `health`;
 //!   `respond` (answers and body reading), `hygiene` (the header allowlist
 //!   middleware, CORS), `quota` (the quota headers on every answer).
-//! - `forward`: upstream calls through the rate window, honouring upstream
-//!   429s, and the month's quota (counted, learnt, refused when spent).
+//! - `forward`: upstream calls through the fair rate window, honouring
+//!   upstream 429s, and the month's quota (counted, learnt, refused when
+//!   spent); `forward_auth`: the `--auth-url` subrequest.
 //! - `upstream`: the one way out, requests built by the policy with the key
 //!   injected; `upstream::transport`: one hyper + rustls client for `http://`
 //!   and `https://`; `upstream::roots`: the public roots, or [`UpstreamCa`].
@@ -73,6 +75,7 @@ mod config;
 pub mod connection;
 mod context;
 mod forward;
+mod forward_auth;
 mod http;
 #[cfg(feature = "sandbox")]
 mod live_sandbox;

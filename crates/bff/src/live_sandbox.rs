@@ -1,17 +1,20 @@
-//! With the embedded sandbox (`--sandbox`), the demo is live: the sandbox
-//! signs deliveries with the BFF's webhook secret, the BFF registers a webhook
-//! for all four events pointing at its own receiver as soon as it listens,
-//! and with `--sandbox-activity 3s` it asks the sandbox every 3 s for a new
-//! response on a chatbot of the first page (picked by a seeded generator), so
-//! a dashboard sees that row's `responseCount` rise without polling.
+//! With the embedded sandbox (`--sandbox`), the demo is live: as soon as the
+//! BFF listens, it registers a webhook for all four events pointing at its
+//! own receiver, signed with the BFF's webhook secret, and with
+//! `--sandbox-activity 3s` it asks the sandbox every 3 s for a new response
+//! on a chatbot of the first page (picked by a seeded generator), so a
+//! dashboard sees that row's `responseCount` rise without polling.
 //!
-//! The registration and the first-page read go through the BFF itself, like
-//! any client's, so they take their turn in the rate window.
+//! The registration goes to the sandbox's admin route, as an operator sets a
+//! webhook's secret in Conferbot's own dashboard: through the API, the
+//! answer would carry the secret, and the BFF withholds every answer that
+//! repeats its webhook secret. The first-page read goes through the BFF
+//! itself, like any client's, so it takes its turn in the rate window.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
-use conferbot::{WebhookEvent, CSRF_HEADER, EXTERNAL_PREFIX};
+use conferbot::{WebhookEvent, EXTERNAL_PREFIX};
 use serde_json::{json, Value};
 use tokio::task::JoinHandle;
 
@@ -38,25 +41,29 @@ pub(crate) fn start(
     let base = format!("http://{}", SocketAddr::new(ip, addr.port()));
     let api = format!("{base}{}{EXTERNAL_PREFIX}", config.settings.mount);
     let receiver = format!("{base}{}", config.settings.webhook_path());
+    let secret = config
+        .webhook_secret
+        .as_ref()
+        .map(|s| s.expose().to_owned())
+        .unwrap_or_default();
     tokio::spawn(async move {
         let client = reqwest::Client::new();
-        register(&client, &api, &receiver).await;
+        register(&client, &sandbox_admin, &receiver, &secret).await;
         if let Some(every) = activity {
             simulate(&client, &api, &sandbox_admin, every).await;
         }
     })
 }
 
-async fn register(client: &reqwest::Client, api: &str, receiver: &str) {
+async fn register(client: &reqwest::Client, admin: &str, receiver: &str, secret: &str) {
     let events: Vec<&str> = WebhookEvent::KNOWN
         .iter()
         .map(WebhookEvent::as_str)
         .collect();
-    let body = json!({"url": receiver, "events": events});
+    let body = json!({"url": receiver, "events": events, "secret": secret});
     for attempt in 1..=ATTEMPTS {
         let sent = client
-            .post(format!("{api}/webhooks"))
-            .header(CSRF_HEADER, "1")
+            .post(format!("{admin}/webhooks"))
             .header(reqwest::header::CONTENT_TYPE, "application/json")
             .body(body.to_string())
             .send()

@@ -11,8 +11,8 @@ use std::fmt;
 use axum::http::{HeaderMap, HeaderName, HeaderValue};
 use conferbot::API_KEY_HEADER;
 use conferbot_policy::headers::upstream_headers;
+use conferbot_policy::secret_scan::SecretScanner;
 use conferbot_policy::shared_state;
-use conferbot_policy::upstream_answer::KeyScanner;
 
 /// The upstream API key. Never printed, never compared in logs.
 #[derive(Clone, PartialEq, Eq)]
@@ -40,10 +40,11 @@ impl ApiKey {
         Some(headers)
     }
 
-    /// A searcher for the key, built once and reused for every answer: the
-    /// upstream client refuses to pass on an answer that echoes the key.
-    pub(crate) fn scanner(&self) -> KeyScanner {
-        KeyScanner::new(&self.0)
+    /// A searcher for the key and the webhook secret (when there is one),
+    /// built once and reused for every answer: the upstream client refuses to
+    /// pass on an answer that repeats either, in any spelling.
+    pub(crate) fn scanner(&self, webhook: Option<&WebhookSecret>) -> SecretScanner {
+        SecretScanner::new(std::iter::once(self.0.as_str()).chain(webhook.map(|w| w.0.as_str())))
     }
 
     /// The prefix of this key's shared state in Redis (a keyed hash of the
@@ -139,9 +140,12 @@ mod tests {
 
     #[test]
     fn finds_itself_in_a_body() {
-        let scanner = ApiKey::new("sk-live-123").unwrap().scanner();
-        assert!(scanner.occurs_in(br#"{"echo":"sk-live-123"}"#));
-        assert!(!scanner.occurs_in(br#"{"data":[]}"#));
+        let secret = WebhookSecret::new("whsec_live_456").unwrap();
+        let scanner = ApiKey::new("sk-live-123").unwrap().scanner(Some(&secret));
+        assert!(scanner.occurs_in_answer(br#"{"echo":"sk-live-123"}"#));
+        assert!(scanner.occurs_in_answer(br#"{"echo":"sk\u002dlive-123"}"#));
+        assert!(scanner.occurs_in_answer(br#"{"secret":"whsec_live_456"}"#));
+        assert!(!scanner.occurs_in_answer(br#"{"data":[]}"#));
         assert_eq!(format!("{scanner:?}"), "[redacted]");
         assert!(ApiKey::new("  \n").is_none());
     }

@@ -2,13 +2,17 @@
 //!
 //! A cross-site form or `fetch` without CORS approval cannot set a custom
 //! header, so `x-conferbot-csrf: 1` is required; and when the browser says
-//! where the request comes from (`Origin`), that origin must be this server
-//! itself (the `Host` the request came to) or one of `--allow-origin`.
+//! where the request comes from (`Origin`), that origin must be one of
+//! `--allow-origin`, or this server itself: an origin whose host is an
+//! allowed host ([`AllowedHosts`], never whatever `Host` says: under DNS
+//! rebinding the attacker's name is in both) and whose host and port are the
+//! ones the request came to.
 
 use conferbot::protocol::bff::CSRF_HEADER;
 use conferbot::Method;
 
 use crate::error::BffError;
+use crate::host::{split_authority, AllowedHosts};
 use crate::request::HeaderLookup;
 
 /// Whether requests with `method` must pass [`check`]: every write.
@@ -17,10 +21,12 @@ pub fn applies_to(method: Method) -> bool {
 }
 
 /// Checks a write's headers against the CSRF rules; `allowed_origins` are
-/// the configured origins (`https://app.example.com`, lower case, no slash).
+/// the configured origins (`https://app.example.com`, lower case, no slash),
+/// `hosts` the hosts this server answers for.
 pub fn check<H: HeaderLookup + ?Sized>(
     headers: &H,
     allowed_origins: &[String],
+    hosts: &AllowedHosts,
 ) -> Result<(), BffError> {
     let marked = headers.values(CSRF_HEADER).any(|value| value == b"1");
     if !marked {
@@ -31,7 +37,7 @@ pub fn check<H: HeaderLookup + ?Sized>(
     let host = headers.first_str("host");
     for origin in headers.values("origin") {
         let origin = std::str::from_utf8(origin).unwrap_or_default();
-        if !origin_allowed(origin, host, allowed_origins) {
+        if !origin_allowed(origin, host, allowed_origins, hosts) {
             return Err(BffError::Csrf(format!(
                 "origin {:?} may not write here; allowed: this server's own origin{}",
                 shorten(origin),
@@ -46,8 +52,14 @@ pub fn check<H: HeaderLookup + ?Sized>(
     Ok(())
 }
 
-/// Whether `origin` is the server's own (`http(s)://{host}`) or configured.
-fn origin_allowed(origin: &str, host: Option<&str>, allowed_origins: &[String]) -> bool {
+/// Whether `origin` is configured, or the server's own: `http(s)://{host}`
+/// with an allowed host, the same host and port the request came to.
+fn origin_allowed(
+    origin: &str,
+    host: Option<&str>,
+    allowed_origins: &[String],
+    hosts: &AllowedHosts,
+) -> bool {
     let origin = origin.trim_end_matches('/').to_ascii_lowercase();
     if allowed_origins.contains(&origin) {
         return true;
@@ -57,10 +69,13 @@ fn origin_allowed(origin: &str, host: Option<&str>, allowed_origins: &[String]) 
     };
     // Both schemes: behind a TLS-terminating proxy the browser says https
     // while the request reaches us as plain http for the same host.
-    origin
+    let Some(authority) = origin
         .strip_prefix("http://")
         .or_else(|| origin.strip_prefix("https://"))
-        .is_some_and(|authority| authority == host)
+    else {
+        return false;
+    };
+    authority == host && split_authority(authority).is_some_and(|(name, _)| hosts.allows(name))
 }
 
 /// Keeps an attacker-chosen value short in an error message.
@@ -78,6 +93,10 @@ mod tests {
 
     fn headers(pairs: &[(&str, &str)]) -> HeaderList {
         HeaderList::new(pairs.iter().copied())
+    }
+
+    fn check(headers: &HeaderList, allowed: &[String]) -> Result<(), BffError> {
+        super::check(headers, allowed, &AllowedHosts::new(&[], None).unwrap())
     }
 
     #[test]
@@ -127,5 +146,20 @@ mod tests {
         assert!(check(&twice, &allowed).is_err());
         let hostless = headers(&[MARK, ("origin", "http://127.0.0.1:8787")]);
         assert!(check(&hostless, &allowed).is_err());
+    }
+
+    #[test]
+    fn a_rebinding_page_is_not_its_own_origin() {
+        // Host and Origin agree, but name the attacker's host.
+        let rebound = "rebind.attacker.example:8787";
+        let map = headers(&[
+            ("host", rebound),
+            MARK,
+            ("origin", "http://rebind.attacker.example:8787"),
+        ]);
+        assert_eq!(check(&map, &[]).unwrap_err().status(), 403);
+        // Allowed by name, it is this server's own origin again.
+        let hosts = AllowedHosts::new(&["rebind.attacker.example".to_owned()], None).unwrap();
+        assert!(super::check(&map, &[], &hosts).is_ok());
     }
 }

@@ -10,6 +10,8 @@ use conferbot::{ApiErrorBody, Method};
 
 /// `Retry-After` of a `503` for unreachable shared state.
 pub const SHARED_STATE_RETRY: Duration = Duration::from_secs(2);
+/// `Retry-After` of a `503` when the authorisation service did not answer.
+pub const AUTH_RETRY: Duration = Duration::from_secs(2);
 /// `Retry-After` of a refusal at a capacity limit (`503` overloaded, `429`
 /// per-address limits): soon, since a slot frees as soon as anything ends.
 pub const CAPACITY_RETRY: Duration = Duration::from_secs(2);
@@ -29,6 +31,9 @@ pub enum BffError {
     MethodNotAllowed(Vec<Method>),
     /// A write without the CSRF header, or from a foreign origin (403).
     Csrf(String),
+    /// A request for a host this server does not answer for (403): DNS
+    /// rebinding, or a missing `--allow-host`.
+    HostNotAllowed(String),
     /// The request body is over the limit, in bytes (413).
     PayloadTooLarge(usize),
     /// The request body could not be read (400).
@@ -61,6 +66,21 @@ pub enum BffError {
     SharedStateUnavailable,
     /// A webhook delivery without a valid signature or a fresh timestamp (401).
     WebhookUnauthorized(&'static str),
+    /// The authorisation step refused the request: 401 or 403, passed back.
+    AuthRefused(u16),
+    /// The authorisation step did not decide (an error, a timeout, another
+    /// status): nobody is let in (503, `Retry-After`).
+    AuthUnavailable,
+    /// This client has made its `--client-monthly-calls` this month (429,
+    /// `Retry-After` until the month turns, in the API's monthly wording, as
+    /// [`BffError::MonthSpent`]: it is this client's month that is spent,
+    /// not the BFF's).
+    ClientMonthSpent {
+        /// The cap.
+        cap: u64,
+        /// Until the month turns.
+        retry_after: Duration,
+    },
     /// No webhook secret is configured, so no delivery can be verified (503).
     WebhooksDisabled,
     /// The request, or the next part of its body, did not arrive in time (408).
@@ -101,14 +121,24 @@ impl BffError {
             Self::HostilePath(_) | Self::InvalidRequest(_) | Self::BodyUnreadable => 400,
             Self::NotFound => 404,
             Self::MethodNotAllowed(_) => 405,
-            Self::Csrf(_) => 403,
+            Self::Csrf(_) | Self::HostNotAllowed(_) => 403,
             Self::PayloadTooLarge(_) => 413,
-            Self::QueueTimeout { .. } | Self::MonthSpent { .. } | Self::ClientLimit { .. } => 429,
+            Self::QueueTimeout { .. }
+            | Self::MonthSpent { .. }
+            | Self::ClientMonthSpent { .. }
+            | Self::ClientLimit { .. } => 429,
+            Self::AuthRefused(status) => {
+                if *status == 401 {
+                    401
+                } else {
+                    403
+                }
+            }
             Self::RequestTimeout => 408,
             Self::Overloaded(_) => 503,
             Self::UpstreamTimeout => 504,
             Self::UpstreamUnreachable | Self::BadUpstreamAnswer(_) => 502,
-            Self::SharedStateUnavailable | Self::WebhooksDisabled => 503,
+            Self::SharedStateUnavailable | Self::WebhooksDisabled | Self::AuthUnavailable => 503,
             Self::WebhookUnauthorized(_) => 401,
             Self::Internal => 500,
         }
@@ -117,10 +147,11 @@ impl BffError {
     /// `Retry-After` for this error, when it has one.
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
-            Self::QueueTimeout { retry_after } | Self::MonthSpent { retry_after, .. } => {
-                Some(*retry_after)
-            }
+            Self::QueueTimeout { retry_after }
+            | Self::MonthSpent { retry_after, .. }
+            | Self::ClientMonthSpent { retry_after, .. } => Some(*retry_after),
             Self::SharedStateUnavailable => Some(SHARED_STATE_RETRY),
+            Self::AuthUnavailable => Some(AUTH_RETRY),
             Self::Overloaded(_) | Self::ClientLimit { .. } => Some(CAPACITY_RETRY),
             _ => None,
         }
@@ -150,6 +181,12 @@ impl BffError {
                 format!("this path allows {}", allow_list(allowed)),
             ),
             Self::Csrf(why) => ApiErrorBody::with_message("Forbidden", why.as_str()),
+            Self::HostNotAllowed(host) => ApiErrorBody::with_message(
+                "Host not allowed",
+                format!(
+                    "this server does not answer for the host {host:?}; if it should, start it with --allow-host {host}"
+                ),
+            ),
             Self::PayloadTooLarge(max) => ApiErrorBody::with_message(
                 "Payload too large",
                 format!("request bodies are limited to {max} bytes"),
@@ -197,6 +234,25 @@ impl BffError {
             Self::WebhookUnauthorized(why) => {
                 ApiErrorBody::with_message("Invalid webhook signature", *why)
             }
+            Self::AuthRefused(401) => ApiErrorBody::with_message(
+                "Unauthorized",
+                "sign in first: the authorisation service did not recognise this request",
+            ),
+            Self::AuthRefused(_) => ApiErrorBody::with_message(
+                "Forbidden",
+                "the authorisation service does not allow this request",
+            ),
+            Self::AuthUnavailable => ApiErrorBody::with_message(
+                "Service unavailable",
+                "the authorisation service did not answer; requests are refused until it does",
+            ),
+            Self::ClientMonthSpent { cap, retry_after } => ApiErrorBody::with_message(
+                conferbot::protocol::api::MONTHLY_LIMIT_ERROR,
+                format!(
+                    "this client has made its {cap} calls through this BFF this month (--client-monthly-calls); retry in {} s, when the month turns",
+                    retry_after_secs(*retry_after)
+                ),
+            ),
             Self::WebhooksDisabled => ApiErrorBody::with_message(
                 "Webhook receiver not configured",
                 "set CONFERBOT_WEBHOOK_SECRET or --webhook-secret-file to receive signed deliveries",

@@ -18,14 +18,21 @@
 //! - [`route`]: which route a path is; raw request → [`Target`] or refusal
 //!   (absolute form, hostile paths, the endpoint table, the canonical page).
 //! - [`validate`]: body size, and the `createWebhook` body re-serialized with
-//!   known fields only.
+//!   known fields only; [`webhook_target`]: its URL public `https://` only.
+//! - [`host`]: the hosts a BFF answers for (`--allow-host`, against DNS
+//!   rebinding), checked on every request.
 //! - [`csrf`]: writes need `x-conferbot-csrf: 1` and an allowed `Origin`.
 //! - [`headers`]: hygiene both ways: upstream requests built from scratch
 //!   with the key, the response-header allowlist, CORS lists, `x-cache`.
 //! - [`upstream_answer`]: an upstream answer → the client's (JSON check,
-//!   errors re-written in the API's format, the key scan).
-//! - [`window`]: the sliding window and FIFO queue as a state machine; what
-//!   an upstream `429` pauses; the shared window's polling.
+//!   errors re-written in the API's format); [`secret_scan`]: the key and
+//!   the webhook secret found in answers in any spelling a client decodes.
+//! - [`client`]: who a request is from (the address, `X-Forwarded-For`
+//!   behind `--trusted-proxy`, or a named user); [`auth`]: the
+//!   authorisation step (`--auth-url`, or the JS half's `authorize`).
+//! - [`window`]: the sliding window and its fair queue by client as a state
+//!   machine; what an upstream `429` pauses; the shared window's polling;
+//!   [`spend`]: per-client monthly caps.
 //! - [`mod@cache_key`], [`cache_table`], [`invalidation`], [`patch`]: the key
 //!   of a read; the in-process table of held answers (fresh, then stale
 //!   while revalidated) and reads in flight; what a write or a delivery does
@@ -46,12 +53,15 @@
 
 #![warn(missing_docs)]
 
+pub mod auth;
 pub mod cache_key;
 pub mod cache_table;
+pub mod client;
 pub mod csrf;
 pub mod error;
 pub mod event_log;
 pub mod headers;
+pub mod host;
 pub mod invalidation;
 pub mod patch;
 pub mod quota;
@@ -59,12 +69,15 @@ pub mod quota_headers;
 mod raw_object;
 pub mod request;
 pub mod route;
+pub mod secret_scan;
 pub mod settings;
 pub mod shared_state;
+pub mod spend;
 pub mod sse;
 pub mod upstream_answer;
 pub mod validate;
 pub mod webhook;
+pub mod webhook_target;
 pub mod window;
 
 pub use cache_key::cache_key;

@@ -168,6 +168,18 @@ mod tests {
         assert_eq!(target.page, None);
         let target = get("/api/conferbot/external/v1/chatbots").unwrap();
         assert_eq!(target.page, Some(PageRequest::default()));
+        // Upper and lower case spell one id: one target, one cache key.
+        let upper = get(&format!(
+            "/api/conferbot/external/v1/chatbots/{}/responses",
+            BOT.to_uppercase()
+        ))
+        .unwrap();
+        let lower = get(&format!(
+            "/api/conferbot/external/v1/chatbots/{BOT}/responses"
+        ))
+        .unwrap();
+        assert_eq!(upper, lower);
+        assert_eq!(crate::cache_key(&upper), crate::cache_key(&lower));
     }
 
     #[test]

@@ -249,6 +249,71 @@ pub mod flags {
         text: "1000",
         doc: "Events kept for Last-Event-ID replay",
     };
+    /// `--allow-host` (repeatable; the defaults are always allowed).
+    pub const ALLOW_HOST: Flag<&[&str]> = Flag {
+        name: "allow-host",
+        default: &crate::host::ALWAYS_ALLOWED,
+        text: "localhost, 127.0.0.1, [::1] and the listen address",
+        doc: "A host this server answers for (repeatable): app.example.com, .example.com (and subdomains), an IP, or * (any: no protection against DNS rebinding); localhost, 127.0.0.1, [::1] and the listen address always are",
+    };
+    /// `--trusted-proxy` (repeatable; none by default).
+    pub const TRUSTED_PROXY: Flag<&[&str]> = Flag {
+        name: "trusted-proxy",
+        default: &[],
+        text: "",
+        doc: "A proxy (address or CIDR, repeatable) whose X-Forwarded-For names the client: the first untrusted hop from the right; none by default (the client is the connection's address)",
+    };
+    /// `--client-share`, in percent.
+    pub const CLIENT_SHARE: Flag<u8> = Flag {
+        name: "client-share",
+        default: 10,
+        text: "10%",
+        doc: "One client's share of the rate window: it sends at most this part of the window's calls in the same part of its span, and once it has sent that much within the window, clients under their share go first (100% turns pacing off)",
+    };
+    /// `--client-monthly-calls` (off by default).
+    pub const CLIENT_MONTHLY_CALLS: Flag<Option<u64>> = Flag {
+        name: "client-monthly-calls",
+        default: None,
+        text: "",
+        doc: "Most upstream calls one client may cause per calendar month (UTC); off by default. Independent of the BFF's own monthly budget: both apply",
+    };
+    /// `--auth-url` (off by default).
+    pub const AUTH_URL: Flag<Option<&str>> = Flag {
+        name: "auth-url",
+        default: None,
+        text: "",
+        doc: "Forward-auth: GET this URL with the browser's Cookie and Authorization before each request under the mount; 2xx lets it through, 401/403 is passed back, anything else or no answer refuses it (503). Off by default: turn it on in production",
+    };
+    /// `--auth-user-header`.
+    pub const AUTH_USER_HEADER: Flag<&str> = Flag {
+        name: "auth-user-header",
+        default: crate::auth::DEFAULT_USER_HEADER,
+        text: crate::auth::DEFAULT_USER_HEADER,
+        doc: "The header of the forward-auth answer that names the user (the client for fairness and --client-monthly-calls)",
+    };
+    /// `--auth-timeout`.
+    pub const AUTH_TIMEOUT: Flag<Duration> = duration_flag!(
+        "auth-timeout",
+        2 s,
+        "Longest the forward-auth answer may take before the request is refused (503)"
+    );
+    /// `--allow-local-webhooks`.
+    pub const ALLOW_LOCAL_WEBHOOKS: Flag<bool> = Flag {
+        name: "allow-local-webhooks",
+        default: false,
+        text: "false",
+        doc: "Let browsers create webhooks to http:// and loopback URLs (local testing; implied by the embedded sandbox). Private, link-local and other non-public addresses stay refused",
+    };
+}
+
+/// Parses a share like `10%` (or `10`): 1 to 100.
+pub fn parse_percent(raw: &str) -> Result<u8, String> {
+    let digits = raw.trim().trim_end_matches('%').trim();
+    digits
+        .parse::<u8>()
+        .ok()
+        .filter(|p| (1..=100).contains(p))
+        .ok_or_else(|| format!("a share must be a percentage from 1% to 100%, got {raw:?}"))
 }
 
 /// What a BFF needs to decide (secrets and process matters aside: the key,
@@ -287,6 +352,22 @@ pub struct Settings {
     pub sse_retry: Duration,
     /// Events kept for `Last-Event-ID` replay.
     pub event_replay: usize,
+    /// Hosts answered besides the defaults (`--allow-host`).
+    pub allow_hosts: Vec<String>,
+    /// Proxies whose `X-Forwarded-For` names the client (`--trusted-proxy`).
+    pub trusted_proxies: Vec<String>,
+    /// One client's share of the rate window, in percent.
+    pub client_share: u8,
+    /// Most upstream calls per client per month; `None`: no cap.
+    pub client_monthly_calls: Option<u64>,
+    /// The forward-auth URL; `None`: anyone who reaches the BFF may use it.
+    pub auth_url: Option<String>,
+    /// The forward-auth answer's header that names the user (lower case).
+    pub auth_user_header: String,
+    /// Longest the forward-auth answer may take.
+    pub auth_timeout: Duration,
+    /// Accept `http://` and loopback webhook URLs (local testing).
+    pub allow_local_webhooks: bool,
     /// Connections, timeouts, request and stream caps, shutdown.
     pub connections: ConnectionSettings,
 }
@@ -309,6 +390,14 @@ impl Default for Settings {
             sse_heartbeat: flags::SSE_HEARTBEAT.default,
             sse_retry: flags::SSE_RETRY.default,
             event_replay: flags::EVENT_REPLAY.default,
+            allow_hosts: Vec::new(),
+            trusted_proxies: Vec::new(),
+            client_share: flags::CLIENT_SHARE.default,
+            client_monthly_calls: flags::CLIENT_MONTHLY_CALLS.default,
+            auth_url: None,
+            auth_user_header: flags::AUTH_USER_HEADER.default.to_owned(),
+            auth_timeout: flags::AUTH_TIMEOUT.default,
+            allow_local_webhooks: flags::ALLOW_LOCAL_WEBHOOKS.default,
             connections: ConnectionSettings::default(),
         }
     }
@@ -386,6 +475,7 @@ impl Settings {
             (flags::SSE_HEARTBEAT.name, self.sse_heartbeat),
             (flags::SSE_RETRY.name, self.sse_retry),
             (flags::UPSTREAM_TIMEOUT.name, self.upstream_timeout),
+            (flags::AUTH_TIMEOUT.name, self.auth_timeout),
         ] {
             if value.is_zero() {
                 return Err(ConfigError(format!("--{flag} must be longer than 0")));
@@ -409,11 +499,51 @@ impl Settings {
                 )));
             }
         }
+        crate::host::AllowedHosts::new(&self.allow_hosts, None)?;
+        crate::client::TrustedProxies::parse(&self.trusted_proxies)?;
+        if !(1..=100).contains(&self.client_share) {
+            return Err(ConfigError(format!(
+                "--client-share must be from 1% to 100%, got {}%",
+                self.client_share
+            )));
+        }
+        if self.client_monthly_calls == Some(0) {
+            return Err(ConfigError(
+                "--client-monthly-calls must be at least 1 (leave it out for no cap)".to_owned(),
+            ));
+        }
+        if let Some(url) = &self.auth_url {
+            let ok = url::Url::parse(url)
+                .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.has_host());
+            if !ok {
+                return Err(ConfigError(format!(
+                    "--auth-url must be an http(s) URL like http://127.0.0.1:4180/oauth2/auth, got {url:?}"
+                )));
+            }
+        }
+        let header = &self.auth_user_header;
+        if header.is_empty()
+            || !header
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        {
+            return Err(ConfigError(format!(
+                "--auth-user-header must be a header name like x-auth-request-user (lower case), got {header:?}"
+            )));
+        }
         self.connections.validate()?;
-        let longest_answer = self.queue_wait.saturating_add(self.upstream_timeout);
+        // A request may wait for the forward-auth answer, then the window,
+        // then the upstream: the request timeout must leave room for all.
+        let auth_wait = match self.auth_url {
+            Some(_) => self.auth_timeout,
+            None => Duration::ZERO,
+        };
+        let longest_answer = auth_wait
+            .saturating_add(self.queue_wait)
+            .saturating_add(self.upstream_timeout);
         if self.connections.request_timeout <= longest_answer {
             return Err(ConfigError(format!(
-                "--{} must be longer than --queue-wait plus --upstream-timeout ({} ms), got {} ms",
+                "--{} must be longer than --queue-wait plus --upstream-timeout (plus --auth-timeout with --auth-url): {} ms, got {} ms",
                 flags::REQUEST_TIMEOUT.name,
                 longest_answer.as_millis(),
                 self.connections.request_timeout.as_millis()
@@ -491,6 +621,57 @@ mod tests {
         assert_eq!(flags::CACHE_STALE.default, Duration::from_secs(86_400));
         assert!("keep".parse::<CacheEvents>().is_err());
         assert_eq!(flags::WEBHOOK_TOLERANCE.default, Duration::from_secs(300));
+        assert_eq!(
+            conferbot::rate::parse_duration(flags::AUTH_TIMEOUT.text),
+            Ok(flags::AUTH_TIMEOUT.default)
+        );
+        assert_eq!(
+            parse_percent(flags::CLIENT_SHARE.text),
+            Ok(flags::CLIENT_SHARE.default)
+        );
+        assert_eq!(parse_percent("100"), Ok(100));
+        assert!(parse_percent("0%").is_err() && parse_percent("101%").is_err());
+    }
+
+    #[test]
+    fn refuses_bad_access_settings() {
+        let bad = [
+            Settings {
+                allow_hosts: vec!["https://x.example".into()],
+                ..Settings::default()
+            },
+            Settings {
+                trusted_proxies: vec!["10.0.0.0/33".into()],
+                ..Settings::default()
+            },
+            Settings {
+                client_share: 0,
+                ..Settings::default()
+            },
+            Settings {
+                client_monthly_calls: Some(0),
+                ..Settings::default()
+            },
+            Settings {
+                auth_url: Some("ftp://auth".into()),
+                ..Settings::default()
+            },
+            Settings {
+                auth_user_header: "X User".into(),
+                ..Settings::default()
+            },
+        ];
+        for settings in bad {
+            assert!(settings.validate().is_err(), "{settings:?}");
+        }
+        let good = Settings {
+            allow_hosts: vec!["app.example.com".into(), ".example.org".into()],
+            trusted_proxies: vec!["10.0.0.0/8".into(), "::1".into()],
+            client_monthly_calls: Some(500),
+            auth_url: Some("http://127.0.0.1:4180/oauth2/auth".into()),
+            ..Settings::default()
+        };
+        assert_eq!(good.validate(), Ok(()));
     }
 
     #[test]

@@ -3,37 +3,15 @@
 //! Success bodies must be JSON, error bodies are re-written in the API's error
 //! format (keeping the upstream's `error`/`message`, or describing the status
 //! when the body is not the documented JSON), other statuses are refused, and
-//! an answer that echoes the key is withheld whatever its status.
-
-use std::fmt;
-
-use memchr::memmem::Finder;
+//! an answer that holds the key or the webhook secret, in any spelling a
+//! client could decode ([`crate::secret_scan`]), is withheld whatever its
+//! status.
 
 use crate::error::{json_bytes, BffError};
+use crate::secret_scan::SecretScanner;
 
-/// Finds the API key in upstream answers (SIMD substring search, built once
-/// per key and reused for every answer). It holds the key's bytes, so it
-/// never formats them.
-#[derive(Clone)]
-pub struct KeyScanner(Finder<'static>);
-
-impl KeyScanner {
-    /// A scanner for `key`.
-    pub fn new(key: &str) -> Self {
-        Self(Finder::new(key.as_bytes()).into_owned())
-    }
-
-    /// Whether `haystack` contains the key (never true for an empty key).
-    pub fn occurs_in(&self, haystack: &[u8]) -> bool {
-        !self.0.needle().is_empty() && self.0.find(haystack).is_some()
-    }
-}
-
-impl fmt::Debug for KeyScanner {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("[redacted]")
-    }
-}
+/// Why an answer that repeated a secret was withheld.
+const WITHHELD: &str = "the Conferbot API answer was withheld because it repeated the credentials";
 
 /// What goes back as the body of a checked answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,12 +39,10 @@ pub fn check(
     status: u16,
     raw: &[u8],
     retry_after: Option<u64>,
-    key: &KeyScanner,
+    secrets: &SecretScanner,
 ) -> Result<Checked, BffError> {
-    if key.occurs_in(raw) {
-        return Err(BffError::BadUpstreamAnswer(
-            "the Conferbot API answer was withheld because it repeated the credentials",
-        ));
+    if secrets.occurs_in_answer(raw) {
+        return Err(BffError::BadUpstreamAnswer(WITHHELD));
     }
     if (200..300).contains(&status) {
         if serde_json::from_slice::<serde::de::IgnoredAny>(raw).is_err() {
@@ -86,9 +62,14 @@ pub fn check(
         ));
     }
     let error = conferbot::Error::from_response(status, raw, None);
+    let body = json_bytes(&error.to_body());
+    // Built from strings already scanned; checked again as it will leave.
+    if secrets.occurs_in_answer(&body) {
+        return Err(BffError::BadUpstreamAnswer(WITHHELD));
+    }
     Ok(Checked {
         status,
-        body: CheckedBody::Rewritten(json_bytes(&error.to_body())),
+        body: CheckedBody::Rewritten(body),
         retry_after,
     })
 }
@@ -114,8 +95,8 @@ pub fn cut_off() -> BffError {
 mod tests {
     use super::*;
 
-    fn key() -> KeyScanner {
-        KeyScanner::new("sk-test-key")
+    fn key() -> SecretScanner {
+        SecretScanner::new(["sk-test-key", "whsec_test_secret"])
     }
 
     #[test]
@@ -128,8 +109,12 @@ mod tests {
                 Err(BffError::BadUpstreamAnswer(_))
             ));
         }
-        // An error that echoes the key is withheld too.
+        // An error that echoes the key is withheld too, in any spelling.
         assert!(check(401, b"{\"error\":\"sk-test-key\"}", None, &key()).is_err());
+        let escaped = br#"{"error":"bad","message":"sk\u002dtest-key"}"#;
+        assert!(check(401, escaped, None, &key()).is_err());
+        let secret = br#"{"data":{"secret":"whsec\u005ftest_secret"}}"#;
+        assert!(check(201, secret, None, &key()).is_err());
     }
 
     #[test]
@@ -152,17 +137,6 @@ mod tests {
             check(302, b"", None, &key()),
             Err(BffError::BadUpstreamAnswer(_))
         ));
-    }
-
-    #[test]
-    fn the_scanner_finds_the_key_and_never_shows_it() {
-        let scanner = KeyScanner::new("sk-live-123");
-        assert!(scanner.occurs_in(br#"{"echo":"sk-live-123"}"#));
-        assert!(!scanner.occurs_in(br#"{"data":[]}"#));
-        assert!(!scanner.occurs_in(b"sk-live-12"));
-        assert!(!scanner.occurs_in(b""));
-        assert!(!KeyScanner::new("").occurs_in(b"anything"));
-        assert_eq!(format!("{scanner:?}"), "[redacted]");
     }
 
     #[test]

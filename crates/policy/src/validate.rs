@@ -1,6 +1,8 @@
 //! Re-validation of what a request carries besides its path: the body's size,
 //! and the one body the API takes (`createWebhook`), re-serialized with its
-//! known fields only. Ids and pages are re-validated by [`crate::route`].
+//! known fields only, its URL a public `https://` one
+//! ([`crate::webhook_target`]). Ids and pages are re-validated by
+//! [`crate::route`].
 
 use conferbot::{NewWebhook, Operation};
 
@@ -17,8 +19,14 @@ pub fn body_size(len: usize) -> Result<(), BffError> {
 }
 
 /// The body forwarded for `operation`: a re-serialized, validated
-/// [`NewWebhook`] for create (so only known fields pass), nothing otherwise.
-pub fn request_body(operation: Operation, raw: &[u8]) -> Result<Option<Vec<u8>>, BffError> {
+/// [`NewWebhook`] for create (so only known fields pass, and its URL is a
+/// public `https://` one, or with `allow_local_webhooks` also `http://` and
+/// loopback), nothing otherwise.
+pub fn request_body(
+    operation: Operation,
+    raw: &[u8],
+    allow_local_webhooks: bool,
+) -> Result<Option<Vec<u8>>, BffError> {
     if operation != Operation::CreateWebhook {
         return Ok(None);
     }
@@ -30,6 +38,7 @@ pub fn request_body(operation: Operation, raw: &[u8]) -> Result<Option<Vec<u8>>,
     })?;
     hook.validate()
         .map_err(|err| BffError::InvalidRequest(err.message))?;
+    crate::webhook_target::check(&hook.url, allow_local_webhooks)?;
     let bytes = serde_json::to_vec(&hook).map_err(|_| BffError::Internal)?;
     Ok(Some(bytes))
 }
@@ -53,7 +62,7 @@ mod tests {
     #[test]
     fn webhook_bodies_are_validated_and_reserialized_with_known_fields_only() {
         let raw = br#"{"url":"https://example.com/h","events":["response.created"],"secret":"x","admin":true}"#;
-        let body = request_body(Operation::CreateWebhook, raw)
+        let body = request_body(Operation::CreateWebhook, raw, false)
             .unwrap()
             .unwrap();
         assert_eq!(
@@ -65,11 +74,18 @@ mod tests {
             br#"{"url":"ftp://x","events":["response.created"]}"#,
             br#"{"url":"https://x.com","events":["nope"]}"#,
             br#"{"events":["response.created"]}"#,
+            br#"{"url":"http://169.254.169.254/","events":["response.created"]}"#,
         ] {
-            let err = request_body(Operation::CreateWebhook, bad).unwrap_err();
+            let err = request_body(Operation::CreateWebhook, bad, true).unwrap_err();
             assert_eq!(err.status(), 400, "{}", String::from_utf8_lossy(bad));
         }
-        assert_eq!(request_body(Operation::DeleteWebhook, raw).unwrap(), None);
+        assert_eq!(
+            request_body(Operation::DeleteWebhook, raw, false).unwrap(),
+            None
+        );
+        let local = br#"{"url":"http://127.0.0.1:8787/in","events":["response.created"]}"#;
+        assert!(request_body(Operation::CreateWebhook, local, false).is_err());
+        assert!(request_body(Operation::CreateWebhook, local, true).is_ok());
     }
 
     /// Found with the `request_decision` fuzz target's bound on error

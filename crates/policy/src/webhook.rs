@@ -10,19 +10,24 @@
 //! - `x-webhook-signature` verifies against the raw body (else `401`);
 //! - the body is a delivery and names a documented event, the same as
 //!   `x-webhook-event` when sent (else `400`);
-//! - `x-webhook-timestamp` (Unix seconds or ISO 8601) is present, agrees with
-//!   the body's signed `timestamp` when there is one, and is within the
-//!   tolerance of now (else `401`: a replay or a forged header).
+//! - the body carries its own, signed `timestamp` (ISO 8601, as documented),
+//!   `x-webhook-timestamp` (Unix seconds or ISO 8601) is present and agrees
+//!   with it, and it is within the tolerance of now (else `401`: a body
+//!   without a signed time could be replayed forever under a fresh header).
 //!
-//! A sender's retry is identical byte for byte, so the signature names the
-//! delivery: [`Accepted::dedup`] is what the event log remembers, for twice
-//! the tolerance ([`dedup_window`]), to publish each delivery once.
+//! A delivery is named by what the signature proves, not by how the header
+//! spells it: [`Accepted::dedup`] is the decoded MAC (the same bytes for
+//! `abc…`, `ABC…` and `sha256=abc…`) and the signed timestamp. The event log
+//! remembers it for twice the tolerance ([`dedup_window`]), so a sender's
+//! retry, or a replay in another spelling, within the tolerance is answered
+//! "duplicate" (on every replica: the shared log keeps the marker in Redis),
+//! and one older than the tolerance is refused as stale.
 
 use std::time::Duration;
 
 use conferbot::protocol::webhooks::{EVENT_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER};
-use conferbot::timestamp::parse_webhook_timestamp;
-use conferbot::{verify_webhook_signature, WebhookDelivery, WebhookEvent};
+use conferbot::timestamp::{parse_iso8601_secs, parse_webhook_timestamp};
+use conferbot::{signature_mac, verify_webhook_signature, WebhookDelivery, WebhookEvent};
 use serde_json::json;
 
 use crate::error::{json_bytes, BffError};
@@ -77,7 +82,8 @@ pub struct Accepted {
     pub delivery: WebhookDelivery,
     /// The body as the SSE `data:` (compact JSON, unknown fields kept).
     pub data: String,
-    /// What identifies the delivery for dedup: its signature, lower case.
+    /// What identifies the delivery for dedup: its decoded MAC in lower-case
+    /// hex and its signed timestamp, `{mac}:{unix seconds}`.
     pub dedup: String,
     /// The cached reads it makes stale.
     pub stale: Invalidation,
@@ -149,19 +155,26 @@ pub fn verify<H: HeaderLookup + ?Sized>(
                 "x-webhook-timestamp must be Unix seconds or ISO 8601",
             )
         })?;
-    // The header is not signed; the body's timestamp is. They must agree.
+    // The header is not signed; the body's timestamp is: it must be there,
+    // and agree with the header.
     let signed = delivery
         .timestamp
         .as_deref()
-        .and_then(parse_webhook_timestamp);
-    if signed.is_some_and(|signed| signed != stamped) {
+        .and_then(parse_iso8601_secs)
+        .ok_or_else(|| {
+            unauthorized(
+                Rejection::Timestamp,
+                "the body must carry its signed timestamp (ISO 8601, like \"2024-12-15T09:30:00.000Z\"): without one a delivery could be replayed under a fresh header",
+            )
+        })?;
+    if signed != stamped {
         return Err(unauthorized(
             Rejection::Timestamp,
             "x-webhook-timestamp does not match the signed body's timestamp",
         ));
     }
     let tolerance = i64::try_from(tolerance.as_secs()).unwrap_or(i64::MAX);
-    if now.abs_diff(stamped) > tolerance.unsigned_abs() {
+    if now.abs_diff(signed) > tolerance.unsigned_abs() {
         return Err(unauthorized(
             Rejection::Stale,
             "the delivery's timestamp is outside the tolerance (a replay, or a clock far off)",
@@ -169,12 +182,18 @@ pub fn verify<H: HeaderLookup + ?Sized>(
     }
     let data =
         serde_json::to_string(&delivery).map_err(|_| (Rejection::Malformed, BffError::Internal))?;
+    // Verified above, so it decodes.
+    let mac = signature_mac(signature).unwrap_or_default();
     Ok(Accepted {
         stale: Invalidation::of_delivery(&delivery),
-        dedup: signature.to_ascii_lowercase(),
+        dedup: format!("{}:{signed}", lower_hex(&mac)),
         data,
         delivery,
     })
+}
+
+fn lower_hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The `200` body that tells the sender its delivery arrived: with the
@@ -256,9 +275,43 @@ mod tests {
         );
         assert_eq!(accepted.event(), "response.created");
         assert_eq!(accepted.data, body, "the flat body is passed on as it was");
-        assert_eq!(accepted.dedup, sign_webhook_body(body.as_bytes(), SECRET));
+        assert_eq!(
+            accepted.dedup,
+            format!("{}:{NOW}", sign_webhook_body(body.as_bytes(), SECRET))
+        );
         assert!(!accepted.stale.is_empty());
         assert!(check(&signed(&body, &NOW.to_string(), None), &body).is_ok());
+    }
+
+    #[test]
+    fn every_spelling_of_a_signature_names_one_delivery() {
+        let body = flat("response.created", NOW);
+        let plain = signed(&body, &iso(NOW), None);
+        let first = check(&plain, &body).unwrap().dedup;
+        let hex = sign_webhook_body(body.as_bytes(), SECRET);
+        for spelling in [
+            format!("sha256={hex}"),
+            hex.to_uppercase(),
+            format!("sha256={}", hex.to_uppercase()),
+        ] {
+            let mut headers = plain.clone();
+            set(&mut headers, SIGNATURE_HEADER, Some(&spelling));
+            assert_eq!(check(&headers, &body).unwrap().dedup, first, "{spelling}");
+        }
+        // Another delivery (another time) is another identity.
+        let later = flat("response.created", NOW + 1);
+        let other = check(&signed(&later, &iso(NOW + 1), None), &later).unwrap();
+        assert_ne!(other.dedup, first);
+    }
+
+    #[test]
+    fn a_body_without_its_own_timestamp_is_refused() {
+        let bare = r#"{"event":"response.created","botId":"64f8a2b3c1d4e5f6a7b8c9d0"}"#;
+        let headers = signed(bare, &iso(NOW), None);
+        assert_eq!(check(&headers, bare).unwrap_err(), Rejection::Timestamp);
+        let unix = r#"{"event":"response.created","timestamp":"1725186600"}"#;
+        let headers = signed(unix, &NOW.to_string(), None);
+        assert_eq!(check(&headers, unix).unwrap_err(), Rejection::Timestamp);
     }
 
     #[test]

@@ -20,7 +20,7 @@ use crate::clock::{iso_ms, month_of};
 use crate::faults::{FaultKind, FaultSpec};
 use crate::reply::Refusal;
 use crate::state::{lock, SandboxState};
-use crate::{quota, reply, simulate};
+use crate::{quota, reply, simulate, webhooks};
 
 /// Where the admin routes live.
 pub const ADMIN_PREFIX: &str = "/sandbox";
@@ -39,6 +39,7 @@ pub fn routes() -> Router<Arc<SandboxState>> {
         .route("/sandbox/stats", get(stats))
         .route("/sandbox/reset", post(reset))
         .route("/sandbox/keys", get(list_keys))
+        .route("/sandbox/webhooks", post(register_webhook))
 }
 
 /// Decodes a JSON body; an empty body is `T::default()`. `400` says what is wrong.
@@ -157,6 +158,43 @@ async fn set_usage(
     lock(&state.usage).set(ws, &month, used);
     let data = quota::usage(&entry.plan, &month, used);
     Ok(reply::json(StatusCode::OK, &json!({ "data": data })))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RegisterWebhook {
+    api_key: Option<String>,
+    secret: Option<String>,
+    #[serde(flatten)]
+    webhook: serde_json::Map<String, serde_json::Value>,
+}
+
+/// `POST /sandbox/webhooks` `{"apiKey"?, "secret", "url", "events"}` → `201
+/// {"data": webhook}`: a webhook signed with the given secret (default key
+/// the Starter one). Not an API call: it counts toward nothing but the
+/// plan's webhook limit.
+async fn register_webhook(
+    State(state): State<Arc<SandboxState>>,
+    body: Bytes,
+) -> Result<Response, Refusal> {
+    let body: RegisterWebhook = parse_body(&body)?;
+    let key = body.api_key.as_deref().unwrap_or(crate::keys::STARTER);
+    let Some((ws, entry)) = state
+        .keys
+        .workspace_of(key)
+        .and_then(|ws| Some((ws, state.key_entry(ws)?)))
+    else {
+        return Err(reply::error(StatusCode::BAD_REQUEST, "Unknown apiKey"));
+    };
+    let Some(secret) = body.secret.filter(|s| !s.is_empty()) else {
+        return Err(reply::error(
+            StatusCode::BAD_REQUEST,
+            "Missing required field: secret",
+        ));
+    };
+    let plan = entry.plan.clone();
+    let webhook = serde_json::to_vec(&body.webhook).unwrap_or_default();
+    webhooks::register(&state, ws, &plan, &webhook, secret)
 }
 
 /// `POST /sandbox/clock`: `{"now": ISO 8601}` or `{"offsetMs": n}`.

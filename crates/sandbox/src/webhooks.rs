@@ -36,6 +36,30 @@ pub fn create(
     plan: &Plan,
     body: &[u8],
 ) -> Result<Response, Refusal> {
+    add(state, ws, plan, body, None)
+}
+
+/// `POST /sandbox/webhooks` (admin): a webhook created as with the API, but
+/// signed with `secret`, as when the secret is set in Conferbot's own
+/// dashboard, so a receiver configured beforehand can verify its deliveries
+/// without the secret ever passing through an API answer.
+pub fn register(
+    state: &SandboxState,
+    ws: usize,
+    plan: &Plan,
+    body: &[u8],
+    secret: String,
+) -> Result<Response, Refusal> {
+    add(state, ws, plan, body, Some(secret))
+}
+
+fn add(
+    state: &SandboxState,
+    ws: usize,
+    plan: &Plan,
+    body: &[u8],
+    chosen_secret: Option<String>,
+) -> Result<Response, Refusal> {
     let new = decode(body)?;
     new.validate().map_err(|err| reply::bad_request(&err))?;
     let mut world = lock(&state.world);
@@ -53,9 +77,10 @@ pub fn create(
         }
     }
     let id = world.ids.hex(24);
-    let secret = match &state.config.webhook_secret {
-        Some(fixed) => fixed.clone(),
-        None => format!("whsec_{}", world.ids.hex(32)),
+    let secret = match (chosen_secret, &state.config.webhook_secret) {
+        (Some(chosen), _) => chosen,
+        (None, Some(fixed)) => fixed.clone(),
+        (None, None) => format!("whsec_{}", world.ids.hex(32)),
     };
     let webhook = Webhook {
         id,

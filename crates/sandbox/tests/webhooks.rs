@@ -292,6 +292,41 @@ async fn a_fixed_secret_when_configured_and_flat_conversation_bodies() {
 }
 
 #[tokio::test]
+async fn the_admin_route_registers_a_receiver_with_its_own_secret() {
+    let h = start(config()).await;
+    let receiver = Receiver::start(0, StatusCode::OK).await;
+    let registered = h
+        .admin_post(
+            "/webhooks",
+            json!({"url": receiver.url(), "events": ["response.created"], "secret": "whsec_chosen"}),
+        )
+        .await;
+    assert_eq!(registered.status, 201, "{:?}", registered.json);
+    // One created through the API gets a secret of its own.
+    let other = Receiver::start(0, StatusCode::OK).await;
+    let created = h
+        .create_webhook(keys::STARTER, &other.url(), &["response.created"])
+        .await;
+    assert_ne!(created["secret"], "whsec_chosen");
+    let simulated = h.admin_post("/responses", json!({})).await;
+    assert_eq!(simulated.json["deliveries"], 2);
+    let delivery = &receiver.wait_for(1).await[0];
+    let signature = delivery.headers["x-webhook-signature"].to_str().unwrap();
+    assert!(verify_webhook_signature(
+        &delivery.body,
+        signature,
+        b"whsec_chosen"
+    ));
+    let missing = h
+        .admin_post(
+            "/webhooks",
+            json!({"url": receiver.url(), "events": ["response.created"]}),
+        )
+        .await;
+    assert_eq!(missing.status, 400);
+}
+
+#[tokio::test]
 async fn only_subscribed_webhooks_of_the_workspace_are_called() {
     let h = start(config()).await;
     let receiver = Receiver::start(0, StatusCode::OK).await;

@@ -13,7 +13,7 @@
 //!   `pagination`, `http_load` (with `wrk` and `nginx`), `quota`, `memory`,
 //!   `sse_fanout`, `redis_limiter`, `cli_export`, `day` (with its servers in
 //!   `day_servers`), `hostile` (the attacks of issue 12 and 10,000 event
-//!   streams, by `conferbot-attack`), `allocators`.
+//!   streams, by `conferbot-attack`), `allocators`, `fairness`.
 //! - `report`: the tables, the machine, and the files written; `splice`:
 //!   with `--only`, the sections re-measured put into the file already there.
 
@@ -22,6 +22,7 @@ mod cli_export;
 mod client_overhead;
 mod day;
 mod day_servers;
+mod fairness;
 mod hostile;
 mod http_load;
 mod memory;
@@ -175,7 +176,9 @@ impl Bench<'_> {
 /// One section: its key for `--only`, its title, and how it is measured.
 type Measure = fn(&Bench) -> Result<Section>;
 
-const SECTIONS: [(&str, &str, Measure); 14] = [
+// Section 15 ("Server half in Node") comes from another branch; fairness
+// is 16 so that neither renumbers the other.
+const SECTIONS: [(&str, &str, Measure); 15] = [
     ("sizes", "1. Package weight", sizes::measure),
     ("startup", "2. Start-up", startup::measure),
     (
@@ -202,13 +205,14 @@ const SECTIONS: [(&str, &str, Measure); 14] = [
         hostile::measure_streams,
     ),
     ("allocators", "14. Allocators", allocators::measure),
+    ("fairness", "16. Fairness", fairness::measure),
 ];
 
 const USAGE: &str = "usage: cargo xtask bench [--quick] [--no-build] [--only KEY,KEY…]
   --quick      fewer samples and 3 s load runs (under 2 minutes once built)
   --no-build   use pkg/ and target/release as they are
   --only       sections: sizes, startup, overhead, pagination, http, quota, memory,
-               sse, redis, cli, day, hostile, sse10k, allocators";
+               sse, redis, cli, day, hostile, sse10k, allocators, fairness";
 
 /// Runs the benchmarks and writes `BENCHMARKS.md` and `target/bench/results.json`.
 pub fn run(root: &Path, args: &[String]) -> Result<()> {

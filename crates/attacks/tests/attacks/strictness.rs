@@ -16,10 +16,10 @@ const LIMIT: Duration = Duration::from_secs(5);
 async fn heads_with_a_bare_lf_are_refused_and_crlf_ones_served() {
     let bff = start("bare-lf", &[]);
     for head in [
-        &b"GET /healthz HTTP/1.1\nHost: bff\r\nConnection: close\r\n\r\n"[..],
-        b"GET /healthz HTTP/1.1\r\nHost: bff\nConnection: close\r\n\r\n",
-        b"GET /healthz HTTP/1.1\r\nHost: bff\r\nConnection: close\r\n\n",
-        b"GET /healthz HTTP/1.1\nHost: bff\nConnection: close\n\n",
+        &b"GET /healthz HTTP/1.1\nHost: localhost\r\nConnection: close\r\n\r\n"[..],
+        b"GET /healthz HTTP/1.1\r\nHost: localhost\nConnection: close\r\n\r\n",
+        b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\n",
+        b"GET /healthz HTTP/1.1\nHost: localhost\nConnection: close\n\n",
     ] {
         let answer = exchange(loopback(1), bff.addr, head, LIMIT).await.unwrap();
         assert_eq!(answer.status, Some(400), "{head:?}: {}", answer.raw);
@@ -30,9 +30,9 @@ async fn heads_with_a_bare_lf_are_refused_and_crlf_ones_served() {
     // not heads), then a bare-LF head: 200, 200, 400, on one connection.
     let body = "{\n\"url\":\n\"x\"\n}\n";
     let wire = format!(
-        "GET /healthz HTTP/1.1\r\nHost: bff\r\n\r\n\
-         POST /api/conferbot/nope HTTP/1.1\r\nHost: bff\r\nContent-Length: {}\r\n\r\n{body}\
-         GET /healthz HTTP/1.1\nHost: bff\r\n\r\n",
+        "GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n\
+         POST /api/conferbot/nope HTTP/1.1\r\nHost: localhost\r\nContent-Length: {}\r\n\r\n{body}\
+         GET /healthz HTTP/1.1\nHost: localhost\r\n\r\n",
         body.len()
     );
     let answer = exchange(loopback(1), bff.addr, wire.as_bytes(), LIMIT)

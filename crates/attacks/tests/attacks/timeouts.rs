@@ -68,7 +68,7 @@ async fn keep_alive_idles_for_the_idle_timeout_not_the_header_timeout() {
         &["--header-read-timeout", "1s", "--idle-timeout", "3s"],
     );
     let mut socket = connect_from(loopback(1), bff.addr).await.unwrap();
-    let request = b"GET /healthz HTTP/1.1\r\nHost: bff\r\n\r\n";
+    let request = b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n";
     socket.write_all(request).await.unwrap();
     let first = read_answer(&mut socket, Duration::from_millis(500)).await;
     assert_eq!(first.status, Some(200), "{}", first.raw);

@@ -1,6 +1,9 @@
 //! The embedded sandbox (feature `sandbox`): started in this process on a
-//! free loopback port as the upstream, signing its deliveries with the BFF's
-//! webhook secret.
+//! free loopback port as the upstream. It signs the deliveries to this BFF's
+//! receiver with the BFF's webhook secret (the receiver is registered with
+//! it through the sandbox's admin route: `crate::live_sandbox`), and every
+//! other webhook with a secret of its own, as Conferbot does, so a webhook
+//! created through the BFF never shows the BFF's secret to a browser.
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;
@@ -24,9 +27,10 @@ pub(crate) fn key() -> std::io::Result<ApiKey> {
 }
 
 impl Embedded {
-    /// Starts the sandbox in this process on a free loopback port, signing
-    /// deliveries with the config's webhook secret, and points `config`
-    /// at it.
+    /// Starts the sandbox in this process on a free loopback port and
+    /// points `config` at it. Webhooks to `http://` and loopback URLs are
+    /// allowed then (`--allow-local-webhooks`): the sandbox delivers to this
+    /// BFF over loopback, and all of it is local.
     pub(crate) async fn start(
         mut config: BffConfig,
         rate: RateSpec,
@@ -34,16 +38,13 @@ impl Embedded {
     ) -> std::io::Result<(BffConfig, Self)> {
         let sandbox_config = SandboxConfig {
             rate,
-            webhook_secret: config
-                .webhook_secret
-                .as_ref()
-                .map(|s| s.expose().to_owned()),
             ..SandboxConfig::default()
         };
         let sandbox =
             RunningSandbox::start(sandbox_config, SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))
                 .await?;
         config.settings.upstream = sandbox.base_url();
+        config.settings.allow_local_webhooks = true;
         Ok((config, Self { sandbox, activity }))
     }
 }

@@ -124,6 +124,14 @@ impl Cli {
             sse_heartbeat: self.sse_heartbeat,
             sse_retry: self.sse_retry,
             event_replay: self.event_replay,
+            allow_hosts: self.allow_host,
+            trusted_proxies: self.trusted_proxy,
+            client_share: self.client_share,
+            client_monthly_calls: self.client_monthly_calls,
+            auth_url: self.auth_url,
+            auth_user_header: self.auth_user_header,
+            auth_timeout: self.auth_timeout,
+            allow_local_webhooks: self.allow_local_webhooks,
             connections: self.connections.settings(),
         };
         let mut launch = match upstream {
@@ -135,6 +143,7 @@ impl Cli {
                     pkg: self.pkg,
                     webhook_secret,
                     redis: self.redis,
+                    listen: Some(self.listen),
                     upstream_ca,
                     metrics_token,
                     metrics_listener: None,
@@ -159,6 +168,7 @@ impl Cli {
                     // The embedded sandbox signs with ours; one is made up if none is set.
                     webhook_secret: webhook_secret.or_else(|| Some(WebhookSecret::generate())),
                     redis: self.redis,
+                    listen: Some(self.listen),
                     upstream_ca,
                     metrics_token,
                     metrics_listener: None,

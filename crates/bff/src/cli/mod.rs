@@ -16,7 +16,7 @@ use clap::Parser;
 use conferbot::rate::parse_duration;
 use conferbot::RateSpec;
 use conferbot_policy::quota::MonthlyBudget;
-use conferbot_policy::settings::{flags, CacheEvents};
+use conferbot_policy::settings::{flags, parse_percent, CacheEvents};
 
 use crate::logging::LogFormat;
 use crate::metrics::access::MetricsToken;
@@ -36,11 +36,13 @@ LIVE EVENTS
   Webhooks in: POST {mount}/webhooks/incoming (--webhook-path) takes Conferbot's signed
   deliveries. x-webhook-signature must be the HMAC-SHA256 of the body under the webhook
   secret (CONFERBOT_WEBHOOK_SECRET or --webhook-secret-file; without one every delivery
-  is refused with 503), x-webhook-timestamp (Unix seconds or ISO 8601) must match the
-  body's and be within --webhook-tolerance. 401 bad signature or stale, 400 unknown
-  event, 413 over 64 KiB. Accepted deliveries are applied to the cached reads (a new
-  response adds 1 to its chatbot's responseCount in place; --cache-events) and answered
-  200 at once; a retry of one already accepted is neither applied nor sent twice.
+  is refused with 503), the body must carry its signed timestamp (ISO 8601) and
+  x-webhook-timestamp (Unix seconds or ISO 8601) must match it, within
+  --webhook-tolerance. 401 bad signature, no or stale timestamp, 400 unknown event, 413
+  over 64 KiB. Accepted deliveries are applied to the cached reads (a new response adds 1
+  to its chatbot's responseCount in place; --cache-events) and answered 200 at once; a
+  retry or replay of one already accepted (its MAC in any spelling, sha256= or not) is
+  answered {\"duplicate\":true} on any replica, neither applied nor sent twice.
   Events out: GET {mount}/events is a Server-Sent Events stream: `event:` the webhook
   event, `data:` the delivery body (the flat {\"event\",\"botId\",\"responseId\",...,
   \"timestamp\"} Conferbot sent), `id:` increasing by one. Reconnecting with
@@ -207,6 +209,30 @@ pub struct Cli {
     /// through this Redis (default: in-process state).
     #[arg(long, env = "CONFERBOT_REDIS_URL", value_name = "URL", value_parser = parse_redis)]
     pub redis: Option<RedisUrl>,
+    /// `--allow-host` ([`flags::ALLOW_HOST`]).
+    #[arg(long = flags::ALLOW_HOST.name, value_name = "HOST", help = flags::ALLOW_HOST.doc)]
+    pub allow_host: Vec<String>,
+    /// `--trusted-proxy` ([`flags::TRUSTED_PROXY`]).
+    #[arg(long = flags::TRUSTED_PROXY.name, value_name = "CIDR", help = flags::TRUSTED_PROXY.doc)]
+    pub trusted_proxy: Vec<String>,
+    /// `--client-share` ([`flags::CLIENT_SHARE`]).
+    #[arg(long = flags::CLIENT_SHARE.name, value_name = "PERCENT", default_value = flags::CLIENT_SHARE.text, help = flags::CLIENT_SHARE.doc, value_parser = parse_percent)]
+    pub client_share: u8,
+    /// `--client-monthly-calls` ([`flags::CLIENT_MONTHLY_CALLS`]).
+    #[arg(long = flags::CLIENT_MONTHLY_CALLS.name, value_name = "N", help = flags::CLIENT_MONTHLY_CALLS.doc)]
+    pub client_monthly_calls: Option<u64>,
+    /// `--auth-url` ([`flags::AUTH_URL`]).
+    #[arg(long = flags::AUTH_URL.name, value_name = "URL", help = flags::AUTH_URL.doc)]
+    pub auth_url: Option<String>,
+    /// `--auth-user-header` ([`flags::AUTH_USER_HEADER`]).
+    #[arg(long = flags::AUTH_USER_HEADER.name, value_name = "NAME", default_value = flags::AUTH_USER_HEADER.text, help = flags::AUTH_USER_HEADER.doc)]
+    pub auth_user_header: String,
+    /// `--auth-timeout` ([`flags::AUTH_TIMEOUT`]).
+    #[arg(long = flags::AUTH_TIMEOUT.name, value_name = "DURATION", default_value = flags::AUTH_TIMEOUT.text, help = flags::AUTH_TIMEOUT.doc, value_parser = parse_duration)]
+    pub auth_timeout: Duration,
+    /// `--allow-local-webhooks` ([`flags::ALLOW_LOCAL_WEBHOOKS`]).
+    #[arg(long = flags::ALLOW_LOCAL_WEBHOOKS.name, help = flags::ALLOW_LOCAL_WEBHOOKS.doc)]
+    pub allow_local_webhooks: bool,
     /// The connection limits (README, "Limits").
     #[command(flatten, next_help_heading = "Limits")]
     pub connections: ConnectionArgs,
@@ -267,6 +293,14 @@ mod tests {
         assert_eq!(cli.event_replay, defaults.event_replay);
         assert_eq!(cli.connections.settings(), defaults.connections);
         assert!(cli.allow_origin.is_empty());
+        assert_eq!(cli.allow_host, defaults.allow_hosts);
+        assert_eq!(cli.trusted_proxy, defaults.trusted_proxies);
+        assert_eq!(cli.client_share, defaults.client_share);
+        assert_eq!(cli.client_monthly_calls, defaults.client_monthly_calls);
+        assert_eq!(cli.auth_url, defaults.auth_url);
+        assert_eq!(cli.auth_user_header, defaults.auth_user_header);
+        assert_eq!(cli.auth_timeout, defaults.auth_timeout);
+        assert_eq!(cli.allow_local_webhooks, defaults.allow_local_webhooks);
         assert_eq!(cli.upstream_ca, None);
         assert_eq!(flags::UPSTREAM_CA.default, None);
         assert_eq!(cli.metrics_listen, None);

@@ -37,6 +37,7 @@ use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::{broadcast, watch};
 use tokio::time::{sleep_until, Instant};
 
+use super::access::Client;
 use super::respond::{self, Headers};
 use crate::connection::slots::{ClientAddr, Refused, Slot};
 use crate::context::AppState;
@@ -48,11 +49,21 @@ pub(crate) async fn stream(State(state): State<Arc<AppState>>, request: Request)
     if let Err(err) = require_method(request.method().as_str(), conferbot::Method::Get) {
         return respond::error(&err);
     }
-    // No address when the app is driven without a socket (tests): the total cap holds.
+    // The client's address as identified (behind `--trusted-proxy`, from
+    // `X-Forwarded-For`, so that clients behind one proxy are not capped as
+    // one), else the peer's. None when the app is driven without a socket
+    // (tests): the total cap holds.
     let addr = request
         .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|ConnectInfo(peer)| ClientAddr::of(peer.ip()));
+        .get::<Client>()
+        .and_then(|client| client.ip)
+        .or_else(|| {
+            request
+                .extensions()
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|ConnectInfo(peer)| peer.ip())
+        })
+        .map(ClientAddr::of);
     let slot = match state.sse_slots.take(addr) {
         Ok(slot) => slot,
         Err(Refused::Full) => return respond::error(&BffError::Overloaded("event streams")),

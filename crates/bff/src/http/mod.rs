@@ -2,6 +2,8 @@
 //! I/O the policy cannot (the body, the upstream call, the state), and
 //! answers what the policy decided.
 //!
+//! - [`access`]: who may come in (the host check, the client's identity, the
+//!   forward-auth step).
 //! - [`proxy`]: the API under the mount.
 //! - [`events`]: `GET {mount}/events`, the Server-Sent Events stream.
 //! - [`webhook`]: the webhook receiver.
@@ -11,6 +13,7 @@
 //! - [`hygiene`]: the response-header allowlist middleware, and CORS.
 //! - [`quota`]: the quota headers on every answer under the mount.
 
+pub(crate) mod access;
 pub(crate) mod events;
 pub(crate) mod health;
 pub(crate) mod hygiene;

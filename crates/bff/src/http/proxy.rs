@@ -20,11 +20,13 @@ use axum::response::Response;
 use bytes::Bytes;
 use conferbot::Operation;
 use conferbot_policy::cache_table::is_cached;
+use conferbot_policy::client::ClientId;
 use conferbot_policy::headers::CacheStatus;
 use conferbot_policy::invalidation::Invalidation;
 use conferbot_policy::{csrf, route, validate, BffError, RequestHead, Target};
 use tokio::time::Instant;
 
+use super::access::Client;
 use super::respond::{self, read_body, Headers};
 use crate::answer::{Outcome, Served, UpstreamAnswer};
 use crate::context::AppState;
@@ -90,15 +92,17 @@ async fn handle(state: &Arc<AppState>, request: Request) -> Reply {
     };
     let route = target.operation.name();
     if csrf::applies_to(target.operation.method()) {
-        if let Err(err) = csrf::check(head.headers, &state.allowed_origins) {
+        if let Err(err) = csrf::check(head.headers, &state.allowed_origins, &state.hosts) {
             return failed(route, err);
         }
     }
+    let client = Client::of(&parts);
     let raw_body = match read_body(body).await {
         Ok(body) => body,
         Err(err) => return failed(route, err),
     };
-    let body = match validate::request_body(target.operation, &raw_body) {
+    let body = match validate::request_body(target.operation, &raw_body, state.allow_local_webhooks)
+    {
         Ok(body) => body.map(Bytes::from),
         Err(err) => return failed(route, err),
     };
@@ -109,10 +113,10 @@ async fn handle(state: &Arc<AppState>, request: Request) -> Reply {
             ids: Vec::new(),
             page: None,
         };
-        let _ = read(state, usage).await;
+        let _ = read(state, usage, client.clone()).await;
     }
     if is_cached(target.operation) {
-        let served = read(state, target).await;
+        let served = read(state, target, client).await;
         state.metrics.cache(served.cache);
         return Reply {
             route,
@@ -121,7 +125,10 @@ async fn handle(state: &Arc<AppState>, request: Request) -> Reply {
             result: served.outcome,
         };
     }
-    let result = state.forwarder.forward(&target, body.as_ref()).await;
+    let result = state
+        .forwarder
+        .forward(&target, body.as_ref(), &client)
+        .await;
     if result.as_ref().is_ok_and(UpstreamAnswer::is_success) {
         // The write is done; if the shared cache cannot be told, its stale
         // entries still expire within the TTL.
@@ -138,14 +145,16 @@ async fn handle(state: &Arc<AppState>, request: Request) -> Reply {
     }
 }
 
-/// A read through the cache.
-async fn read(state: &Arc<AppState>, target: Target) -> Served {
+/// A read through the cache, its upstream call (a miss, or the background
+/// revalidation of a stale answer) a turn of `client`'s: a client that makes
+/// answers be read again pays for it from its share and its monthly cap.
+async fn read(state: &Arc<AppState>, target: Target, client: ClientId) -> Served {
     let forwarder = Arc::clone(&state.forwarder);
     let key = target.clone();
     state
         .cache
         .get_or_fetch(&key, move || async move {
-            forwarder.forward(&target, None).await
+            forwarder.forward(&target, None, &client).await
         })
         .await
 }

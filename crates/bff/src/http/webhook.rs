@@ -8,8 +8,9 @@
 //! then goes to the event log and every SSE stream, and is answered `200
 //! {"data": {"id"}}` at once. Applying and publishing are one step with the
 //! dedup of deliveries (under the log's lock, or in one Redis script): a
-//! sender's retry of a delivery that got through (same identity), on this
-//! replica or another, is answered `200` again and neither applied nor
+//! sender's retry or a replay of a delivery that got through (the same MAC
+//! and signed timestamp, however the signature is spelled), on this replica
+//! or another, is answered `200` "duplicate" and neither applied nor
 //! published twice. No API key, no CSRF header: the signature is the
 //! authentication. If the shared state (Redis) is down, the answer is `503`
 //! and the sender retries later.

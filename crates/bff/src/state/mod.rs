@@ -2,7 +2,7 @@
 //! backend (the default: one machine needs nothing else) and a Redis backend
 //! (`--redis`: replicas behave as one).
 //!
-//! - [`window`]: the rate window and its FIFO queue in front of the upstream.
+//! - [`window`]: the rate window and its fair queue in front of the upstream.
 //! - [`cache`]: GET answers cached and coalesced.
 //! - [`events`]: the numbered event log and its fan-out to SSE streams.
 //! - [`quota`]: the month's quota as known (learned, counted, refused).
@@ -50,7 +50,11 @@ impl Capabilities {
             None => {
                 let quota = Arc::new(QuotaStore::local(budget));
                 Self {
-                    window: WindowStore::Local(LocalWindow::new(settings.rate)),
+                    window: WindowStore::Local(LocalWindow::new(
+                        settings.rate,
+                        settings.client_share,
+                        settings.client_monthly_calls,
+                    )),
                     cache: CacheStore::local(settings.freshness(), Arc::clone(&quota)),
                     events: EventBus::local(settings.event_replay),
                     quota,
@@ -68,7 +72,12 @@ impl Capabilities {
                     budget,
                 ));
                 Self {
-                    window: WindowStore::Redis(RedisWindow::new(Arc::clone(redis), settings.rate)),
+                    window: WindowStore::Redis(RedisWindow::new(
+                        Arc::clone(redis),
+                        settings.rate,
+                        settings.client_share,
+                        settings.client_monthly_calls,
+                    )),
                     cache: CacheStore::redis(shared, Arc::clone(&quota)),
                     events: EventBus::redis(RedisLog::new(
                         Arc::clone(redis),

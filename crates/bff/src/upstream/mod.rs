@@ -6,27 +6,28 @@
 //! redirect must not send the key elsewhere) and no proxy from the environment
 //! is used. Answers are checked by the policy ([`upstream_answer::check`])
 //! before they go back: success bodies must be JSON, error bodies are
-//! re-written in the API's error format, and an answer that echoes the key is
-//! refused.
+//! re-written in the API's error format, and an answer that repeats the key
+//! or the webhook secret, in any spelling a client could decode, is refused.
 //!
 //! - `transport`: how the requests travel (one client for both schemes).
 //! - `roots`: which certificates it trusts ([`UpstreamCa`], or the public roots).
 
 mod roots;
-mod transport;
+pub(crate) mod transport;
 
 use std::time::Duration;
 
 use axum::http::{HeaderMap, Method};
 use bytes::Bytes;
 use conferbot_policy::headers::upstream_call;
+use conferbot_policy::secret_scan::SecretScanner;
 use conferbot_policy::settings::MAX_ANSWER_BYTES;
-use conferbot_policy::upstream_answer::{self, KeyScanner};
+use conferbot_policy::upstream_answer;
 use conferbot_policy::{BffError, ConfigError, Target};
 use tokio::time::Instant;
 
 use crate::answer::UpstreamAnswer;
-use crate::secret::ApiKey;
+use crate::secret::{ApiKey, WebhookSecret};
 pub use roots::UpstreamCa;
 use transport::Transport;
 
@@ -40,16 +41,18 @@ pub(crate) struct Upstream {
     /// The same and `content-type`, for requests with one.
     body_headers: HeaderMap,
     timeout: Duration,
-    /// Looks for the key in every answer.
-    key: KeyScanner,
+    /// Looks for the key and the webhook secret in every answer.
+    secrets: SecretScanner,
 }
 
 impl Upstream {
     /// A client for the API at `base` (`https://…/api/v1`), giving up after
-    /// `timeout` for a whole call, trusting `ca` (or the public roots).
+    /// `timeout` for a whole call, trusting `ca` (or the public roots);
+    /// answers that repeat `key` or `webhook` are withheld.
     pub(crate) fn new(
         base: &str,
         key: &ApiKey,
+        webhook: Option<&WebhookSecret>,
         timeout: Duration,
         ca: Option<&UpstreamCa>,
     ) -> Result<Self, ConfigError> {
@@ -63,7 +66,7 @@ impl Upstream {
             headers,
             body_headers,
             timeout,
-            key: key.scanner(),
+            secrets: key.scanner(webhook),
         })
     }
 
@@ -100,8 +103,12 @@ impl Upstream {
                 MAX_ANSWER_BYTES,
             )
             .await?;
-        let checked =
-            upstream_answer::check(raw.status.as_u16(), &raw.body, raw.retry_after, &self.key)?;
+        let checked = upstream_answer::check(
+            raw.status.as_u16(),
+            &raw.body,
+            raw.retry_after,
+            &self.secrets,
+        )?;
         let mut answer = UpstreamAnswer::checked(raw.status, raw.body, checked);
         answer.date = raw.date;
         Ok(answer)
@@ -128,6 +135,7 @@ mod tests {
         let upstream = Upstream::new(
             "http://127.0.0.1:9/api/v1",
             &ApiKey::new("sk-test-key").unwrap(),
+            None,
             Duration::from_secs(1),
             None,
         )
@@ -147,6 +155,7 @@ mod tests {
         let err = Upstream::new(
             "http://127.0.0.1:9/api/v1",
             &key,
+            None,
             Duration::from_secs(1),
             None,
         );

@@ -53,6 +53,40 @@ pub(crate) struct RawAnswer {
 /// Idle upstream connections are closed after this long.
 const POOL_IDLE: Duration = Duration::from_secs(90);
 
+/// A pooled HTTP/1.1 client for `http://` and `https://`, verifying with
+/// `ca`'s certificates or the public roots, with no proxy and no redirects
+/// (hyper-util's client follows none): the upstream's, and the forward-auth
+/// subrequest's (`crate::forward_auth`).
+pub(crate) fn client<B>(
+    ca: Option<&UpstreamCa>,
+) -> Result<Client<HttpsConnector<HttpConnector>, B>, ConfigError>
+where
+    B: hyper::body::Body + Send + 'static,
+    B::Data: Send,
+{
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let tls = ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|err| ConfigError(format!("TLS: {err}")))?
+        .with_root_certificates(trust_anchors(ca)?)
+        .with_no_client_auth();
+    let mut tcp = HttpConnector::new();
+    // Small request/answer exchanges: no Nagle delay on either side.
+    tcp.set_nodelay(true);
+    // The TLS layer above decides by scheme; this one connects for both.
+    tcp.enforce_http(false);
+    let connector = HttpsConnectorBuilder::new()
+        .with_tls_config(tls)
+        .https_or_http()
+        .enable_http1()
+        .wrap_connector(tcp);
+    Ok(Client::builder(TokioExecutor::new())
+        .timer(TokioTimer::new())
+        .pool_timer(TokioTimer::new())
+        .pool_idle_timeout(POOL_IDLE)
+        .build(connector))
+}
+
 /// The upstream client, for either scheme.
 #[derive(Debug, Clone)]
 pub(crate) struct Transport {
@@ -62,28 +96,9 @@ pub(crate) struct Transport {
 impl Transport {
     /// A client trusting `ca`'s certificates, or the public roots.
     pub(crate) fn new(ca: Option<&UpstreamCa>) -> Result<Self, ConfigError> {
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let tls = ClientConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .map_err(|err| ConfigError(format!("TLS: {err}")))?
-            .with_root_certificates(trust_anchors(ca)?)
-            .with_no_client_auth();
-        let mut tcp = HttpConnector::new();
-        // Small request/answer exchanges: no Nagle delay on either side.
-        tcp.set_nodelay(true);
-        // The TLS layer above decides by scheme; this one connects for both.
-        tcp.enforce_http(false);
-        let connector = HttpsConnectorBuilder::new()
-            .with_tls_config(tls)
-            .https_or_http()
-            .enable_http1()
-            .wrap_connector(tcp);
-        let client = Client::builder(TokioExecutor::new())
-            .timer(TokioTimer::new())
-            .pool_timer(TokioTimer::new())
-            .pool_idle_timeout(POOL_IDLE)
-            .build(connector);
-        Ok(Self { client })
+        Ok(Self {
+            client: client(ca)?,
+        })
     }
 
     /// Sends one request to `url` with exactly `headers` and reads the whole

@@ -23,8 +23,8 @@ const WAIT: Duration = Duration::from_secs(10);
 type Stop = (oneshot::Sender<()>, JoinHandle<Result<(), ServeError>>);
 
 pub(crate) struct Replicas {
-    sandbox: RunningSandbox,
-    redis: RedisServer,
+    pub(crate) sandbox: RunningSandbox,
+    pub(crate) redis: RedisServer,
     addrs: Vec<SocketAddr>,
     stops: Vec<Stop>,
     pub(crate) client: reqwest::Client,
@@ -77,7 +77,7 @@ impl Replicas {
         self.sandbox.stats()
     }
 
-    async fn health(&self, replica: usize) -> serde_json::Value {
+    pub async fn health(&self, replica: usize) -> serde_json::Value {
         let reply = Reply::of(
             self.client
                 .get(self.url(replica, "/healthz"))
@@ -91,7 +91,7 @@ impl Replicas {
     }
 
     /// Waits until `/healthz` of `replica` says `status`.
-    async fn wait_health(&self, replica: usize, status: &str) {
+    pub async fn wait_health(&self, replica: usize, status: &str) {
         for _ in 0..200 {
             if self.health(replica).await["status"] == status {
                 return;
@@ -104,7 +104,7 @@ impl Replicas {
         );
     }
 
-    async fn metrics(&self, replica: usize) -> String {
+    pub async fn metrics(&self, replica: usize) -> String {
         let response = self
             .client
             .get(self.url(replica, "/metrics"))

@@ -91,6 +91,8 @@ async fn past_the_queue_wait_the_bff_answers_429_with_retry_after() {
     let h = Harness::with(crate::support::sandbox_config(), |c| {
         c.settings.rate = "2/60s".parse().unwrap();
         c.settings.queue_wait = Duration::from_millis(200);
+        // One client, both calls at once: no pacing to its share here.
+        c.settings.client_share = 100;
     })
     .await;
     assert_eq!(h.get("/chatbots?page=1").await.status, 200);

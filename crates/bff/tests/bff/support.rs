@@ -229,6 +229,39 @@ pub async fn raw(addr: SocketAddr, head: &[u8]) -> (u16, String) {
     (status, answer)
 }
 
+/// `method path` with exactly `headers` (a `Host` among them, or none) and
+/// `body`, raw, so that nothing rewrites the Host or the Origin.
+pub async fn raw_request(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> (u16, String) {
+    let mut head = format!("{method} {path} HTTP/1.1");
+    for (name, value) in headers {
+        head.push_str(&format!("\r\n{name}: {value}"));
+    }
+    if !body.is_empty() {
+        head.push_str(&format!("\r\ncontent-length: {}", body.len()));
+    }
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    let request = format!("{head}\r\nConnection: close\r\n\r\n{body}");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut answer))
+        .await
+        .unwrap()
+        .unwrap();
+    let answer = String::from_utf8_lossy(&answer).into_owned();
+    let status = answer
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no status in {answer:?}"));
+    (status, answer)
+}
+
 /// `GET {path}` with a Host header, raw.
 pub async fn raw_get(addr: SocketAddr, method: &str, path: &[u8]) -> (u16, String) {
     let mut head = format!("{method} ").into_bytes();

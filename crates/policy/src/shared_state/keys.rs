@@ -4,18 +4,45 @@
 
 use conferbot::Operation;
 
-/// The window's sends (zset, score = send ms).
+/// The window's sends (zset, member `ticket:client`, score = send ms).
 pub const WINDOW: &str = "window";
-/// The window's waiting tickets (zset, score = ticket).
-pub const QUEUE: &str = "queue";
+/// The clients with waiting requests (zset).
+pub const WAITING: &str = "waiting";
+/// Before a client: its waiting requests (zset, member `ticket:client`,
+/// score = ticket).
+pub const CLIENT_QUEUE: &str = "queue:";
+/// Before a client: its sends within the span (zset, member
+/// `ticket:client`, score = send ms).
+pub const CLIENT_SENT: &str = "sent:";
 /// The waiters' leases (zset, score = lease expiry ms).
 pub const LEASES: &str = "leases";
 /// The upstream's pause (string with a PX ttl).
 pub const PAUSE: &str = "pause";
 /// The ticket counter.
 pub const TICKETS: &str = "tickets";
+/// Turns granted to waiters that have not taken them yet (set of members).
+pub const GRANTED: &str = "granted";
+/// Each recently served client's last grant (zset, score = grant number).
+pub const SERVED: &str = "served";
+/// The grant counter.
+pub const GRANTS: &str = "grants";
 /// The keys of `window.lua`, in its `KEYS` order.
-pub const WINDOW_KEYS: [&str; 5] = [WINDOW, QUEUE, LEASES, PAUSE, TICKETS];
+pub const WINDOW_KEYS: [&str; 8] = [
+    WINDOW, WAITING, LEASES, PAUSE, TICKETS, GRANTED, SERVED, GRANTS,
+];
+/// The keys of `leave.lua`, in its `KEYS` order.
+pub const LEAVE_KEYS: [&str; 4] = [WINDOW, WAITING, LEASES, GRANTED];
+
+/// The member of `ticket` of `client` in the window's sets.
+pub fn window_member(ticket: u64, client: &str) -> String {
+    format!("{ticket}:{client}")
+}
+
+/// Before `{month}:{client}`: a client's calls in a month
+/// (`--client-monthly-calls`).
+pub fn spend_prefix(month: &str) -> String {
+    format!("spend:{month}:")
+}
 
 /// Before a [`crate::cache_key()`]: a held answer (a hash: `answer`, the
 /// `fetched` time in ms, `marked` when a change made it stale).
@@ -81,6 +108,11 @@ mod tests {
         assert_eq!(check("getUsage::"), "check:getUsage::");
         assert_eq!(generation(Operation::GetUsage), "generation:getUsage");
         assert_eq!(events_seen("ab12"), "events:seen:ab12");
+        assert_eq!(window_member(7, "ip:10.0.0.1"), "7:ip:10.0.0.1");
+        assert_eq!(spend_prefix("2025-01"), "spend:2025-01:");
+        let window = super::super::scripts::WINDOW;
+        assert!(window.contains("'queue:'") && window.contains("'sent:'"));
+        assert_eq!((CLIENT_QUEUE, CLIENT_SENT), ("queue:", "sent:"));
         assert!(super::super::scripts::INVALIDATE.contains("'cache:'"));
     }
 }

@@ -22,8 +22,10 @@ pub mod wire;
 /// The Lua scripts, run with `EVALSHA`/`EVAL`; each file says its keys and
 /// arguments.
 pub mod scripts {
-    /// One turn at the shared sliding window, in FIFO ticket order.
+    /// One turn at the shared sliding window, fair between clients.
     pub const WINDOW: &str = include_str!("window.lua");
+    /// A waiter leaves the shared window without a turn.
+    pub const LEAVE: &str = include_str!("leave.lua");
     /// Pauses the shared window (an upstream `429`), keeping a longer pause.
     pub const PAUSE: &str = include_str!("pause.lua");
     /// A read begins: the held answer (fresh, or stale with maybe its
@@ -74,6 +76,7 @@ mod tests {
     fn every_script_is_there() {
         for script in [
             scripts::WINDOW,
+            scripts::LEAVE,
             scripts::PAUSE,
             scripts::BEGIN,
             scripts::FINISH,

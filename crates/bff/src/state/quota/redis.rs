@@ -123,7 +123,8 @@ impl RedisQuota {
         invocation
             .key(self.state.key(keys::QUOTA))
             .key(self.state.key(keys::WINDOW))
-            .key(self.state.key(keys::QUEUE))
+            .key(self.state.key(keys::LEASES))
+            .key(self.state.key(keys::GRANTED))
             .key(self.state.key(keys::PAUSE));
         for operation in Operation::ALL {
             invocation.key(self.state.key(&keys::index(operation)));

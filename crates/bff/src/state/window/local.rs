@@ -1,17 +1,19 @@
 //! The in-process rate window: the policy's [`Window`] state machine under a
 //! mutex, driven by tokio's clock.
 //!
-//! Each request takes a ticket and polls: admitted, or told when its turn
-//! comes (it sleeps until then), or behind others whose turn came first (it
-//! waits for the queue to move), or refused at once when its turn is past its
-//! budget. Every change of the queue (a turn taken, a ticket refused or given
-//! up, a pause) wakes the waiters to poll again; a waiter that goes away
-//! (its request was dropped) leaves the queue at once.
+//! Each request takes a ticket for its client and polls: admitted, or told
+//! when to poll again (it sleeps until then), or refused at once when its
+//! turn is past its budget. A poll may grant turns to other waiters, and
+//! every change of the queue (turns granted, a ticket refused or given up, a
+//! pause) wakes the waiters to poll again; a waiter that goes away (its
+//! request was dropped) leaves the queue at once, giving back a turn granted
+//! to it.
 
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use conferbot::RateSpec;
+use conferbot_policy::client::ClientId;
 use conferbot_policy::quota_headers::MinuteView;
 use conferbot_policy::window::{Ticket, Turn, Window, WindowRefusal};
 use tokio::sync::Notify;
@@ -28,9 +30,10 @@ pub(crate) struct LocalWindow {
 }
 
 impl LocalWindow {
-    /// A window for `spec`, with the policy's default safety margin.
-    pub(crate) fn new(spec: RateSpec) -> Self {
-        Self::with_window(Window::new(spec))
+    /// A window for `spec`, with the policy's default safety margin, each
+    /// client paced to `share_percent`, at most `monthly_cap` calls each.
+    pub(crate) fn new(spec: RateSpec, share_percent: u8, monthly_cap: Option<u64>) -> Self {
+        Self::with_window(Window::new(spec, share_percent).with_monthly_cap(monthly_cap))
     }
 
     fn with_window(window: Window) -> Self {
@@ -41,12 +44,20 @@ impl LocalWindow {
         }
     }
 
-    /// Waits for a turn to send, at most `budget`; returns how long it waited.
-    /// Dropping the future leaves the queue without taking a turn.
-    pub(crate) async fn acquire(&self, budget: Duration) -> Result<Duration, WindowRefusal> {
+    /// Waits for a turn to send for `client`, at most `budget`; returns how
+    /// long it waited. Dropping the future leaves the queue without taking a
+    /// turn.
+    pub(crate) async fn acquire(
+        &self,
+        client: &ClientId,
+        budget: Duration,
+    ) -> Result<Duration, WindowRefusal> {
         let start = Instant::now();
         let deadline = self.millis(start + budget);
-        let ticket = self.lock().join();
+        let ticket = self
+            .lock()
+            .join(client, super::unix_secs())
+            .map_err(WindowRefusal::ClientSpent)?;
         let mut place = Place {
             window: self,
             ticket: Some(ticket),
@@ -56,18 +67,21 @@ impl LocalWindow {
             let changed = self.changed.notified();
             tokio::pin!(changed);
             changed.as_mut().enable();
-            let turn = self
-                .lock()
-                .poll(ticket, self.millis(Instant::now()), deadline);
+            let (turn, news) = {
+                let mut window = self.lock();
+                let turn = window.poll(ticket, self.millis(Instant::now()), deadline);
+                (turn, window.take_news())
+            };
+            if news {
+                self.changed.notify_waiters();
+            }
             match turn {
                 Turn::Admitted => {
                     place.ticket = None;
-                    self.changed.notify_waiters();
                     return Ok(start.elapsed());
                 }
                 Turn::Refused { retry_after_ms } => {
                     place.ticket = None;
-                    self.changed.notify_waiters();
                     return Err(WindowRefusal::Full {
                         retry_after: Duration::from_millis(retry_after_ms),
                     });
@@ -78,7 +92,6 @@ impl LocalWindow {
                         () = &mut changed => {}
                     }
                 }
-                Turn::Behind => changed.await,
             }
         }
     }
@@ -126,7 +139,10 @@ struct Place<'a> {
 impl Drop for Place<'_> {
     fn drop(&mut self) {
         if let Some(ticket) = self.ticket.take() {
-            self.window.lock().leave(ticket);
+            let mut window = self.window.lock();
+            window.leave(ticket);
+            window.take_news();
+            drop(window);
             self.window.changed.notify_waiters();
         }
     }
@@ -148,17 +164,22 @@ mod tests {
         Arc::new(LocalWindow::with_window(Window::with_margin(
             spec,
             MS * margin_ms as u32,
+            100,
         )))
+    }
+
+    fn one() -> ClientId {
+        ClientId::user("one").unwrap()
     }
 
     #[tokio::test(start_paused = true)]
     async fn admits_max_at_once_then_one_per_expiry() {
         let w = window(3, 1_000, 100);
         for _ in 0..3 {
-            assert_eq!(w.acquire(MS * 10_000).await, Ok(Duration::ZERO));
+            assert_eq!(w.acquire(&one(), MS * 10_000).await, Ok(Duration::ZERO));
         }
         // The 4th waits until the 1st is older than window + margin.
-        assert_eq!(w.acquire(MS * 10_000).await, Ok(MS * 1_100));
+        assert_eq!(w.acquire(&one(), MS * 10_000).await, Ok(MS * 1_100));
     }
 
     #[tokio::test(start_paused = true)]
@@ -169,7 +190,7 @@ mod tests {
             .map(|_| {
                 let w = Arc::clone(&w);
                 tokio::spawn(async move {
-                    w.acquire(MS * 60_000).await.unwrap();
+                    w.acquire(&one(), MS * 60_000).await.unwrap();
                     Instant::now()
                 })
             })
@@ -194,7 +215,7 @@ mod tests {
         for i in 0..6 {
             let (w, order) = (Arc::clone(&w), Arc::clone(&order));
             tasks.push(tokio::spawn(async move {
-                w.acquire(MS * 10_000).await.unwrap();
+                w.acquire(&one(), MS * 10_000).await.unwrap();
                 order.lock().unwrap().push(i);
             }));
             // Let each task reach the queue before the next one is spawned.
@@ -209,9 +230,9 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn refuses_past_the_budget_with_a_retry_time() {
         let w = window(2, 1_000, 0);
-        w.acquire(MS).await.unwrap();
-        w.acquire(MS).await.unwrap();
-        let refused = w.acquire(MS * 300).await.unwrap_err();
+        w.acquire(&one(), MS).await.unwrap();
+        w.acquire(&one(), MS).await.unwrap();
+        let refused = w.acquire(&one(), MS * 300).await.unwrap_err();
         assert_eq!(
             refused,
             WindowRefusal::Full {
@@ -220,19 +241,19 @@ mod tests {
         );
         // A refusal took no turn: once the window passes, two go through again.
         tokio::time::advance(MS * 1_000).await;
-        w.acquire(MS).await.unwrap();
-        w.acquire(MS).await.unwrap();
+        w.acquire(&one(), MS).await.unwrap();
+        w.acquire(&one(), MS).await.unwrap();
     }
 
     #[tokio::test(start_paused = true)]
     async fn an_upstream_429_pauses_the_queue() {
         let w = window(100, 1_000, 0);
-        w.acquire(MS).await.unwrap();
+        w.acquire(&one(), MS).await.unwrap();
         w.pause(MS * 2_000);
-        assert_eq!(w.acquire(MS * 5_000).await, Ok(MS * 2_000));
+        assert_eq!(w.acquire(&one(), MS * 5_000).await, Ok(MS * 2_000));
         // A pause longer than the budget is refused at once, saying how long.
         w.pause(MS * 30_000);
-        let refused = w.acquire(MS * 5_000).await.unwrap_err();
+        let refused = w.acquire(&one(), MS * 5_000).await.unwrap_err();
         assert_eq!(
             refused,
             WindowRefusal::Full {
@@ -244,10 +265,10 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_pause_set_while_waiting_is_honoured() {
         let w = window(1, 1_000, 0);
-        w.acquire(MS).await.unwrap();
+        w.acquire(&one(), MS).await.unwrap();
         let waiter = {
             let w = Arc::clone(&w);
-            tokio::spawn(async move { w.acquire(MS * 10_000).await })
+            tokio::spawn(async move { w.acquire(&one(), MS * 10_000).await })
         };
         tokio::task::yield_now().await;
         tokio::time::advance(MS * 500).await;
@@ -256,19 +277,44 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn a_burst_from_one_client_waits_behind_another_s_request() {
+        let spec = RateSpec {
+            max: 4,
+            window: MS * 1_000,
+        };
+        let w = Arc::new(LocalWindow::new(spec, 25, None));
+        let attacker = ClientId::user("attacker").unwrap();
+        let burst: Vec<_> = (0..40)
+            .map(|_| {
+                let (w, who) = (Arc::clone(&w), attacker.clone());
+                tokio::spawn(async move { w.acquire(&who, MS * 60_000).await })
+            })
+            .collect();
+        tokio::task::yield_now().await;
+        tokio::time::advance(MS * 100).await;
+        // The attacker is paced to 1 per 250 ms: the other client goes at
+        // once, though 39 of the attacker's wait.
+        let victim = ClientId::user("victim").unwrap();
+        assert_eq!(w.acquire(&victim, MS * 10).await, Ok(Duration::ZERO));
+        for task in burst {
+            task.await.unwrap().unwrap();
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn a_waiter_that_gives_up_leaves_the_queue() {
         let w = window(1, 1_000, 0);
-        w.acquire(MS).await.unwrap();
+        w.acquire(&one(), MS).await.unwrap();
         let impatient = {
             let w = Arc::clone(&w);
-            tokio::spawn(async move { w.acquire(MS * 10_000).await })
+            tokio::spawn(async move { w.acquire(&one(), MS * 10_000).await })
         };
         tokio::task::yield_now().await;
         assert_eq!(w.queued(), 1);
         impatient.abort();
         let _ = impatient.await;
         assert_eq!(w.queued(), 0);
-        assert_eq!(w.acquire(MS * 10_000).await, Ok(MS * 1_000));
+        assert_eq!(w.acquire(&one(), MS * 10_000).await, Ok(MS * 1_000));
         assert_eq!(w.queued(), 0);
     }
 }

@@ -1,14 +1,16 @@
 //! The rate window in front of the upstream, behind one interface: in this
 //! process ([`local`], the default) or in Redis, shared by every replica with
-//! the same key ([`redis`]). Both run the policy's arithmetic
-//! ([`conferbot_policy::window`]): the local one its state machine, the
-//! shared one `window.lua` in Redis.
+//! the same key ([`redis`]). Both run the policy's rules
+//! ([`conferbot_policy::window`]: fair between clients, each paced to its
+//! share, with per-client monthly caps): the local one its state machine,
+//! the shared one `window.lua` in Redis.
 
 pub(crate) mod local;
 pub(crate) mod redis;
 
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use conferbot_policy::client::ClientId;
 use conferbot_policy::quota_headers::MinuteView;
 use conferbot_policy::window::WindowRefusal;
 
@@ -25,12 +27,17 @@ pub(crate) enum WindowStore {
 }
 
 impl WindowStore {
-    /// Waits for a turn to send, at most `budget`; returns how long it waited.
-    /// Dropping the future leaves the queue without taking a turn.
-    pub(crate) async fn acquire(&self, budget: Duration) -> Result<Duration, WindowRefusal> {
+    /// Waits for a turn to send on behalf of `client`, at most `budget`;
+    /// returns how long it waited. Dropping the future leaves the queue
+    /// without taking a turn.
+    pub(crate) async fn acquire(
+        &self,
+        client: &ClientId,
+        budget: Duration,
+    ) -> Result<Duration, WindowRefusal> {
         match self {
-            Self::Local(window) => window.acquire(budget).await,
-            Self::Redis(window) => window.acquire(budget).await,
+            Self::Local(window) => window.acquire(client, budget).await,
+            Self::Redis(window) => window.acquire(client, budget).await,
         }
     }
 
@@ -50,4 +57,11 @@ impl WindowStore {
             Self::Redis(window) => window.pause(duration).await,
         }
     }
+}
+
+/// Unix seconds now: the calendar month of the monthly caps.
+fn unix_secs() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }
