@@ -10,7 +10,9 @@
 //! 4. the built package from Node scripts against the sandbox and the BFF;
 //! 5. the packed package in every runtime (Node ESM/CJS, Bun, Deno, workerd,
 //!    Chromium, Vite, esbuild) and under tsc in every consumer setup;
-//! 6. the dashboard in headless Chromium, with the key-leak audit.
+//! 6. the dashboard in headless Chromium, with the key-leak audit;
+//! 7. the fuzz targets (`fuzz/`), 30 s in all, split between them (last: its
+//!    build alone takes a minute or two).
 
 use std::path::Path;
 
@@ -118,6 +120,8 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
     crate::node_tests::run(root)?;
     crate::runtime_tests::run(root)?;
     crate::e2e_tests::run(root)?;
+    // Short here: 30 s split between the targets (README, "Fuzzing").
+    crate::fuzz::run_split(root, 30)?;
 
     say("all tests passed");
     Ok(())
