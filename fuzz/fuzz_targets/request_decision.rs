@@ -10,7 +10,8 @@
 //! - produces no upstream call (the decision has none to give).
 //!
 //! A forwarded request:
-//! - keeps its method, was under the mount, in origin form, not hostile;
+//! - keeps its method, was under the mount, in origin form, not hostile,
+//!   and every `Host` it named is an allowed host (no DNS rebinding);
 //! - goes to the upstream URL built from the table: the canonical path (the
 //!   request's, ids in lower case at most) and the canonical page, nothing of
 //!   the browser's query; resolving that URL again gives the same target;
@@ -152,6 +153,23 @@ fn forwarded(forward: &Forward, settings: &Settings, message: &Message) {
         assert_eq!(value, expected, "{name}");
     }
 
+    // Every Host names this server (the listed hosts, any port): never a
+    // rebinding attacker's name.
+    let hosts: Vec<&str> = message
+        .headers
+        .iter()
+        .filter(|(n, _)| n.eq_ignore_ascii_case("host"))
+        .map(|(_, v)| v.as_str())
+        .collect();
+    assert!(!hosts.is_empty(), "forwarded without a Host");
+    for host in &hosts {
+        let name = host_name(host);
+        assert!(
+            ["localhost", "127.0.0.1", "[::1]", "bff.example.com"].contains(&name.as_str()),
+            "forwarded for Host {host:?}"
+        );
+    }
+
     // Writes: the marker, and every Origin allowed.
     if operation.method() != conferbot::Method::Get {
         let marked = message
@@ -182,11 +200,28 @@ fn forwarded(forward: &Forward, settings: &Settings, message: &Message) {
             assert_eq!(keys, ["events", "url"], "known fields only");
             let hook: NewWebhook = serde_json::from_slice(body).expect("a NewWebhook");
             assert!(hook.validate().is_ok());
-            let again = validate::request_body(operation, body).expect("still valid");
+            let again = validate::request_body(operation, body, settings.allow_local_webhooks)
+                .expect("still valid");
             assert_eq!(again.as_deref(), Some(body.as_slice()), "a fixed point");
         }
         (Operation::CreateWebhook, None) => panic!("createWebhook forwarded without a body"),
         (_, None) => {}
         (_, Some(_)) => panic!("{operation:?} forwarded a body"),
     }
+}
+
+/// The host of a `Host` value as compared: lower case, without the port and
+/// a trailing dot; IPv6 literals in canonical brackets.
+fn host_name(authority: &str) -> String {
+    let lower = authority.trim().to_ascii_lowercase();
+    if let Some(rest) = lower.strip_prefix('[') {
+        let inner = rest.split(']').next().unwrap_or_default();
+        return inner
+            .parse::<std::net::Ipv6Addr>()
+            .map_or(lower.clone(), |ip| format!("[{ip}]"));
+    }
+    let name = lower
+        .rsplit_once(':')
+        .map_or(lower.as_str(), |(name, _)| name);
+    name.strip_suffix('.').unwrap_or(name).to_owned()
 }

@@ -4,8 +4,9 @@
 //!
 //! The input is an answer as text (`conferbot_fuzz::message`): the first
 //! word of the first line is the status, then headers (`retry-after`), a
-//! blank line, the body; `{key}` in the body becomes the API key. Checked:
-//! - nothing that goes back contains the key: not in the bytes, and not in
+//! blank line, the body; `{key}` and `{secret}` in the body become the API
+//! key and the webhook secret. Checked:
+//! - nothing that goes back contains either: not in the bytes, and not in
 //!   any string the browser's `JSON.parse` would make of them;
 //! - a success goes back as sent only when it is JSON; an error goes back
 //!   re-written in the API's format; any other status is refused (502);
@@ -17,21 +18,25 @@
 use conferbot::ApiErrorBody;
 use conferbot_fuzz::message::Message;
 use conferbot_policy::headers::{self, answer_headers, CacheStatus};
-use conferbot_policy::upstream_answer::{self, check, CheckedBody, KeyScanner};
+use conferbot_policy::secret_scan::SecretScanner;
+use conferbot_policy::upstream_answer::{self, check, CheckedBody};
 use libfuzzer_sys::fuzz_target;
 use serde_json::Value;
 
 /// The key, with characters JSON encoders escape (`/` as PHP writes it,
 /// `+`) so that its escaped spellings are reachable.
 const KEY: &str = "sk_live/fuzz+0123456789abcdef";
+/// The webhook secret, scanned for the same way.
+const SECRET: &str = "whsec_fuzz/0123456789";
 
 fuzz_target!(|data: &[u8]| {
     let message = Message::parse(data);
     let status: u16 = message.method.parse().unwrap_or(200);
     let body = replace(&message.body, b"{key}", KEY.as_bytes());
+    let body = replace(&body, b"{secret}", SECRET.as_bytes());
     let retry_after =
         upstream_answer::retry_after(message.header("retry-after").map(str::as_bytes));
-    let scanner = KeyScanner::new(KEY);
+    let scanner = SecretScanner::new([KEY, SECRET]);
     match check(status, &body, retry_after, &scanner) {
         Err(err) => assert_eq!(err.status(), 502, "{err:?}"),
         Ok(checked) => {
@@ -51,8 +56,13 @@ fuzz_target!(|data: &[u8]| {
                 }
             };
             let value: Value = serde_json::from_slice(&sent).expect("what goes back is JSON");
-            assert!(!contains(&sent, KEY.as_bytes()), "the key went back");
-            assert!(!mentions(&value, KEY), "the key went back, JSON-escaped");
+            for secret in [KEY, SECRET] {
+                assert!(!contains(&sent, secret.as_bytes()), "{secret} went back");
+                assert!(
+                    !mentions(&value, secret),
+                    "{secret} went back, JSON-escaped"
+                );
+            }
             let statuses = CacheStatus::ALL.map(Some);
             for cache in statuses.into_iter().chain([None]) {
                 let pairs = answer_headers(checked.retry_after, cache, Some(1_500)).pairs();

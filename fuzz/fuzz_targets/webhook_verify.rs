@@ -10,8 +10,10 @@
 //!   correct spelling (hex in either case, `sha256=`, whitespace) is never
 //!   refused for it, anything else always is;
 //! - an accepted delivery names a documented event (the header's, when
-//!   sent), its header timestamp agrees with the body's, its SSE data reads
-//!   back as the delivery, and every spelling of its signature is accepted;
+//!   sent), its body carries its signed ISO 8601 time and the header agrees,
+//!   its SSE data reads back as the delivery, and every spelling of its
+//!   signature is accepted as the same delivery (one dedup identity: a
+//!   replay in another spelling is a duplicate);
 //! - a correctly signed body is accepted iff its timestamp is in the window:
 //!   when the only question left is the time, moving "now" to the edges of
 //!   the window (± tolerance) accepts it, one second further refuses it as
@@ -23,7 +25,7 @@
 use std::time::Duration;
 
 use conferbot::protocol::webhooks::{EVENT_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER};
-use conferbot::timestamp::parse_webhook_timestamp;
+use conferbot::timestamp::{parse_iso8601_secs, parse_webhook_timestamp};
 use conferbot::{sign_webhook_body, WebhookDelivery};
 use conferbot_fuzz::message::Message;
 use conferbot_policy::webhook::{verify, Accepted, Rejection};
@@ -125,13 +127,13 @@ fn accepted_is_consistent(accepted: &Accepted, pairs: &[(String, String)], body:
         .and_then(parse_webhook_timestamp)
         .expect("an accepted delivery has a timestamp header");
     assert!(NOW.abs_diff(stamped) <= tol.unsigned_abs());
-    if let Some(signed) = delivery
+    // The body carries its own, signed time (ISO 8601), and the header agrees.
+    let signed = delivery
         .timestamp
         .as_deref()
-        .and_then(parse_webhook_timestamp)
-    {
-        assert_eq!(signed, stamped, "the signed time and the header agree");
-    }
+        .and_then(parse_iso8601_secs)
+        .expect("an accepted body has its signed timestamp");
+    assert_eq!(signed, stamped, "the signed time and the header agree");
     let parsed: WebhookDelivery = serde_json::from_slice(body).expect("an accepted body decodes");
     assert_eq!(&parsed, delivery);
     let again: WebhookDelivery =
@@ -149,6 +151,7 @@ fn every_spelling_is_accepted(
     tolerance: Duration,
 ) {
     let upper = signature.to_uppercase();
+    let mut first: Option<String> = None;
     for spelling in [
         signature.to_owned(),
         upper.clone(),
@@ -163,6 +166,13 @@ fn every_spelling_is_accepted(
         respelled.push((SIGNATURE_HEADER.to_owned(), spelling.clone()));
         let headers = HeaderList::new(respelled);
         let result = verify(&headers, body, Some(SECRET), tolerance, NOW);
-        assert!(result.is_ok(), "{spelling}: {result:?}");
+        match (&result, &first) {
+            (Ok(accepted), Some(first)) => assert_eq!(
+                accepted.dedup, *first,
+                "{spelling} is another identity: a replay would be published twice"
+            ),
+            (Ok(accepted), None) => first = Some(accepted.dedup.clone()),
+            (Err(_), _) => panic!("{spelling}: {result:?}"),
+        }
     }
 }

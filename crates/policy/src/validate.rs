@@ -96,7 +96,7 @@ mod tests {
             r#"{{"url":"https://example.com/h","events":"{}"}}"#,
             "A".repeat(3_000)
         );
-        let err = request_body(Operation::CreateWebhook, raw.as_bytes()).unwrap_err();
+        let err = request_body(Operation::CreateWebhook, raw.as_bytes(), false).unwrap_err();
         let answer = err.answer();
         assert_eq!(answer.status, 400);
         assert!(
