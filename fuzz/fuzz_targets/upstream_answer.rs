@@ -55,13 +55,26 @@ fuzz_target!(|data: &[u8]| {
                     rewritten.clone()
                 }
             };
-            let value: Value = serde_json::from_slice(&sent).expect("what goes back is JSON");
+            assert!(
+                serde_json::from_slice::<serde::de::IgnoredAny>(&sent).is_ok(),
+                "what goes back is JSON"
+            );
             for secret in [KEY, SECRET] {
                 assert!(!contains(&sent, secret.as_bytes()), "{secret} went back");
-                assert!(
-                    !mentions(&value, secret),
-                    "{secret} went back, JSON-escaped"
-                );
+            }
+            // serde_json's Value has no numbers out of f64's range (6E666,
+            // which JSON.parse reads as Infinity): such bodies are checked
+            // in their bytes only.
+            match serde_json::from_slice::<Value>(&sent) {
+                Ok(value) => {
+                    for secret in [KEY, SECRET] {
+                        assert!(
+                            !mentions(&value, secret),
+                            "{secret} went back, JSON-escaped"
+                        );
+                    }
+                }
+                Err(err) => assert!(err.to_string().starts_with("number out of range"), "{err}"),
             }
             let statuses = CacheStatus::ALL.map(Some);
             for cache in statuses.into_iter().chain([None]) {
