@@ -174,13 +174,14 @@ impl Error {
         retry_after: Option<&str>,
     ) -> Self {
         let (message, detail) = match body {
-            Some(parsed) => (parsed.error, parsed.message),
-            None => {
+            // An empty `error` says nothing: the status says more.
+            Some(parsed) if !parsed.error.trim().is_empty() => (parsed.error, parsed.message),
+            other => {
                 let mut message = String::from("HTTP ");
                 message.push_str(&status.to_string());
                 message.push(' ');
                 message.push_str(status_reason(status));
-                (message, None)
+                (message, other.and_then(|parsed| parsed.message))
             }
         };
         Self {
@@ -281,6 +282,19 @@ mod tests {
         assert_eq!(err.kind, ErrorKind::Server);
         assert_eq!(err.message, "HTTP 502 Bad Gateway");
         assert_eq!(err.retry_after, None);
+    }
+
+    /// Found by `cargo xtask fuzz` (target `wire_decode`): `{"error": ""}`
+    /// made an error with an empty message (and the BFF re-wrote it so).
+    #[test]
+    fn an_empty_upstream_error_is_described_by_its_status() {
+        let err = Error::from_response(403, br#"{"error": ""}"#, None);
+        assert_eq!(err.message, "HTTP 403 Forbidden");
+        let err = Error::from_response(400, br#"{"error": " ", "message": "why"}"#, None);
+        assert_eq!(
+            (err.message.as_str(), err.detail.as_deref()),
+            ("HTTP 400 Bad Request", Some("why"))
+        );
     }
 
     #[test]

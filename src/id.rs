@@ -29,7 +29,7 @@ impl ObjectId {
         } else {
             Err(Error::invalid_request(format!(
                 "{what} must be 24 hexadecimal digits (like 64f8a2b3c1d4e5f6a7b8c9d0), got {}",
-                describe(raw)
+                text::describe(raw)
             )))
         }
     }
@@ -49,24 +49,6 @@ impl fmt::Display for ObjectId {
 /// True when `raw` is exactly 24 ASCII hex digits.
 pub fn is_object_id(raw: &str) -> bool {
     raw.len() == OBJECT_ID_LEN && raw.bytes().all(|b| b.is_ascii_hexdigit())
-}
-
-/// Quotes a rejected value for an error message, shortened so that an error
-/// never carries an unbounded (or hostile) string.
-fn describe(raw: &str) -> String {
-    const SHOWN: usize = 40;
-    if raw.is_empty() {
-        return "an empty string".to_owned();
-    }
-    let shown: String = raw.chars().take(SHOWN).collect();
-    let mut described = text::quote(&shown);
-    if shown.len() < raw.len() {
-        // Leading bytes of UTF-8 are characters; `chars().count()` would do
-        // the same with a kilobyte of vectorized code in the wasm.
-        let characters = raw.bytes().filter(|b| (b & 0xC0) != 0x80).count();
-        described.push_str(&format!("… ({characters} characters)"));
-    }
-    described
 }
 
 #[cfg(test)]

@@ -96,7 +96,8 @@ impl RetryPolicy {
         } else {
             0.0
         };
-        (ceiling as f64 * unit).round() as u64
+        // Ceilings above 2^53 round up as floats: the cap holds anyway.
+        ((ceiling as f64 * unit).round() as u64).min(ceiling)
     }
 }
 
@@ -197,5 +198,19 @@ mod tests {
         assert_eq!(p.backoff_ms(3, 0.0), 0);
         assert_eq!(p.backoff_ms(3, 0.25), 1_000);
         assert_eq!(p.backoff_ms(3, f64::NAN), 0);
+    }
+
+    /// Found by `cargo xtask fuzz` (target `timestamp_rate`): a ceiling
+    /// that a float cannot hold exactly rounded above the cap.
+    #[test]
+    fn backoff_never_passes_a_ceiling_a_float_cannot_hold() {
+        let huge = (1u64 << 53) + 3;
+        let p = RetryPolicy {
+            base_delay_ms: huge,
+            max_delay_ms: huge,
+            ..RetryPolicy::default()
+        };
+        assert_eq!(p.backoff_ms(0, 1.0), huge);
+        assert!(p.backoff_ms(5, 0.999_999) <= huge);
     }
 }

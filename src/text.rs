@@ -26,6 +26,25 @@ pub fn quote(raw: &str) -> String {
     out
 }
 
+/// A rejected value quoted for an error message, at most 40 characters of
+/// it, with its length when it was longer: an error never carries an
+/// unbounded (or hostile) string.
+pub fn describe(raw: &str) -> String {
+    const SHOWN: usize = 40;
+    if raw.is_empty() {
+        return "an empty string".to_owned();
+    }
+    let shown: String = raw.chars().take(SHOWN).collect();
+    let mut described = quote(&shown);
+    if shown.len() < raw.len() {
+        // Leading bytes of UTF-8 are characters; `chars().count()` would do
+        // the same with a kilobyte of vectorized code in the wasm.
+        let characters = raw.bytes().filter(|b| (b & 0xC0) != 0x80).count();
+        described.push_str(&format!("… ({characters} characters)"));
+    }
+    described
+}
+
 /// `\u{7f}`: lower-case hex digits without leading zeros, like `{:?}`.
 fn push_unicode_escape(out: &mut String, c: char) {
     out.push_str("\\u{");

@@ -64,9 +64,12 @@ fn describe_window(window: Duration) -> String {
 
 /// `Retry-After` in whole seconds: rounded up, and at least 1, so that a
 /// client that honours it never retries straight into the same refusal
-/// (`Retry-After: 0` would invite a retry storm).
+/// (`Retry-After: 0` would invite a retry storm). The longest waits say
+/// `u64::MAX` seconds rather than overflow.
 pub fn retry_after_secs(wait: Duration) -> u64 {
-    let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+    let secs = wait
+        .as_secs()
+        .saturating_add(u64::from(wait.subsec_nanos() > 0));
     secs.max(1)
 }
 
@@ -108,5 +111,15 @@ mod tests {
         assert_eq!(retry_after_secs(Duration::from_millis(1)), 1);
         assert_eq!(retry_after_secs(Duration::from_millis(59_001)), 60);
         assert_eq!(retry_after_secs(Duration::from_secs(60)), 60);
+    }
+
+    /// Found by `cargo xtask fuzz` (target `timestamp_rate`): the longest
+    /// waits overflowed the rounding up (a panic with overflow checks, and
+    /// `Retry-After: 1` without them).
+    #[test]
+    fn retry_after_of_the_longest_wait_saturates() {
+        assert_eq!(retry_after_secs(Duration::MAX), u64::MAX);
+        assert_eq!(retry_after_secs(Duration::new(u64::MAX, 1)), u64::MAX);
+        assert_eq!(retry_after_secs(Duration::from_secs(u64::MAX)), u64::MAX);
     }
 }

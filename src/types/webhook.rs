@@ -63,7 +63,7 @@ impl WebhookEvent {
         match Self::from_name(raw) {
             Self::Other(_) => Err(Error::invalid_request(format!(
                 "unknown webhook event {}; allowed: {}",
-                text::quote(raw),
+                text::describe(raw),
                 Self::known_names()
             ))),
             known => Ok(known),
@@ -250,6 +250,18 @@ mod tests {
         }
         let long = format!("https://x.com/{}", "a".repeat(MAX_WEBHOOK_URL_LEN));
         assert!(new(&long, &["response.created"]).validate().is_err());
+    }
+
+    /// Found with the `request_decision` fuzz target's bound on error
+    /// bodies: an unknown event was quoted whole, however long.
+    #[test]
+    fn an_unknown_events_name_is_shortened_in_the_message() {
+        let name = "A".repeat(3_000);
+        let err = new("https://example.com/h", &[&name])
+            .validate()
+            .unwrap_err();
+        assert!(err.message.len() < 300, "{}", err.message);
+        assert!(err.message.contains("(3000 characters)"), "{}", err.message);
     }
 
     #[test]

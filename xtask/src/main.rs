@@ -13,6 +13,7 @@
 //!   `server_dist`: the server half (`pkg/server/`, its own wasm).
 //! - `wire_schema`: the JS checker and TypeScript written from `conferbot::shape`.
 //! - `test`: every test of the project, in order of cost.
+//! - `fuzz`: the cargo-fuzz targets of `fuzz/`, built and run from their seeds.
 //! - `demo`: the dashboard on the BFF with the embedded sandbox.
 //! - `bench`: every benchmark, against peers measured in the same run, into `BENCHMARKS.md`.
 //! - `node_tests`, `runtime_tests`: the packed package from Node, then in every
@@ -32,6 +33,7 @@ mod cli_bundle;
 mod demo;
 mod dist;
 mod e2e_tests;
+mod fuzz;
 mod node_tests;
 mod page_proxy;
 mod process;
@@ -54,6 +56,11 @@ commands:
   test                 run every test (native, wasm in Node and Chromium, the npm package, the servers)
   dist                 build the npm package into pkg/ and print its sizes
        --compare-opt-levels   also build with opt-level \"s\" and print both sizes
+  fuzz                 build every cargo-fuzz target (fuzz/) and run each from its committed seeds
+       --seconds N          seconds per target (default 60)
+       --total-seconds N    seconds for all targets together, split evenly
+       --target NAME        only this target (repeatable)
+       --toolchain NAME     default: nightly if installed, else stable with RUSTC_BOOTSTRAP=1
 ";
 
 fn main() -> ExitCode {
@@ -62,6 +69,7 @@ fn main() -> ExitCode {
         Some("bench") => bench::run(&workspace_root(), &args[1..]),
         Some("demo") => demo::run(&workspace_root(), &args[1..]),
         Some("test") => test::run(&workspace_root(), &args[1..]),
+        Some("fuzz") => fuzz::run(&workspace_root(), &args[1..]),
         Some("dist") => dist::run(&workspace_root(), &args[1..]).map(|_| ()),
         Some("help" | "--help" | "-h") | None => {
             print!("{USAGE}");

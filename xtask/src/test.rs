@@ -14,7 +14,9 @@
 //!    Chromium, Vite, esbuild), its server half in every framework, and
 //!    under tsc in every consumer setup;
 //! 6. the dashboard in headless Chromium, with the key-leak audit, on the
-//!    BFF and again on the handler.
+//!    BFF and again on the handler;
+//! 7. the fuzz targets (`fuzz/`), 30 s in all, split between them (last: its
+//!    build alone takes a minute or two).
 
 use std::path::Path;
 
@@ -137,6 +139,8 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
     crate::node_tests::run(root)?;
     crate::runtime_tests::run(root)?;
     crate::e2e_tests::run(root)?;
+    // Short here: 30 s split between the targets (README, "Fuzzing").
+    crate::fuzz::run_split(root, 30)?;
 
     say("all tests passed");
     Ok(())

@@ -93,7 +93,7 @@ pub fn ensure_wasm_bindgen_cli(root: &Path) -> Result<PathBuf> {
 }
 
 /// Where installed tools are kept between runs.
-fn tools_home() -> PathBuf {
+pub fn tools_home() -> PathBuf {
     let base = env::var_os("XDG_CACHE_HOME")
         .map(PathBuf::from)
         .or_else(|| env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")))

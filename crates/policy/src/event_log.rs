@@ -15,6 +15,12 @@ use std::time::Duration;
 /// Above this many remembered deliveries, expired ones are swept.
 pub const SWEEP_ABOVE: usize = 1024;
 
+/// The highest first id a log starts after: half of JavaScript's largest
+/// exact integer (`2^53 - 1`), so ids stay exact as JS numbers (the server
+/// half hands them to JS) and can never run out. Unix milliseconds, what
+/// servers start at, stay far below it until the year 144,683.
+pub const MAX_START: u64 = (1 << 52) - 1;
+
 /// One event, as browsers get it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LiveEvent {
@@ -85,13 +91,14 @@ pub struct EventLog {
 
 impl EventLog {
     /// A log keeping the last `capacity` events, whose first id is
-    /// `start + 1`. Servers start at the Unix time in milliseconds, so that a
-    /// browser reconnecting after a restart with an older `Last-Event-ID` is
-    /// told it missed events instead of waiting for ids already used.
+    /// `start + 1` (`start` at most [`MAX_START`]). Servers start at the Unix
+    /// time in milliseconds, so that a browser reconnecting after a restart
+    /// with an older `Last-Event-ID` is told it missed events instead of
+    /// waiting for ids already used.
     pub fn new(capacity: usize, start: u64) -> Self {
         Self {
             capacity: capacity.max(1),
-            last: start,
+            last: start.min(MAX_START),
             events: VecDeque::new(),
             seen: HashMap::new(),
         }
@@ -116,7 +123,7 @@ impl EventLog {
         let window = u64::try_from(window.as_millis()).unwrap_or(u64::MAX);
         self.seen
             .insert(dedup.to_owned(), now.saturating_add(window));
-        self.last += 1;
+        self.last = self.last.saturating_add(1);
         let event = Arc::new(LiveEvent {
             id: self.last,
             event: event.to_owned(),
@@ -132,7 +139,10 @@ impl EventLog {
     /// The kept events after `last` (all of them when `None`).
     pub fn replay_after(&self, last: Option<u64>) -> Replay {
         let after = last.unwrap_or(0);
-        let first_kept = self.events.front().map_or(self.last + 1, |e| e.id);
+        let first_kept = self
+            .events
+            .front()
+            .map_or(self.last.saturating_add(1), |e| e.id);
         Replay {
             events: self
                 .events
@@ -207,5 +217,27 @@ mod tests {
                 ..Replay::default()
             }
         );
+    }
+
+    /// Found by `cargo xtask fuzz` (target `sse_stream`): a log started at
+    /// `u64::MAX` (the server half's start is a JS number) overflowed on its
+    /// first replay and its first event. Now the start is capped, and ids
+    /// still step by one.
+    #[test]
+    fn a_log_started_at_the_largest_id_still_numbers_by_one() {
+        let mut log = EventLog::new(2, u64::MAX);
+        assert_eq!(log.latest(), MAX_START);
+        assert!(log.replay_after(Some(1)).events.is_empty());
+        let (first, _) = log.publish("response.created", "{}".into(), "a", MINUTE, 0);
+        let (second, _) = log.publish("response.created", "{}".into(), "b", MINUTE, 0);
+        assert_eq!(
+            (first, second),
+            (
+                Published::Event(MAX_START + 1),
+                Published::Event(MAX_START + 2)
+            )
+        );
+        let ids: Vec<u64> = log.replay_after(None).events.iter().map(|e| e.id).collect();
+        assert_eq!(ids, [MAX_START + 1, MAX_START + 2]);
     }
 }

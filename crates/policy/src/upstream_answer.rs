@@ -45,7 +45,11 @@ pub fn check(
         return Err(BffError::BadUpstreamAnswer(WITHHELD));
     }
     if (200..300).contains(&status) {
-        if serde_json::from_slice::<serde::de::IgnoredAny>(raw).is_err() {
+        // JSON is UTF-8 (RFC 8259); serde_json skips the strings it ignores
+        // without checking that, so the text is checked first.
+        let json = std::str::from_utf8(raw)
+            .is_ok_and(|text| serde_json::from_str::<serde::de::IgnoredAny>(text).is_ok());
+        if !json {
             return Err(BffError::BadUpstreamAnswer(
                 "the Conferbot API answered with a body that is not JSON",
             ));
@@ -97,6 +101,20 @@ mod tests {
 
     fn key() -> SecretScanner {
         SecretScanner::new(["sk-test-key", "whsec_test_secret"])
+    }
+
+    /// Found by `cargo xtask fuzz` (target `upstream_answer`): a success
+    /// with bytes that are not UTF-8 inside a string passed the JSON check.
+    #[test]
+    fn a_success_that_is_not_utf8_is_not_json() {
+        let raw = b"{\"data\":[{\"status\":\"activ\xd1\xd1e\"}]}";
+        assert_eq!(
+            check(200, raw, None, &key()),
+            Err(BffError::BadUpstreamAnswer(
+                "the Conferbot API answered with a body that is not JSON"
+            ))
+        );
+        assert!(check(200, "{\"status\":\"activé\"}".as_bytes(), None, &key()).is_ok());
     }
 
     #[test]
