@@ -50,7 +50,9 @@ pub struct WebhookDelivery {
     /// When the event was dispatched, ISO 8601 as the sender wrote it.
     pub timestamp: Option<String>,
     /// Fields this version does not know, kept and passed on as they came
-    /// (in order, each value its JSON text).
+    /// (in order, each value its JSON text). Decode deliveries from their
+    /// JSON text (`from_slice`, `from_str`): a `serde_json::Value` has lost
+    /// that text, and `from_value` cannot give it back.
     pub extra: Vec<(String, Box<RawValue>)>,
 }
 
