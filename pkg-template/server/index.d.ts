@@ -10,6 +10,9 @@
  */
 export type ConferbotHandler = (request: Request, ...context: unknown[]) => Promise<Response>;
 
+/** What `authorize` answers. */
+export type AuthorizeAnswer = boolean | { readonly user?: string; readonly status?: number };
+
 /** A runtime context that keeps work alive after the answer (workerd's `ExecutionContext`). */
 export interface WaitUntilContext {
   waitUntil(promise: Promise<unknown>): void;
@@ -25,8 +28,8 @@ export interface ConferbotStore {
 
 /**
  * The handler's options. Every one but `apiKey`, `webhookSecret`, `fetch`,
- * `store` and `waitUntil` is a flag of `conferbot-bff`, with the same default
- * (durations in ms).
+ * `store`, `waitUntil` and `authorize` is a flag of `conferbot-bff`, with the
+ * same default (durations in ms).
  */
 export interface ConferbotHandlerOptions {
   /** The Conferbot API key. Required; it never leaves the server. */
@@ -44,6 +47,16 @@ export interface ConferbotHandlerOptions {
    * handler holds the promise itself (Node, Deno, Bun run it to its end).
    */
   waitUntil?: (promise: Promise<unknown>) => void;
+  /**
+   * Who may use the handler (it spends the key): asked before every request
+   * under the mount but CORS preflights and the webhook receiver, with the
+   * request as your server gave it (a fetch `Request`, or Node's
+   * `IncomingMessage` under `toNodeListener`). `true` or `{ user }` lets it in
+   * (the user is the client the rate window is fair between), `false` or
+   * `{ status: 401 | 403 }` refuses it; anything else, a throw, or no answer
+   * within `authTimeoutMs` refuses it with `503`, as `--auth-url` does.
+   */
+  authorize?: (request: unknown) => AuthorizeAnswer | Promise<AuthorizeAnswer>;
 /* OPTIONS: written by cargo xtask dist from the policy's option table */
 }
 
@@ -54,7 +67,7 @@ export function createConferbotHandler(options: ConferbotHandlerOptions): Confer
 export interface HandlerOption {
   readonly name: string;
   readonly flag: string;
-  readonly default?: string | number | readonly string[];
+  readonly default?: string | number | boolean | readonly string[];
   readonly doc: string;
 }
 

@@ -62,9 +62,13 @@ function parse(argv) {
   return flags;
 }
 
-/** Starts a conferbot-sandbox child: its origin, once it listens. */
-function startSandbox(rate, secret) {
-  const child = spawn(sandboxBin, ["--listen", "127.0.0.1:0", "--rate", rate, "--webhook-secret", secret], { stdio: ["ignore", "pipe", "ignore"] });
+/**
+ * Starts a conferbot-sandbox child: its origin, once it listens. As the
+ * BFF's embedded one, without a fixed webhook secret: webhooks made through
+ * the API get their own, and the receiver's is set on the admin route.
+ */
+function startSandbox(rate) {
+  const child = spawn(sandboxBin, ["--listen", "127.0.0.1:0", "--rate", rate], { stdio: ["ignore", "pipe", "ignore"] });
   process.on("exit", () => child.kill("SIGKILL"));
   for (const signal of ["SIGTERM", "SIGINT"]) process.on(signal, () => { child.kill("SIGTERM"); process.exit(0); });
   return new Promise((resolve, reject) => {
@@ -85,7 +89,7 @@ let webhookSecret = process.env.CONFERBOT_WEBHOOK_SECRET;
 let sandbox = null;
 if (flags.sandbox) {
   webhookSecret ??= `whsec_${randomBytes(12).toString("hex")}`;
-  sandbox = await startSandbox(flags.sandboxRate, webhookSecret);
+  sandbox = await startSandbox(flags.sandboxRate);
   apiKey = STARTER_KEY;
   flags.options.upstream = `${sandbox}/api/v1`;
   // As the BFF's embedded sandbox implies --allow-local-webhooks: its

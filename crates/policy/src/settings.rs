@@ -259,7 +259,7 @@ pub mod flags {
         name: "allow-host",
         default: &crate::host::ALWAYS_ALLOWED,
         text: "localhost, 127.0.0.1, [::1] and the listen address",
-        doc: "A host this server answers for (repeatable): app.example.com, .example.com (and subdomains), an IP, or * (any: no protection against DNS rebinding); localhost, 127.0.0.1, [::1] and the listen address always are",
+        doc: "A host this server answers for (repeatable): app.example.com, .example.com (and subdomains), an IP, or * (every host: no protection against DNS rebinding); localhost, 127.0.0.1, [::1] and the listen address always are",
     };
     /// `--trusted-proxy` (repeatable; none by default).
     pub const TRUSTED_PROXY: Flag<&[&str]> = Flag {
