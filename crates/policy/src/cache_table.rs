@@ -18,8 +18,9 @@
 //!
 //! A change ([`Invalidation`]) patches held answers in place or marks them
 //! stale ([`Effect`]); a stale-marked answer is read again by the next
-//! request (which waits for it; under a budget, at most once per interval,
-//! [`Spend::reread_ms`]), and a refresh or read in flight that the change
+//! request (which waits for it; when an event marked it, under a budget at
+//! most once per interval, [`Spend::reread_ms`]; a write's is read again at
+//! once, [`Invalidation::urgent`]), and a refresh or read in flight that the change
 //! touches is not stored (its answer may predate it). When the
 //! upstream must not be called (the month is spent, [`Spend`]), what is held
 //! is served, marked stale, whatever its age; and when a call fails in a way
@@ -140,6 +141,8 @@ struct Entry<A> {
     checked_at: u64,
     /// A change made it stale: read it again before serving it as current.
     marked: bool,
+    /// A write made it stale: read again at once, not at the budget's pace.
+    urgent: bool,
     /// Last served, for evicting the least recently used past the bound.
     used_at: u64,
 }
@@ -207,8 +210,9 @@ impl<A: CachedAnswer, P: Clone> CacheTable<A, P> {
                         age_ms,
                     };
                 }
-                // A changed read waits for its turn under a budget.
+                // A read an event changed waits for its turn under a budget.
                 let paced = entry.marked
+                    && !entry.urgent
                     && age_ms < lifetime
                     && now < entry.checked_at.saturating_add(spend.reread_ms);
                 if current || !spend.may_call || paced {
@@ -279,6 +283,7 @@ impl<A: CachedAnswer, P: Clone> CacheTable<A, P> {
                 fetched_at: now,
                 checked_at: now,
                 marked: false,
+                urgent: false,
                 used_at: now,
             },
             refresh: None,
@@ -342,6 +347,7 @@ impl<A: CachedAnswer, P: Clone> CacheTable<A, P> {
                     }
                     Effect::Stale => {
                         entry.marked = true;
+                        entry.urgent |= change.urgent();
                         *refresh = None;
                     }
                 }

@@ -256,6 +256,15 @@ fn a_stale_mark_makes_the_next_read_wait_for_a_fresh_one_unless_nothing_may_be_s
         table.lookup(&responses, 63 * SECOND, budgeted, |_| "call"),
         Lookup::Led(..)
     ));
+
+    // A write's change is not paced: its writer expects to see it at once.
+    let hooks = key(Operation::ListWebhooks);
+    store(&mut table, &hooks, 100 * SECOND, &ok("before"));
+    table.apply(&Invalidation::of_write(Operation::CreateWebhook));
+    assert!(matches!(
+        table.lookup(&hooks, 101 * SECOND, budgeted, |_| "call"),
+        Lookup::Led(..)
+    ));
 }
 
 #[test]

@@ -30,7 +30,12 @@ pub struct Invalidation {
 /// What a change does to the reads it touches.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Rule {
-    /// They are stale.
+    /// They are stale, by a write through this server: the writer expects
+    /// to see it, so they are read again at once (never paced by the
+    /// refresh budget, [`crate::refresh_budget`]).
+    Written,
+    /// They are stale, by a delivery (patching off): read again at the
+    /// refresh budget's pace.
     Stale,
     /// The delivery's patch rules ([`patch::effect`]).
     Delivery(DeliveryFacts),
@@ -42,7 +47,7 @@ impl Invalidation {
         Self {
             operations: operation.invalidates(),
             chatbot: None,
-            rule: Rule::Stale,
+            rule: Rule::Written,
         }
     }
 
@@ -66,6 +71,13 @@ impl Invalidation {
             chatbot: delivery.bot(),
             rule: Rule::Stale,
         }
+    }
+
+    /// Whether what it makes stale is read again at once by the next
+    /// reader (a write's), rather than at the refresh budget's pace (an
+    /// event's: the BFF's own initiative).
+    pub fn urgent(&self) -> bool {
+        self.rule == Rule::Written
     }
 
     /// Whether nothing is touched.
@@ -92,7 +104,7 @@ impl Invalidation {
             return Effect::Unchanged;
         }
         match &self.rule {
-            Rule::Stale => Effect::Stale,
+            Rule::Written | Rule::Stale => Effect::Stale,
             Rule::Delivery(facts) => patch::effect(facts, target, cached),
         }
     }

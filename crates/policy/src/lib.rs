@@ -68,6 +68,7 @@ pub mod patch;
 pub mod quota;
 pub mod quota_headers;
 mod raw_object;
+pub mod refresh_budget;
 pub mod request;
 pub mod route;
 pub mod secret_scan;

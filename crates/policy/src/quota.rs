@@ -18,9 +18,16 @@
 //! `R` calls left under the cap and `T` until the month turns, each key is
 //! revalidated at most every `max(--cache-ttl, K × T / R)`, the interval at
 //! which revalidating all of them until the month's end would spend exactly
-//! what is left. Reads that miss spend too, and lengthen the interval. Under
-//! a budget, a read that a change made stale is read again at most once per
-//! that interval too (without one, at once).
+//! what is left. Reads that miss spend too, and lengthen the interval.
+//!
+//! What the BFF spends on its own initiative, revalidations and re-reads of
+//! answers a change made stale, is paced further by `--refresh-budget`
+//! ([`RefreshBudget`], 10% of the plan's limit by default): each key at
+//! most every `K × month_length / refresh_cap`, so that refreshing every
+//! held key all month spends at most that cap. Under it or a monthly budget,
+//! a read that a change made stale is read again at most once per interval
+//! (with neither, at once). Until the plan is learned, the interval is
+//! `--cache-ttl`.
 //!
 //! Times are Unix milliseconds on the caller's clock.
 
@@ -33,6 +40,7 @@ use conferbot::{ApiErrorBody, DataEnvelope, Limit, Usage};
 use serde::{Deserialize, Serialize};
 
 use crate::error::BffError;
+use crate::refresh_budget::RefreshBudget;
 
 /// The smallest change of the upstream's clock offset worth recording: an
 /// HTTP `Date` has a resolution of a second, so a difference under two is
@@ -62,10 +70,11 @@ pub struct Spend {
     /// The shortest time between two revalidations of one key, in ms.
     pub interval_ms: u64,
     /// The shortest time between two reads of one key that a change made
-    /// stale, in ms: none without a budget (a changed read is read again at
-    /// once); the revalidation interval under `--monthly-budget`, so that a
-    /// busy chatbot's responses cannot spend the month's budget in minutes
-    /// (what is held is served, marked stale, meanwhile).
+    /// stale, in ms: none without a budget (`--refresh-budget off` and no
+    /// `--monthly-budget`: a changed read is read again at once); else the
+    /// revalidation interval, so that a busy chatbot's responses cannot
+    /// spend the month in days (what is held is served, marked stale,
+    /// meanwhile; the widgets show a new response from its event).
     pub reread_ms: u64,
 }
 
@@ -174,6 +183,15 @@ impl MonthView {
             .saturating_add(self.clock_offset_ms)
     }
 
+    /// How long the month is (28 to 31 days), in ms.
+    pub fn length_ms(&self) -> Option<u64> {
+        let start = parse_iso8601_secs(&format!("{}-01T00:00:00Z", self.month))?;
+        let end = parse_iso8601_secs(&format!("{}-01T00:00:00Z", next_month(&self.month)?))?;
+        u64::try_from(end.saturating_sub(start))
+            .ok()?
+            .checked_mul(1_000)
+    }
+
     /// Calls left under the plan's limit.
     pub fn remaining(&self) -> Limit {
         match self.limit {
@@ -278,16 +296,24 @@ impl QuotaBook {
         (view.used >= cap).then(|| month_spent(left, Some(cap)))
     }
 
-    /// Whether a call must first learn the month (a budget needs it).
-    pub fn needs_learning(&self, budget: Option<MonthlyBudget>, now: u64) -> bool {
-        budget.is_some() && self.rolled(now).learned.is_none()
+    /// Whether a call must first learn the month (a budget needs the plan:
+    /// `--monthly-budget`, or `--refresh-budget` unless it is off).
+    pub fn needs_learning(
+        &self,
+        budget: Option<MonthlyBudget>,
+        refresh: RefreshBudget,
+        now: u64,
+    ) -> bool {
+        (budget.is_some() || refresh.is_on()) && self.rolled(now).learned.is_none()
     }
 
     /// What the cache may spend at `now` with `held` answers held, answers
-    /// fresh for `fresh_ms` (see the module doc for the stretch).
+    /// fresh for `fresh_ms` (see the module doc for the stretch and the
+    /// refresh budget's pace).
     pub fn spend(
         &self,
         budget: Option<MonthlyBudget>,
+        refresh: RefreshBudget,
         fresh_ms: u64,
         held: usize,
         now: u64,
@@ -308,11 +334,15 @@ impl QuotaBook {
                     .unwrap_or(u64::MAX),
             )
         });
-        let interval_ms = stretched.unwrap_or(0).max(fresh_ms);
+        let paced = self
+            .month(now)
+            .and_then(|view| refresh.interval_ms(view.limit, view.length_ms()?, held));
+        let interval_ms = stretched.unwrap_or(0).max(paced.unwrap_or(0)).max(fresh_ms);
+        let reread = budget.is_some() || refresh.is_on();
         Spend {
             may_call: true,
             interval_ms,
-            reread_ms: if budget.is_some() { interval_ms } else { 0 },
+            reread_ms: if reread { interval_ms } else { 0 },
         }
     }
 

@@ -29,6 +29,9 @@ pub enum OptionDefault {
     /// None by default (what applies then is said here): a number of calls
     /// or a percentage, as `--monthly-budget` takes it (`8000`, `"10%"`).
     Budget(&'static str),
+    /// `--refresh-budget`'s value as JS writes it: a number of calls, a
+    /// percentage (`"10%"`, the default as the flag writes it) or `"off"`.
+    RefreshBudget(&'static str),
     /// A percentage, 1 to 100 (`10`, or `"10%"`).
     Percent(u8),
     /// A whole number, none by default (what applies then is said here).
@@ -54,7 +57,9 @@ impl ServerOption {
     pub fn default_json(&self) -> Option<String> {
         let quoted = |text: &str| serde_json::Value::from(text).to_string();
         match self.default {
-            OptionDefault::Text(text) | OptionDefault::Rate(text) => Some(quoted(text)),
+            OptionDefault::Text(text)
+            | OptionDefault::Rate(text)
+            | OptionDefault::RefreshBudget(text) => Some(quoted(text)),
             OptionDefault::TextList(list) => {
                 Some(serde_json::Value::from(list.to_vec()).to_string())
             }
@@ -83,6 +88,7 @@ impl ServerOption {
             (flags::CACHE_STALE.name, flags::CACHE_STALE.doc),
             (flags::CACHE_EVENTS.name, flags::CACHE_EVENTS.doc),
             (flags::MONTHLY_BUDGET.name, flags::MONTHLY_BUDGET.doc),
+            (flags::REFRESH_BUDGET.name, flags::REFRESH_BUDGET.doc),
             (flags::UPSTREAM_TIMEOUT.name, flags::UPSTREAM_TIMEOUT.doc),
             (flags::WEBHOOK_PATH.name, flags::WEBHOOK_PATH.doc),
             (flags::WEBHOOK_TOLERANCE.name, flags::WEBHOOK_TOLERANCE.doc),
@@ -118,6 +124,7 @@ impl ServerOption {
             OptionDefault::Budget(_) | OptionDefault::Percent(_) => {
                 "number | `${number}%`".to_owned()
             }
+            OptionDefault::RefreshBudget(_) => "number | `${number}%` | \"off\"".to_owned(),
             OptionDefault::Switch(_) => "boolean".to_owned(),
             OptionDefault::Choice(words) => words
                 .iter()
@@ -139,7 +146,7 @@ const AUTHORIZE_TIMEOUT_DOC: &str =
 /// keeps its connections), `--auth-url` and `--auth-user-header` (the
 /// server half's `authorize(request)` hook names the user instead), and the
 /// listener's and metrics' flags.
-pub const OPTIONS: [ServerOption; 21] = [
+pub const OPTIONS: [ServerOption; 22] = [
     text("upstream", &flags::UPSTREAM),
     text("mount", &flags::MOUNT),
     ServerOption {
@@ -164,6 +171,11 @@ pub const OPTIONS: [ServerOption; 21] = [
         name: "monthlyBudget",
         flag: flags::MONTHLY_BUDGET.name,
         default: OptionDefault::Budget("the plan's monthly limit"),
+    },
+    ServerOption {
+        name: "refreshBudget",
+        flag: flags::REFRESH_BUDGET.name,
+        default: OptionDefault::RefreshBudget(flags::REFRESH_BUDGET.text),
     },
     millis("upstreamTimeoutMs", &flags::UPSTREAM_TIMEOUT),
     ServerOption {
@@ -261,6 +273,11 @@ mod tests {
             "\"patch\" | \"drop\""
         );
         assert_eq!(find("monthlyBudget").unwrap().default_json(), None);
+        assert_eq!(json("refreshBudget"), "10%");
+        assert_eq!(
+            find("refreshBudget").unwrap().ts_type(),
+            "number | `${number}%` | \"off\""
+        );
         assert_eq!(find("queueWaitMs").unwrap().doc(), flags::QUEUE_WAIT.doc);
         assert!(
             OPTIONS.iter().all(|o| !o.doc().is_empty()),
@@ -299,6 +316,7 @@ mod tests {
             flags::CACHE_STALE.name,
             flags::CACHE_EVENTS.name,
             flags::MONTHLY_BUDGET.name,
+            flags::REFRESH_BUDGET.name,
             flags::UPSTREAM_TIMEOUT.name,
             flags::ALLOW_HOST.name,
             flags::TRUSTED_PROXY.name,

@@ -16,6 +16,7 @@ use conferbot::{RateSpec, DEFAULT_BASE_URL, EXTERNAL_PREFIX};
 
 use crate::cache_table::Freshness;
 use crate::quota::MonthlyBudget;
+use crate::refresh_budget::RefreshBudget;
 use crate::route::Mounts;
 
 /// Largest request body accepted (64 KiB): API writes and webhook deliveries
@@ -190,6 +191,14 @@ pub mod flags {
         text: "",
         doc: "Cap on the month's API calls, as a number (8000) or a share of the plan's limit (10%): revalidations are spaced to stay under it, and once it is reached no call is made until the month turns (held answers are served, marked stale); default: the plan's limit",
     };
+    /// `--refresh-budget`: 10% of the plan's monthly limit
+    /// ([`RefreshBudget::DEFAULT`]; its text is checked against it by a test).
+    pub const REFRESH_BUDGET: Flag<RefreshBudget> = Flag {
+        name: "refresh-budget",
+        default: RefreshBudget::DEFAULT,
+        text: "10%",
+        doc: "What the BFF may spend on its own initiative (background revalidations, and re-reads of answers a webhook made stale), as calls a month (1000), a share of the plan's limit (10%) or off: each held answer is refreshed at most every held answers x month / budget, so refreshing all of them all month spends at most the budget (a change no webhook announces can take that long to show); reads not held are not limited by it. Off: a read a webhook made stale is read again at once",
+    };
     /// `--upstream-timeout`.
     pub const UPSTREAM_TIMEOUT: Flag<Duration> = duration_flag!(
         "upstream-timeout",
@@ -344,6 +353,8 @@ pub struct Settings {
     pub cache_events: CacheEvents,
     /// The cap on the month's use; `None`: the plan's limit.
     pub monthly_budget: Option<MonthlyBudget>,
+    /// The pace of what the BFF spends on its own initiative.
+    pub refresh_budget: RefreshBudget,
     /// Longest an upstream call may take before a `504`.
     pub upstream_timeout: Duration,
     /// Absolute path of the webhook receiver; `None`: `{mount}/webhooks/incoming`.
@@ -389,6 +400,7 @@ impl Default for Settings {
             cache_stale: flags::CACHE_STALE.default,
             cache_events: flags::CACHE_EVENTS.default,
             monthly_budget: flags::MONTHLY_BUDGET.default,
+            refresh_budget: flags::REFRESH_BUDGET.default,
             upstream_timeout: flags::UPSTREAM_TIMEOUT.default,
             webhook_path: None,
             webhook_tolerance: flags::WEBHOOK_TOLERANCE.default,
@@ -641,6 +653,10 @@ mod tests {
         assert_eq!(flags::CACHE_TTL.default, Duration::from_secs(3_600));
         assert_eq!(flags::CACHE_STALE.default, Duration::from_secs(86_400));
         assert!("keep".parse::<CacheEvents>().is_err());
+        assert_eq!(
+            flags::REFRESH_BUDGET.text.parse(),
+            Ok(flags::REFRESH_BUDGET.default)
+        );
         assert_eq!(flags::WEBHOOK_TOLERANCE.default, Duration::from_secs(300));
         assert_eq!(
             conferbot::rate::parse_duration(flags::AUTH_TIMEOUT.text),

@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use conferbot::RateSpec;
 use conferbot_policy::quota::MonthlyBudget;
+use conferbot_policy::refresh_budget::RefreshBudget;
 use conferbot_policy::server_options::{OptionDefault, ServerOption, OPTIONS};
 use conferbot_policy::settings::CacheEvents;
 use conferbot_policy::Settings;
@@ -237,6 +238,19 @@ fn apply(settings: &mut Settings, option: &ServerOption, value: Raw) -> Result<(
         (OptionDefault::Budget(_), _) => {
             return Err(wrong("a number of calls (8000) or a percentage (\"10%\")"))
         }
+        (OptionDefault::RefreshBudget(_), Raw::Number(n))
+            if (0.0..=9.0e15).contains(&n) && n.fract() == 0.0 =>
+        {
+            settings.refresh_budget = refresh_budget(&(n as u64).to_string())?;
+        }
+        (OptionDefault::RefreshBudget(_), Raw::Text(text)) => {
+            settings.refresh_budget = refresh_budget(&text)?;
+        }
+        (OptionDefault::RefreshBudget(_), _) => {
+            return Err(wrong(
+                "a number of calls (1000), a percentage (\"10%\") or \"off\"",
+            ))
+        }
         (OptionDefault::Choice(words), _) => {
             return Err(wrong(&format!("one of {}", words.join(", "))))
         }
@@ -251,6 +265,12 @@ fn apply(settings: &mut Settings, option: &ServerOption, value: Raw) -> Result<(
 /// A budget as `--monthly-budget` reads it, its message in the option's name.
 fn budget(text: &str) -> Result<MonthlyBudget, String> {
     text.parse::<MonthlyBudget>().map_err(|err| renamed(&err))
+}
+
+/// A refresh budget as `--refresh-budget` reads it, its message in the
+/// option's name.
+fn refresh_budget(text: &str) -> Result<RefreshBudget, String> {
+    text.parse::<RefreshBudget>().map_err(|err| renamed(&err))
 }
 
 /// A settings message with each `--flag` written as the option's name.
@@ -314,6 +334,29 @@ mod tests {
         assert_eq!(calls.cache_events, CacheEvents::Drop);
         let share = budgeted(Raw::Text("10%".into()));
         assert_eq!(share.monthly_budget, Some(MonthlyBudget::Percent(10)));
+        assert_eq!(share.refresh_budget, RefreshBudget::DEFAULT);
+        let refresh = |value: Raw| {
+            read_pairs(&[
+                ("apiKey", Raw::Text("sk-1".into())),
+                ("refreshBudget", value),
+            ])
+            .map(|options| options.settings.refresh_budget)
+        };
+        assert_eq!(refresh(Raw::Text("off".into())), Ok(RefreshBudget::Off));
+        assert_eq!(
+            refresh(Raw::Number(500.0)),
+            Ok(RefreshBudget::Capped(MonthlyBudget::Calls(500)))
+        );
+        assert_eq!(
+            refresh(Raw::Text("25%".into())),
+            Ok(RefreshBudget::Capped(MonthlyBudget::Percent(25)))
+        );
+        let err = refresh(Raw::Text("never".into())).unwrap_err();
+        assert!(
+            err.starts_with("refreshBudget must be a number of calls"),
+            "{err}"
+        );
+        assert!(refresh(Raw::Bool(false)).is_err());
         let access = read_pairs(&[
             ("apiKey", Raw::Text("sk-1".into())),
             (

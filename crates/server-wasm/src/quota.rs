@@ -119,10 +119,13 @@ impl Policy {
         }
     }
 
-    /// Whether a call must learn the month first (a budget needs it).
+    /// Whether a call must learn the month first (a budget needs the plan).
     pub(crate) fn needs_learning(&self, wall: u64) -> bool {
-        self.quota_book()
-            .needs_learning(self.settings.monthly_budget, wall)
+        self.quota_book().needs_learning(
+            self.settings.monthly_budget,
+            self.settings.refresh_budget,
+            wall,
+        )
     }
 
     /// What a cache may spend at `wall` with `held` answers held here (with
@@ -135,8 +138,13 @@ impl Policy {
                 .map_or(0, |v| usize::try_from(v.held).unwrap_or(usize::MAX)),
         };
         let fresh_ms = u64::try_from(self.settings.cache_ttl.as_millis()).unwrap_or(u64::MAX);
-        self.quota_book()
-            .spend(self.settings.monthly_budget, fresh_ms, held, wall)
+        self.quota_book().spend(
+            self.settings.monthly_budget,
+            self.settings.refresh_budget,
+            fresh_ms,
+            held,
+            wall,
+        )
     }
 
     /// What the quota headers say at `now` (monotonic) and `wall` (Unix ms).

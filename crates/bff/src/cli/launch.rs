@@ -118,6 +118,7 @@ impl Cli {
             cache_stale: self.cache_stale,
             cache_events: self.cache_events,
             monthly_budget: self.monthly_budget,
+            refresh_budget: self.refresh_budget,
             upstream_timeout: self.upstream_timeout,
             webhook_path: self.webhook_path,
             webhook_tolerance: self.webhook_tolerance,

@@ -16,6 +16,7 @@ use clap::Parser;
 use conferbot::rate::parse_duration;
 use conferbot::RateSpec;
 use conferbot_policy::quota::MonthlyBudget;
+use conferbot_policy::refresh_budget::RefreshBudget;
 use conferbot_policy::settings::{flags, parse_percent, CacheEvents};
 
 use crate::logging::LogFormat;
@@ -166,6 +167,9 @@ pub struct Cli {
     /// `--monthly-budget` ([`flags::MONTHLY_BUDGET`]).
     #[arg(long = flags::MONTHLY_BUDGET.name, env = "CONFERBOT_MONTHLY_BUDGET", value_name = "CALLS|PERCENT%", help = flags::MONTHLY_BUDGET.doc)]
     pub monthly_budget: Option<MonthlyBudget>,
+    /// `--refresh-budget` ([`flags::REFRESH_BUDGET`]).
+    #[arg(long = flags::REFRESH_BUDGET.name, env = "CONFERBOT_REFRESH_BUDGET", value_name = "CALLS|PERCENT%|off", default_value = flags::REFRESH_BUDGET.text, help = flags::REFRESH_BUDGET.doc)]
+    pub refresh_budget: RefreshBudget,
     /// `--upstream-timeout` ([`flags::UPSTREAM_TIMEOUT`]).
     #[arg(long = flags::UPSTREAM_TIMEOUT.name, value_name = "DURATION", default_value = flags::UPSTREAM_TIMEOUT.text, help = flags::UPSTREAM_TIMEOUT.doc, value_parser = parse_duration)]
     pub upstream_timeout: Duration,
@@ -274,6 +278,10 @@ mod tests {
         assert_eq!(cli.cache_stale, defaults.cache_stale);
         assert_eq!(cli.cache_events, defaults.cache_events);
         assert_eq!(cli.monthly_budget, defaults.monthly_budget);
+        assert_eq!(cli.refresh_budget, defaults.refresh_budget);
+        let off = Cli::try_parse_from(["conferbot-bff", "--refresh-budget", "off"]).unwrap();
+        assert_eq!(off.refresh_budget, RefreshBudget::Off);
+        assert!(Cli::try_parse_from(["conferbot-bff", "--refresh-budget", "0%"]).is_err());
         let cli = Cli::try_parse_from([
             "conferbot-bff",
             "--monthly-budget",

@@ -48,7 +48,7 @@ impl Capabilities {
         let budget = settings.monthly_budget;
         match redis {
             None => {
-                let quota = Arc::new(QuotaStore::local(budget));
+                let quota = Arc::new(QuotaStore::local(budget, settings.refresh_budget));
                 Self {
                     window: WindowStore::Local(LocalWindow::new(
                         settings.rate,
@@ -70,6 +70,7 @@ impl Capabilities {
                 let quota = Arc::new(QuotaStore::redis(
                     RedisQuota::new(Arc::clone(redis), span),
                     budget,
+                    settings.refresh_budget,
                 ));
                 Self {
                     window: WindowStore::Redis(RedisWindow::new(

@@ -1,12 +1,19 @@
 //! Deliveries applied to the cached answers instead of dropping them: N
 //! documented `response.created` deliveries for a chatbot make its count as
 //! served grow by exactly N with no upstream call, retries are applied once,
-//! and what the event cannot patch (the chatbot's responses) is read again.
+//! and what the event cannot patch (the chatbot's responses) is stale: under
+//! the default `--refresh-budget` it is read again at the budget's pace (not
+//! within this test: 0 calls), with `--refresh-budget off` once per event
+//! for every reader together.
 
 use serde_json::Value;
 
 use crate::live::{now, post_signed, SECRET};
-use crate::webhooks::{live_harness, HOOK};
+use conferbot_bff::WebhookSecret;
+use conferbot_policy::refresh_budget::RefreshBudget;
+
+use crate::support::{sandbox_config, Harness};
+use crate::webhooks::HOOK;
 
 /// The reference's flat body, in its order, for response `n` of `bot`.
 pub fn documented(event: &str, bot: &str, n: u32, at: i64) -> String {
@@ -27,7 +34,11 @@ pub fn documented(event: &str, bot: &str, n: u32, at: i64) -> String {
 
 #[tokio::test]
 async fn n_deliveries_add_exactly_n_to_the_served_count_with_no_upstream_call() {
-    let h = live_harness().await;
+    let h = Harness::with(sandbox_config(), |c| {
+        c.webhook_secret = WebhookSecret::new(SECRET);
+        c.settings.refresh_budget = RefreshBudget::DEFAULT;
+    })
+    .await;
     let list = h.get("/chatbots?page=1&limit=20").await;
     assert_eq!(list.header("x-cache"), Some("miss"));
     let page = list.json();
@@ -85,9 +96,14 @@ async fn n_deliveries_add_exactly_n_to_the_served_count_with_no_upstream_call() 
     assert_eq!(one.json()["data"]["responseCount"], count + i64::from(N));
     assert_eq!(h.stats().api_calls, calls, "no upstream call for any of it");
 
-    // Its responses pages were stale (the event carries no content): one read.
-    let again = h.get(&responses).await;
-    assert_eq!(again.header("x-cache"), Some("miss"));
-    assert_eq!(h.stats().api_calls, calls + 1);
+    // Its responses pages are stale (the event carries no content); the
+    // refresh budget paces their re-read (4 keys × 31 days / 1,000 calls is
+    // about 3 hours): served at once from what is held, marked stale.
+    for _ in 0..3 {
+        let again = h.get(&responses).await;
+        assert_eq!(again.status, 200);
+        assert_eq!(again.header("x-cache"), Some("stale"));
+    }
+    assert_eq!(h.stats().api_calls, calls, "no re-read within the interval");
     h.shutdown().await;
 }

@@ -27,6 +27,7 @@ mod limits;
 mod live_sandbox;
 mod metrics_access;
 mod rebinding;
+mod refresh_budget;
 mod replays;
 mod replicas;
 mod replicas_access;

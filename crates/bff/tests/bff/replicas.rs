@@ -1,6 +1,7 @@
 //! Three BFF replicas sharing one Redis (`--redis`): one rate window, one
 //! cache with coalescing, one event log; and what happens when Redis goes.
 
+use conferbot_policy::refresh_budget::RefreshBudget;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -46,6 +47,7 @@ impl Replicas {
             config.settings.rate = fast_rate();
             config.redis = Some(RedisUrl::new(&redis.url()).unwrap());
             config.webhook_secret = WebhookSecret::new(SECRET);
+            config.settings.refresh_budget = RefreshBudget::Off; // calls are counted exactly
             tweak(&mut config);
             let (addr, stop, task) = start_bff(config).await;
             addrs.push(addr);

@@ -1,5 +1,6 @@
 //! The key goes upstream and nowhere else; browser credentials go nowhere.
 
+use conferbot_policy::refresh_budget::RefreshBudget;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -179,6 +180,7 @@ async fn browser_credentials_and_headers_never_reach_the_upstream() {
     let (upstream, seen) = capturing_upstream().await;
     let mut config = BffConfig::new(ApiKey::new(KEY).unwrap());
     config.settings.upstream = upstream.clone();
+    config.settings.refresh_budget = RefreshBudget::Off; // calls are counted exactly
     let (addr, stop, task) = start_bff(config).await;
     let client = reqwest::Client::new();
     let hostile_headers = [

@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use conferbot_bff::{serve, ApiKey, BffConfig, ServeError};
+use conferbot_policy::refresh_budget::RefreshBudget;
 use conferbot_sandbox::{keys, RunningSandbox, SandboxConfig, SandboxStats};
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -52,6 +53,10 @@ impl Harness {
         let mut config = BffConfig::new(ApiKey::new(keys::STARTER).unwrap());
         config.settings.upstream = sandbox.base_url();
         config.settings.rate = fast_rate();
+        // Tests of other mechanisms count upstream calls exactly; the refresh
+        // budget learns the plan first (one getUsage), so it is on only in
+        // the tests about it (refresh_budget.rs, events_applied.rs).
+        config.settings.refresh_budget = RefreshBudget::Off;
         tweak(&mut config);
         let (addr, stop, task) = start_bff(config).await;
         Self {

@@ -5,7 +5,7 @@
 --       3 generation of the operation, 4 revalidation marker
 -- ARGV: 1 lock token, 2 lock ttl ms, 3 fresh ms, 4 revalidation interval ms,
 --       5 may call the upstream (1|0), 6 re-read interval ms of a changed answer
---       (0: at once; under a budget, the revalidation interval)
+--       (0: at once; under a budget, the revalidation interval) of an event's change
 -- Returns {'hit', answer, age ms} | {'stale', answer, age ms, refresh (1|0), generation}
 --       | {'lead', generation, fallback answer or '', its age ms} | {'wait', generation}.
 local t = redis.call('TIME')
@@ -19,8 +19,9 @@ if held[1] then
   if current and age < tonumber(ARGV[3]) then
     return {'hit', held[1], age}
   end
-  -- A changed answer waits for its turn under a budget (the marker of the last read).
-  local paced = not current and tonumber(ARGV[6]) > 0
+  -- An answer an event changed ('1'; a write's is '2') waits for its turn under a
+  -- budget (the marker of the last read).
+  local paced = held[3] == '1' and tonumber(ARGV[6]) > 0
       and not redis.call('SET', KEYS[4], '1', 'NX', 'PX', ARGV[6])
   if current or ARGV[5] ~= '1' or paced then
     local refresh = 0

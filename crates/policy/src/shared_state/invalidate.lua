@@ -1,5 +1,6 @@
 -- Marks the held answers a write made stale (the next read fetches them again,
--- and they are served only as a fallback), and bumps the generations of their
+-- at once rather than at the refresh budget's pace: marked '2'; and they are
+-- served only as a fallback), and bumps the generations of their
 -- operations so that reads in flight anywhere are not stored afterwards.
 -- KEYS: for each operation, its index set then its generation
 -- ARGV: for each operation, the prefix (after the key prefix) of the stale keys; last: the key prefix
@@ -12,7 +13,7 @@ for i = 1, #KEYS / 2 do
   for _, key in ipairs(redis.call('SMEMBERS', index)) do
     if string.sub(key, 1, #prefix) == prefix then
       if redis.call('EXISTS', key) == 1 then
-        redis.call('HSET', key, 'marked', '1')
+        redis.call('HSET', key, 'marked', '2')
         marked = marked + 1
       else
         redis.call('SREM', index, key)

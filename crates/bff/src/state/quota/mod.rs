@@ -12,16 +12,18 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use conferbot_policy::quota::{MonthView, MonthlyBudget, QuotaBook, Spend, CLOCK_RESOLUTION_MS};
 use conferbot_policy::quota_headers::MinuteView;
+use conferbot_policy::refresh_budget::RefreshBudget;
 use conferbot_policy::BffError;
 
 use local::LocalQuota;
 use redis::RedisQuota;
 
-/// The month's quota as known, and the budget it is spent under.
+/// The month's quota as known, and the budgets it is spent under.
 #[derive(Debug)]
 pub(crate) struct QuotaStore {
     book: Book,
     budget: Option<MonthlyBudget>,
+    refresh: RefreshBudget,
 }
 
 #[derive(Debug)]
@@ -32,18 +34,24 @@ enum Book {
 
 impl QuotaStore {
     /// In this process.
-    pub(crate) fn local(budget: Option<MonthlyBudget>) -> Self {
+    pub(crate) fn local(budget: Option<MonthlyBudget>, refresh: RefreshBudget) -> Self {
         Self {
             book: Book::Local(LocalQuota::default()),
             budget,
+            refresh,
         }
     }
 
     /// Shared through Redis.
-    pub(crate) fn redis(quota: Arc<RedisQuota>, budget: Option<MonthlyBudget>) -> Self {
+    pub(crate) fn redis(
+        quota: Arc<RedisQuota>,
+        budget: Option<MonthlyBudget>,
+        refresh: RefreshBudget,
+    ) -> Self {
         Self {
             book: Book::Redis(quota),
             budget,
+            refresh,
         }
     }
 
@@ -60,9 +68,10 @@ impl QuotaStore {
         self.book().refusal(self.budget, now_ms())
     }
 
-    /// Whether a call must learn the month first (a budget needs it).
+    /// Whether a call must learn the month first (a budget needs the plan).
     pub(crate) fn needs_learning(&self) -> bool {
-        self.book().needs_learning(self.budget, now_ms())
+        self.book()
+            .needs_learning(self.budget, self.refresh, now_ms())
     }
 
     /// What the cache may spend, with `held` answers held here (with Redis,
@@ -72,7 +81,8 @@ impl QuotaStore {
             Book::Local(_) => held,
             Book::Redis(quota) => quota.held(),
         };
-        self.book().spend(self.budget, fresh_ms, held, now_ms())
+        self.book()
+            .spend(self.budget, self.refresh, fresh_ms, held, now_ms())
     }
 
     /// The month as known, for the headers.
