@@ -9,16 +9,18 @@
 //                 call to learn it).
 //   page-size     responses per page, 1..100 (default 20); the person can change it.
 //
-// Live: an event names ids only, never a response's content, so showing a
-// response means reading it. A `response.created` for this chatbot re-reads
-// page 1 (when page 1 is shown) LIVE_READ_DELAY_MS after the event: every
-// open viewer asks the BFF for the same URL at the same moment, and the BFF
-// answers them all with one upstream call (coalesced, then cached). The new
-// response is marked "New" until the person moves on. On a later page the
-// widget reads nothing: it counts the new responses and offers "Show newest".
-// A `response.updated` re-reads the page shown if that response is on it, and
-// marks it "Updated". `resync` re-reads the page shown. Conversation events
-// change nothing shown.
+// Live: an event names ids only, never a response's content. A
+// `response.created` for this chatbot shows the new response at once from the
+// event itself, with no read: a row at the top of page 1 with its time,
+// visitor and session, marked "New", its answers said to load with the next
+// refresh. Such pending rows stay at the top until a read of page 1 holds
+// that response (then its real row replaces it: merged by id, never shown
+// twice), since a server answers a busy chatbot's responses from a copy it
+// refreshes on a budget (conferbot-bff's --refresh-budget): reading on every
+// event would cost the month's quota, and would not show it sooner. On a
+// later page the widget counts the new responses and offers "Show newest". A
+// `response.updated` marks its row "Updated" and re-reads the page shown.
+// `resync` re-reads the page shown. Conversation events change nothing shown.
 
 import { h, replaceChildren } from "./dom.js";
 import { answersList, answersSheet } from "./answer-view.js";
@@ -31,6 +33,10 @@ import { sheet } from "./styles.js";
 /** @typedef {import("./package.js").ChatbotResponse} ChatbotResponse */
 /** @typedef {import("./pager.js").PlainPage<ChatbotResponse>} ResponsePage */
 /** @typedef {"new" | "updated"} News */
+/**
+ * A response an event announced, not yet in a read: what the event says of it.
+ * @typedef {{id: string, createdAt: string, visitorId: string, chatSessionId: string}} Pending
+ */
 
 /**
  * Events that arrive within this time make one read. Fixed, not random: the
@@ -38,12 +44,8 @@ import { sheet } from "./styles.js";
  * should reach the BFF together, where their reads become one.
  */
 const LIVE_READ_DELAY_MS = 50;
-/**
- * A re-read that does not yet hold the response an event announced (a server
- * answering from a copy older than the event) is tried once more this much
- * later: again at the same moment in every viewer.
- */
-const FOLLOW_UP_MS = 1000;
+/** What a pending row says of its answers. */
+export const PENDING_ANSWERS = "Answers load with the next refresh.";
 
 const styles = sheet(`
   .prompt { margin: 0.5rem 0; color: var(--conferbot-muted, #5b6576); }
@@ -85,6 +87,7 @@ const styles = sheet(`
     li[data-news] { animation: none; background: var(--conferbot-row-changed, #fff4c2); }
   }
   .empty { padding: 1.5rem; text-align: center; color: var(--conferbot-muted, #5b6576); }
+  .pending { margin: 0; font-style: italic; color: var(--conferbot-muted, #5b6576); }
 `);
 
 /** @extends {ConferbotElement<ResponsePage | null>} */
@@ -97,15 +100,12 @@ export class ResponsesElement extends ConferbotElement {
   #pager = new Pager({ noun: "response", label: "Response pages", onChange: () => this.#navigate() });
   /** Responses an event announced, marked until the person moves on. @type {Map<string, News>} */
   #news = new Map();
-  /** Responses announced as created but not yet seen in a read of page 1. @type {Set<string>} */
-  #awaited = new Set();
-  #followedUp = false;
+  /** Responses announced as created, not yet in a read of page 1, newest last. @type {Map<string, Pending>} */
+  #pending = new Map();
   /** New responses announced while a later page is shown. */
   #unseen = 0;
   /** @type {number | undefined} */
   #liveTimer;
-  /** @type {number | undefined} */
-  #followUpTimer;
   /** An event came while a load was in flight: read again after it. */
   #readAgain = false;
 
@@ -169,10 +169,16 @@ export class ResponsesElement extends ConferbotElement {
     if (event.data.botId !== chatbotId) return;
     const responseId = typeof event.data.responseId === "string" ? event.data.responseId : null;
     if (event.type === "response.created") {
-      if (responseId) this.#markNew(responseId);
+      if (!responseId) return;
+      this.#markNew(responseId);
       if (this.#pager.page === 1 || !this.#shown) {
-        if (responseId) this.#awaited.add(responseId);
-        this.#scheduleLiveRead();
+        if (this.#shown?.data.some((r) => r.id === responseId) || this.#pending.has(responseId)) return;
+        this.#addPending(responseId, event.data);
+        if (this.#shown) {
+          this.#renderList(this.#shown);
+          this.#pager.showTotal(this.#shownTotal());
+          this.announce("1 new response; its answers load with the next refresh.");
+        }
       } else {
         // Not worth a read: what is shown has not changed, only moved down a place.
         this.#unseen += 1;
@@ -182,8 +188,11 @@ export class ResponsesElement extends ConferbotElement {
         this.#newsBar.hidden = false;
         this.announce(this.#newsText.textContent);
       }
-    } else if (event.type === "response.updated" && responseId && this.#shown?.data.some((r) => r.id === responseId)) {
+    } else if (event.type === "response.updated" && responseId) {
+      const shown = this.#shown?.data.some((r) => r.id === responseId) || this.#pending.has(responseId);
+      if (!shown) return;
       if (this.#news.get(responseId) !== "new") this.#news.set(responseId, "updated");
+      if (this.#shown) this.#renderList(this.#shown);
       this.#scheduleLiveRead();
     }
   }
@@ -231,23 +240,55 @@ export class ResponsesElement extends ConferbotElement {
       this.#unseen = 0;
       this.#newsBar.hidden = true;
     }
-    const arrived = page.data.filter((r) => this.#news.get(r.id) === "new" && !before.has(r.id)).length;
-    for (const response of page.data) this.#awaited.delete(response.id);
+    const arrived = page.data.filter((r) => this.#news.get(r.id) === "new" && !before.has(r.id) && !this.#pending.has(r.id)).length;
+    for (const response of page.data) this.#pending.delete(response.id);
     if (page.page === 1) {
-      // Off the first page is no longer news (the awaited are not there yet).
+      // Off the first page is no longer news (the pending are not there yet).
       const shownIds = new Set(page.data.map((r) => r.id));
       for (const id of this.#news.keys()) {
-        if (!shownIds.has(id) && !this.#awaited.has(id)) this.#news.delete(id);
+        if (!shownIds.has(id) && !this.#pending.has(id)) this.#news.delete(id);
       }
     }
     this.#renderList(page);
-    const pageSummary = this.#pager.render(page);
-    const summary = page.total === 0 ? "No responses yet." : pageSummary;
-    this.#followUpIfMissing();
+    const pageSummary = this.#pager.render({ ...page, total: this.#shownTotal() });
+    const summary = this.#shownTotal() === 0 ? "No responses yet." : pageSummary;
     if (arrived === 0) return summary;
     const said = `${formatCount(arrived, "new response")}.`;
     this.announce(said);
     return `${said} ${summary}`;
+  }
+
+  /**
+   * A row for `id` from what its event said, at the top of page 1 until a read holds it.
+   * @param {string} id
+   * @param {Record<string, unknown>} data
+   */
+  #addPending(id, data) {
+    const text = (/** @type {unknown} */ value) => (typeof value === "string" ? value : "");
+    this.#pending.set(id, {
+      id,
+      createdAt: text(data.timestamp) || new Date().toISOString(),
+      visitorId: text(data.visitorId),
+      chatSessionId: text(data.chatSessionId),
+    });
+    // At most a page of them: more than that would not all be on page 1.
+    for (const oldest of this.#pending.keys()) {
+      if (this.#pending.size <= this.#pager.limit) break;
+      this.#pending.delete(oldest);
+    }
+  }
+
+  /** The total shown: the read's, plus the responses announced since that it lacks. */
+  #shownTotal() {
+    const total = this.#shown?.total ?? null;
+    return total === null ? null : total + this.#pendingShown().length;
+  }
+
+  /** The pending rows shown above page 1's read, newest first. */
+  #pendingShown() {
+    if (this.#pager.page !== 1 || !this.#shown) return [];
+    const read = new Set(this.#shown.data.map((r) => r.id));
+    return [...this.#pending.values()].filter((p) => !read.has(p.id)).reverse();
   }
 
   /**
@@ -280,8 +321,7 @@ export class ResponsesElement extends ConferbotElement {
   #forget() {
     this.#cancelTimers();
     this.#news.clear();
-    this.#awaited.clear();
-    this.#followedUp = false;
+    this.#pending.clear();
     this.#readAgain = false;
     this.#unseen = 0;
     this.#newsBar.hidden = true;
@@ -289,8 +329,7 @@ export class ResponsesElement extends ConferbotElement {
 
   #cancelTimers() {
     window.clearTimeout(this.#liveTimer);
-    window.clearTimeout(this.#followUpTimer);
-    this.#liveTimer = this.#followUpTimer = undefined;
+    this.#liveTimer = undefined;
   }
 
   /**
@@ -316,27 +355,6 @@ export class ResponsesElement extends ConferbotElement {
     }, LIVE_READ_DELAY_MS);
   }
 
-  /** A read of page 1 that lacks an announced response is tried once more, FOLLOW_UP_MS later. */
-  #followUpIfMissing() {
-    if (this.#awaited.size === 0 || this.#pager.page !== 1) {
-      this.#awaited.clear();
-      this.#followedUp = false;
-      return;
-    }
-    if (this.#followedUp) {
-      // Still not there: the next event or Refresh will show it.
-      this.#awaited.clear();
-      this.#followedUp = false;
-      return;
-    }
-    this.#followedUp = true;
-    window.clearTimeout(this.#followUpTimer);
-    this.#followUpTimer = window.setTimeout(() => {
-      this.#followUpTimer = undefined;
-      this.reload({ quiet: true });
-    }, FOLLOW_UP_MS);
-  }
-
   #renderHeading() {
     const name = this.getAttribute("chatbot-name")?.trim();
     const id = this.chatbotId;
@@ -345,12 +363,31 @@ export class ResponsesElement extends ConferbotElement {
 
   /** @param {ResponsePage} page */
   #renderList(page) {
-    if (page.data.length === 0) {
+    const pending = this.#pendingShown();
+    if (page.data.length === 0 && pending.length === 0) {
       const words = page.page > 1 ? "This page is empty now; the list has fewer pages." : "No responses yet.";
       replaceChildren(this.#list, h("li", { class: "empty" }, words));
       return;
     }
-    replaceChildren(this.#list, page.data.map((response) => this.#item(response)));
+    replaceChildren(this.#list, [...pending.map((p) => this.#pendingItem(p)), ...page.data.map((response) => this.#item(response))]);
+  }
+
+  /**
+   * A response known from its event only: when, who, and that its answers come with the next read.
+   * @param {Pending} pending
+   */
+  #pendingItem(pending) {
+    const news = this.#news.get(pending.id) ?? "new";
+    const headingId = `response-${pending.id}`;
+    const who = [pending.visitorId && `visitor ${pending.visitorId}`, pending.chatSessionId && `session ${pending.chatSessionId}`]
+      .filter(Boolean).join(", ");
+    return h("li", { "data-id": pending.id, "data-news": news, "data-pending": true },
+      h("article", { "aria-labelledby": headingId },
+        h("header", {},
+          h("h3", { id: headingId }, h("time", { datetime: pending.createdAt }, formatDateTime(pending.createdAt))),
+          h("span", { class: "flag" }, news === "new" ? "New" : "Updated"),
+          who ? h("span", { class: "meta" }, who) : null),
+        h("p", { class: "pending" }, PENDING_ANSWERS)));
   }
 
   /** @param {ChatbotResponse} response */
