@@ -217,8 +217,9 @@ describe("header hygiene both ways, as conferbot-bff's", () => {
   const pair = {};
   before(async () => {
     upstream = await capturingUpstream();
-    pair.bff = await startBffFor(upstream.api, KEY);
-    pair.handler = await serveHandler({ apiKey: KEY, upstream: upstream.api });
+    // No refresh budget: its getUsage (learning the plan) would come first and interleave the calls compared.
+    pair.bff = await startBffFor(upstream.api, KEY, ["--refresh-budget", "off"]);
+    pair.handler = await serveHandler({ apiKey: KEY, upstream: upstream.api, refreshBudget: "off" });
   });
   after(async () => {
     await pair.handler?.stop();

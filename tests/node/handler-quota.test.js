@@ -115,7 +115,23 @@ describe("the handler applies events, revalidates and keeps the month as conferb
     }
     assert.equal(served[1], served[0], "the same patched page, byte for byte");
     assert.equal((await calls(sandbox)) - before, 0, "no upstream call for any delivery or patched read");
-    // A new response's content is not in the delivery: its chatbot's responses are read again.
+    // A new response's content is not in the delivery: its chatbot's responses
+    // are stale, read again at the pace of the refresh budget (10% of the
+    // plan, learned with one getUsage before the first read: 4 keys × 31 days
+    // / 1,000 calls, hours), so served from what is held meanwhile.
+    const reread = [];
+    for (const server of both) reread.push((await get(server, `/chatbots/${bot.id}/responses`)).headers.get("x-cache"));
+    assert.deepEqual(reread, ["stale", "stale"]);
+    assert.equal((await calls(sandbox)) - before, 0, "no re-read within the interval");
+  });
+
+  test("with refreshBudget \"off\" (--refresh-budget off), a delivery's stale responses are read again at once by both", async () => {
+    const sandbox = await start(startSandbox());
+    const { both } = await start(pair({ flags: ["--refresh-budget", "off"], options: { refreshBudget: "off" }, sandboxes: [sandbox, sandbox] }));
+    const bot = (await get(both[0], "/chatbots")).json.data[1];
+    for (const server of both) await get(server, `/chatbots/${bot.id}/responses`);
+    const before = await calls(sandbox);
+    for (const server of both) await deliver(server, delivery("response.created", bot.id, "65a1b2c3d4e5f6a7b8c9d0e4"));
     const reread = [];
     for (const server of both) reread.push((await get(server, `/chatbots/${bot.id}/responses`)).headers.get("x-cache"));
     assert.deepEqual(reread, ["miss", "miss"]);
@@ -124,7 +140,8 @@ describe("the handler applies events, revalidates and keeps the month as conferb
 
   test("with patching off (cacheEvents \"drop\", --cache-events drop), a delivery makes both read again", async () => {
     const sandbox = await start(startSandbox());
-    const { both } = await start(pair({ flags: ["--cache-events", "drop"], options: { cacheEvents: "drop" }, sandboxes: [sandbox, sandbox] }));
+    const off = { flags: ["--cache-events", "drop", "--refresh-budget", "off"], options: { cacheEvents: "drop", refreshBudget: "off" } };
+    const { both } = await start(pair({ ...off, sandboxes: [sandbox, sandbox] }));
     const bot = (await get(both[0], "/chatbots")).json.data[1];
     await get(both[1], "/chatbots");
     const before = await calls(sandbox);
@@ -144,8 +161,9 @@ describe("the handler applies events, revalidates and keeps the month as conferb
     const sandbox = await start(startSandbox());
     // The handler hands the refresh to its `waitUntil` option (a runtime's hook, as Vercel's).
     const handedOff = [];
-    const options = { cacheTtlMs: 1_000, waitUntil: (promise) => handedOff.push(promise) };
-    const { both } = await start(pair({ flags: ["--cache-ttl", "1s"], options, sandboxes: [sandbox, sandbox] }));
+    // Without the refresh budget: it would learn the plan first, and space the refreshes by hours.
+    const options = { cacheTtlMs: 1_000, refreshBudget: "off", waitUntil: (promise) => handedOff.push(promise) };
+    const { both } = await start(pair({ flags: ["--cache-ttl", "1s", "--refresh-budget", "off"], options, sandboxes: [sandbox, sandbox] }));
     for (const server of both) assert.equal((await get(server, "/webhooks")).headers.get("x-cache"), "miss");
     await sleep(1_100);
     // Each refresh takes a while, so every hit of the burst finds it in flight.
@@ -177,7 +195,8 @@ describe("the handler applies events, revalidates and keeps the month as conferb
   test("quota headers agree: the month learned from getUsage plus each server's own calls, on every answer", async () => {
     const sandbox = await start(startSandbox());
     await sandbox.admin.setUsage(STARTER_KEY, 1_000);
-    const { bff, handler, both } = await start(pair({ sandboxes: [sandbox, sandbox] }));
+    // No refresh budget: it would learn the month before the first answer.
+    const { bff, handler, both } = await start(pair({ flags: ["--refresh-budget", "off"], options: { refreshBudget: "off" }, sandboxes: [sandbox, sandbox] }));
     const unknown = await get(handler, "/chatbots");
     assert.equal(quota(unknown, "month-used"), null, "not known before a getUsage");
     assert.equal(quota(unknown, "minute-limit"), "1000");
