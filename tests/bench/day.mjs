@@ -4,8 +4,10 @@
 // Chromium (the real widgets of www/, three of them showing one chatbot's
 // responses), and page views arriving at random (each a fresh browser
 // context loading the dashboard). Counts the upstream calls that reached the
-// sandbox during the trace, by operation (`GET /sandbox/stats`), and how far
-// every responseCount the dashboards show is behind the sandbox's truth.
+// sandbox during the trace, by operation (`GET /sandbox/stats`), how far
+// every responseCount the dashboards show is behind the sandbox's truth, and
+// how long after an event on the watched chatbot its row is in every
+// responses view.
 //
 // The truth is known without trusting the code under test: the chatbots'
 // counts read from the sandbox before the trace, plus the events this script
@@ -203,6 +205,8 @@ try {
   const visible = [];
   let missing = 0;
   const responseDelays = [];
+  /** Per event on the watched chatbot: when its row was in each responses view, by dashboard. */
+  const rowsShown = new Map();
   for (const dashboard of open) {
     const shown = await dashboard.page.evaluate(() => window.__shown);
     const byBot = new Map();
@@ -229,11 +233,23 @@ try {
     if (dashboard.watching) {
       const appeared = new Map(await dashboard.page.evaluate(() => window.__responses.map(([at, id]) => [id, at])));
       for (const event of created.filter((e) => e.bot === watched)) {
-        if (appeared.has(event.response)) responseDelays.push(appeared.get(event.response) - event.at);
+        if (!rowsShown.has(event.response)) rowsShown.set(event.response, []);
+        if (appeared.has(event.response)) {
+          responseDelays.push(appeared.get(event.response) - event.at);
+          rowsShown.get(event.response).push(appeared.get(event.response) - event.at);
+        }
       }
     }
   }
   for (const event of created) if (event.shownBy !== undefined) visible.push(event.shownBy);
+  // An event's row is shown everywhere once the last responses view shows it.
+  const everyView = [];
+  let rowsMissing = 0;
+  const watching = open.filter((d) => d.watching).length;
+  for (const delays of rowsShown.values()) {
+    if (delays.length === watching) everyView.push(Math.max(...delays));
+    else rowsMissing += 1;
+  }
   const viewBehind = [];
   for (const view of views) {
     for (const [bot, count] of view.rows ?? []) {
@@ -258,6 +274,7 @@ try {
     viewBehind: { max: Math.max(0, ...viewBehind), p99: percentile(viewBehind, 99), samples: viewBehind.length },
     visibleMs: { p50: percentile(visible, 50), p99: percentile(visible, 99), max: Math.max(0, ...visible), events: visible.length, missing },
     responsesMs: { p50: percentile(responseDelays, 50), p99: percentile(responseDelays, 99), shown: responseDelays.length },
+    responsesEveryMs: { p50: percentile(everyView, 50), p99: percentile(everyView, 99), events: everyView.length, missing: rowsMissing },
     pageErrors: open.flatMap((d) => d.errors),
   });
   for (const dashboard of open) await dashboard.context.close();

@@ -157,7 +157,10 @@ fn post_json(addr: SocketAddr, path: &str, body: &str) -> Result<String> {
 
 /// nginx: the files at `/` and `/pkg/`, the API from the sandbox through
 /// `proxy_cache` (valid `ttl`, with the lock that coalesces misses), the
-/// event stream and the webhook receiver from the hub, unbuffered.
+/// event stream and the webhook receiver from the hub, unbuffered, uncached,
+/// over HTTP/1.1, with the browser's `Host` passed on (nginx would send the
+/// upstream block's name, `hub`, which the hub refuses as DNS rebinding
+/// protection: the stream never opened, and no dashboard went live).
 fn config(
     dir: &Path,
     listen: SocketAddr,
@@ -203,13 +206,17 @@ http {{
             proxy_pass http://hub;
             proxy_http_version 1.1;
             proxy_set_header Connection \"\";
+            proxy_set_header Host $http_host;
             proxy_buffering off;
+            proxy_cache off;
             proxy_read_timeout 1h;
         }}
         location /api/conferbot/webhooks/ {{
             proxy_pass http://hub;
             proxy_http_version 1.1;
             proxy_set_header Connection \"\";
+            proxy_set_header Host $http_host;
+            proxy_request_buffering off;
         }}
         location /api/conferbot/external/ {{
             proxy_pass http://sandbox/api/v1/external/;
