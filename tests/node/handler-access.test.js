@@ -37,8 +37,10 @@ async function listen(listener) {
 /** A BFF (`flags`) and a handler (`options`) for `key` on `upstreams` ([bff's, handler's]). */
 async function pair({ flags = [], options = {}, upstreams, key = STARTER_KEY, env = {} }) {
   const rate = flags.includes("--rate") ? [] : ["--rate", FAST];
-  const bff = await startBffFor(upstreams[0], key, [...rate, ...flags], { CONFERBOT_WEBHOOK_SECRET: SECRET, ...env });
-  const handler = await listen(toNodeListener(createConferbotHandler({ apiKey: key, upstream: upstreams[1], rate: FAST, webhookSecret: SECRET, ...options })));
+  // No refresh budget: its getUsage (learning the plan) would be a call beyond the ones counted.
+  const off = ["--refresh-budget", "off"];
+  const bff = await startBffFor(upstreams[0], key, [...rate, ...off, ...flags], { CONFERBOT_WEBHOOK_SECRET: SECRET, ...env });
+  const handler = await listen(toNodeListener(createConferbotHandler({ apiKey: key, upstream: upstreams[1], rate: FAST, webhookSecret: SECRET, refreshBudget: "off", ...options })));
   return { bff, handler, both: [bff, handler], stop: async () => { bff.stop(); await handler.stop(); } };
 }
 

@@ -18,8 +18,9 @@ for (const [name, startServer] of [["conferbot-bff", startBff], ["the package's 
   let queued;
   before(async () => {
     [bff, queued] = await Promise.all([
-      startServer(["--cache-ttl", "0"]),
-      startServer(["--rate", "1/1s", "--cache-ttl", "0"]),
+      // No refresh budget: it would learn the month (one getUsage) before the first answer.
+      startServer(["--cache-ttl", "0", "--refresh-budget", "off"]),
+      startServer(["--rate", "1/1s", "--cache-ttl", "0", "--refresh-budget", "off"]),
     ]);
   });
   after(() => {
