@@ -3,8 +3,9 @@
 //! A request under the mount goes through [`Policy::api`] in the order the
 //! BFF's handler applies its policies: CORS preflight, the allowlist
 //! ([`route::target`]), CSRF for writes, the body's size and re-validation,
-//! with a `monthlyBudget` the month learned first (a `learn` step: one
-//! `getUsage` through the cache, then [`Policy::proceed`]), then reads
+//! with a `monthlyBudget` or a `refreshBudget` (on by default) the month
+//! learned first (a `learn` step: one `getUsage` through the cache, then
+//! [`Policy::proceed`]), then reads
 //! through the cache table (a fresh hit, a stale answer with maybe its
 //! background refresh, a read to join, or one to lead) and writes to the
 //! upstream. JS makes the call the [`Step`] names, turns the upstream's
