@@ -171,9 +171,10 @@ export class ResponsesElement extends ConferbotElement {
     if (event.type === "response.created") {
       if (!responseId) return;
       this.#markNew(responseId);
+      if (this.#shown?.data.some((r) => r.id === responseId) || this.#pending.has(responseId)) return;
+      // Pending on any page: "Show newest" shows it on page 1 even from a copy older than the event.
+      this.#addPending(responseId, event.data);
       if (this.#pager.page === 1 || !this.#shown) {
-        if (this.#shown?.data.some((r) => r.id === responseId) || this.#pending.has(responseId)) return;
-        this.#addPending(responseId, event.data);
         if (this.#shown) {
           this.#renderList(this.#shown);
           this.#pager.showTotal(this.#shownTotal());
