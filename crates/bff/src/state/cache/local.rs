@@ -1,9 +1,11 @@
-//! The in-process read cache: the policy's [`CacheTable`] under a mutex, with
-//! each upstream call in a task of its own.
+//! The in-process read cache: the policy's [`CacheTable`] under a mutex,
+//! and the upstream calls it leads.
 //!
-//! The first request for a key starts the upstream call as its own task (so a
-//! browser that disconnects does not cancel it for the others) and everyone
-//! who asks for the same key meanwhile awaits that task's shared handle. A
+//! The first request for a key makes the upstream call in its own task (no
+//! task spawned per miss) and everyone who asks for the same key meanwhile
+//! awaits the call's shared handle. If that first request goes away before
+//! the call ends (its browser disconnected), the rest of the call moves to a
+//! task of its own, so that it is not cancelled for the others. A
 //! request that finds an answer due for revalidation is answered from it at
 //! once and starts the refresh as a task nobody waits for. The table decides
 //! the rest: what is fresh, stale or due, what a change patches, what a
@@ -12,7 +14,9 @@
 //! they reach Redis.
 
 use std::future::Future;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::task::{ready, Context, Poll};
 
 use conferbot_policy::cache_table::{CacheTable, CallId, Finished, Freshness, Lookup, Settled};
 use conferbot_policy::headers::CacheStatus;
@@ -108,7 +112,7 @@ impl LocalCache {
                 refresh,
             } => {
                 if let Some(call) = refresh {
-                    self.spawn(key.clone(), call, fetch(), None);
+                    self.spawn(key.clone(), call, fetch());
                 }
                 Served::held(answer, CacheStatus::Stale, age_ms)
             }
@@ -119,9 +123,18 @@ impl LocalCache {
                 }
                 served
             }
-            Lookup::Led(call, shared) => {
-                self.spawn(key.clone(), call, fetch(), Some(done));
-                shared.await
+            Lookup::Led(call, _) => {
+                let slot = Slot {
+                    cache: Arc::clone(self),
+                    key: key.clone(),
+                    call,
+                    done: Some(done),
+                };
+                Leading {
+                    fetch: Some(Box::pin(fetch())),
+                    slot: Some(slot),
+                }
+                .await
             }
         }
     }
@@ -141,41 +154,21 @@ impl LocalCache {
         u64::try_from(self.freshness.fresh.as_millis()).unwrap_or(u64::MAX)
     }
 
-    /// Runs `fetch` as a task that settles its slot when done and hands the
-    /// outcome (or the answer it falls back to) to `done`, if anyone waits.
-    fn spawn<Fut>(
-        self: &Arc<Self>,
-        key: Target,
-        call: CallId,
-        fetch: Fut,
-        done: Option<oneshot::Sender<Served>>,
-    ) where
+    /// Runs `fetch` as a task nobody waits for (the revalidation of a stale
+    /// answer), which settles its slot when done.
+    fn spawn<Fut>(self: &Arc<Self>, key: Target, call: CallId, fetch: Fut)
+    where
         Fut: Future<Output = Served> + Send + 'static,
     {
-        let cache = Arc::clone(self);
+        let slot = Slot {
+            cache: Arc::clone(self),
+            key,
+            call,
+            done: None,
+        };
         // Boxed: the fetch's state machine (window, transport, timeout) is
         // large, and the task would otherwise be copied by value on spawn.
-        let fetch = Box::pin(fetch);
-        tokio::spawn(async move {
-            let served = fetch.await;
-            let now = cache.now();
-            let finished = match &served.outcome {
-                Ok(answer) => Finished::Answer(answer),
-                Err(err) => Finished::Failed {
-                    status: err.status(),
-                },
-            };
-            let settled = cache.lock().settle(&key, call, finished, now);
-            let served = match settled {
-                Settled::Fallback { answer, age_ms } => {
-                    Served::held(answer, CacheStatus::Stale, age_ms)
-                }
-                Settled::Passed => served,
-            };
-            if let Some(done) = done {
-                let _ = done.send(served);
-            }
-        });
+        slot.finish_apart(Box::pin(fetch));
     }
 
     /// The table. It never panics, so a poisoned lock still holds a
@@ -186,6 +179,100 @@ impl LocalCache {
 
     fn now(&self) -> u64 {
         u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+}
+
+/// A fetch as its leader runs it, boxed.
+type Fetch = Pin<Box<dyn Future<Output = Served> + Send>>;
+
+/// The slot a call in flight holds in the table, settled once when the call
+/// ends: its outcome (or the answer it falls back to) goes to those who
+/// joined it.
+struct Slot {
+    cache: Arc<LocalCache>,
+    key: Target,
+    call: CallId,
+    done: Option<oneshot::Sender<Served>>,
+}
+
+impl Slot {
+    /// Settles the slot with what the call came to; returns what the leader
+    /// answers (the same as those who joined).
+    fn finish(mut self, served: Served) -> Served {
+        let now = self.cache.now();
+        let finished = match &served.outcome {
+            Ok(answer) => Finished::Answer(answer),
+            Err(err) => Finished::Failed {
+                status: err.status(),
+            },
+        };
+        let settled = self
+            .cache
+            .lock()
+            .settle(&self.key, self.call, finished, now);
+        let served = match settled {
+            Settled::Fallback { answer, age_ms } => {
+                Served::held(answer, CacheStatus::Stale, age_ms)
+            }
+            Settled::Passed => served,
+        };
+        if let Some(done) = self.done.take() {
+            let _ = done.send(served.clone());
+        }
+        served
+    }
+
+    /// Finishes `fetch` in a task of its own, then settles the slot. Outside
+    /// a runtime (it is shutting down) the call is given up, and the slot
+    /// settled as failed, so that nobody waits for it.
+    fn finish_apart(self, fetch: Fetch) {
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => {
+                runtime.spawn(async move {
+                    let served = fetch.await;
+                    self.finish(served);
+                });
+            }
+            Err(_) => {
+                drop(fetch);
+                self.finish(Served::fetched(Err(BffError::Internal)));
+            }
+        }
+    }
+}
+
+/// The leader's read: the upstream call runs in the leader's own task (no
+/// task spawned, no hand-over per miss). If the leader goes away first (its
+/// browser disconnected), the call is not cancelled for those who joined
+/// it: what is left of it moves to a task of its own ([`Slot::finish_apart`]).
+struct Leading {
+    fetch: Option<Fetch>,
+    slot: Option<Slot>,
+}
+
+impl Future for Leading {
+    type Output = Served;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Served> {
+        let this = &mut *self;
+        let Some(fetch) = this.fetch.as_mut() else {
+            // Polled after it was done: not done by anything here.
+            return Poll::Ready(Served::fetched(Err(BffError::Internal)));
+        };
+        let served = ready!(fetch.as_mut().poll(cx));
+        this.fetch = None;
+        Poll::Ready(match this.slot.take() {
+            Some(slot) => slot.finish(served),
+            None => served,
+        })
+    }
+}
+
+impl Drop for Leading {
+    fn drop(&mut self) {
+        if let (Some(fetch), Some(slot)) = (self.fetch.take(), self.slot.take()) {
+            slot.finish_apart(fetch);
+        }
     }
 }
 
