@@ -53,28 +53,25 @@ pub(crate) async fn admit(
     mut request: Request,
     next: Next,
 ) -> Response {
-    if let Err(refused) = check_host(&state, &request) {
-        return refused;
+    if let Err(err) = check_host(&state, &request) {
+        tracing::warn!(error = %err, "request for a host not allowed refused");
+        return respond::error(&err);
     }
     identify(&state, &mut request);
     next.run(request).await
 }
 
-/// Refuses a request whose host is not allowed (`403`), or
-/// that names none (`400`). Every `Host` value counts, and HTTP/2's
+/// Why a request's host is refused: not allowed (`403`), or none
+/// named (`400`). Every `Host` value counts, and HTTP/2's
 /// `:authority` too.
-fn check_host(state: &AppState, request: &Request) -> Result<(), Response> {
+fn check_host(state: &AppState, request: &Request) -> Result<(), BffError> {
     let mut hosts = request.headers().get_all(HOST).iter().peekable();
-    let verdict = if hosts.peek().is_none() {
+    if hosts.peek().is_none() {
         let authority = request.uri().authority().map(|a| a.as_str());
         state.hosts.check(authority)
     } else {
         hosts.try_for_each(|value| state.hosts.check(Some(value.to_str().unwrap_or(""))))
-    };
-    verdict.map_err(|err| {
-        tracing::warn!(error = %err, "request for a host not allowed refused");
-        respond::error(&err)
-    })
+    }
 }
 
 /// Finds who the request is from and records it.

@@ -14,11 +14,9 @@
 //! they reach Redis.
 
 use std::future::Future;
-use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::task::{ready, Context, Poll};
 
-use conferbot_policy::cache_table::{CacheTable, CallId, Finished, Freshness, Lookup, Settled};
+use conferbot_policy::cache_table::{CacheTable, CallId, Freshness, Lookup};
 use conferbot_policy::headers::CacheStatus;
 use conferbot_policy::invalidation::Invalidation;
 use conferbot_policy::quota::Spend;
@@ -27,6 +25,7 @@ use futures_util::future::{BoxFuture, FutureExt, Shared};
 use tokio::sync::oneshot;
 use tokio::time::Instant;
 
+use super::leading::{Leading, Slot};
 use crate::answer::{Served, UpstreamAnswer};
 
 /// A call in flight, as everyone who asked awaits it.
@@ -35,6 +34,8 @@ type InFlight = Shared<BoxFuture<'static, Served>>;
 /// The read cache with its in-flight calls.
 pub(crate) struct LocalCache {
     freshness: Freshness,
+    /// Whether a leader makes its call in its own task (see [`LocalCache::joining`]).
+    lead_inline: bool,
     /// Time zero of the table's milliseconds.
     epoch: Instant,
     table: Mutex<CacheTable<Arc<UpstreamAnswer>, InFlight>>,
@@ -54,13 +55,32 @@ impl LocalCache {
     pub(crate) fn new(freshness: Freshness) -> Arc<Self> {
         Arc::new(Self {
             freshness,
+            lead_inline: true,
             epoch: Instant::now(),
             table: Mutex::new(CacheTable::new(freshness)),
         })
     }
 
+    /// Coalescing only (no TTL), in front of the shared cache, each leader's
+    /// call in a task of its own as before: there the call is a conversation
+    /// with Redis whose order against the month's background read (sent
+    /// from a task the same request spawned) the replicas' quota headers
+    /// rely on.
+    pub(crate) fn joining() -> Arc<Self> {
+        let none = Freshness {
+            fresh: std::time::Duration::ZERO,
+            stale: std::time::Duration::ZERO,
+        };
+        Arc::new(Self {
+            freshness: none,
+            lead_inline: false,
+            epoch: Instant::now(),
+            table: Mutex::new(CacheTable::new(none)),
+        })
+    }
+
     /// The answer for `key`: held, joined from a call in flight, or fetched
-    /// by `fetch` in a task of its own; `spend` says what may be spent.
+    /// by `fetch`; `spend` says what may be spent.
     pub(crate) async fn get_or_fetch<F, Fut>(
         self: &Arc<Self>,
         key: &Target,
@@ -123,13 +143,17 @@ impl LocalCache {
                 }
                 served
             }
-            Lookup::Led(call, _) => {
+            Lookup::Led(call, shared) => {
                 let slot = Slot {
                     cache: Arc::clone(self),
                     key: key.clone(),
                     call,
                     done: Some(done),
                 };
+                if !self.lead_inline {
+                    slot.finish_apart(Box::pin(fetch()));
+                    return shared.await;
+                }
                 Leading {
                     fetch: Some(Box::pin(fetch())),
                     slot: Some(slot),
@@ -173,106 +197,12 @@ impl LocalCache {
 
     /// The table. It never panics, so a poisoned lock still holds a
     /// consistent table.
-    fn lock(&self) -> MutexGuard<'_, CacheTable<Arc<UpstreamAnswer>, InFlight>> {
+    pub(super) fn lock(&self) -> MutexGuard<'_, CacheTable<Arc<UpstreamAnswer>, InFlight>> {
         self.table.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn now(&self) -> u64 {
+    pub(super) fn now(&self) -> u64 {
         u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX)
-    }
-}
-
-/// A fetch as its leader runs it, boxed.
-type Fetch = Pin<Box<dyn Future<Output = Served> + Send>>;
-
-/// The slot a call in flight holds in the table, settled once when the call
-/// ends: its outcome (or the answer it falls back to) goes to those who
-/// joined it.
-struct Slot {
-    cache: Arc<LocalCache>,
-    key: Target,
-    call: CallId,
-    done: Option<oneshot::Sender<Served>>,
-}
-
-impl Slot {
-    /// Settles the slot with what the call came to; returns what the leader
-    /// answers (the same as those who joined).
-    fn finish(mut self, served: Served) -> Served {
-        let now = self.cache.now();
-        let finished = match &served.outcome {
-            Ok(answer) => Finished::Answer(answer),
-            Err(err) => Finished::Failed {
-                status: err.status(),
-            },
-        };
-        let settled = self
-            .cache
-            .lock()
-            .settle(&self.key, self.call, finished, now);
-        let served = match settled {
-            Settled::Fallback { answer, age_ms } => {
-                Served::held(answer, CacheStatus::Stale, age_ms)
-            }
-            Settled::Passed => served,
-        };
-        if let Some(done) = self.done.take() {
-            let _ = done.send(served.clone());
-        }
-        served
-    }
-
-    /// Finishes `fetch` in a task of its own, then settles the slot. Outside
-    /// a runtime (it is shutting down) the call is given up, and the slot
-    /// settled as failed, so that nobody waits for it.
-    fn finish_apart(self, fetch: Fetch) {
-        match tokio::runtime::Handle::try_current() {
-            Ok(runtime) => {
-                runtime.spawn(async move {
-                    let served = fetch.await;
-                    self.finish(served);
-                });
-            }
-            Err(_) => {
-                drop(fetch);
-                self.finish(Served::fetched(Err(BffError::Internal)));
-            }
-        }
-    }
-}
-
-/// The leader's read: the upstream call runs in the leader's own task (no
-/// task spawned, no hand-over per miss). If the leader goes away first (its
-/// browser disconnected), the call is not cancelled for those who joined
-/// it: what is left of it moves to a task of its own ([`Slot::finish_apart`]).
-struct Leading {
-    fetch: Option<Fetch>,
-    slot: Option<Slot>,
-}
-
-impl Future for Leading {
-    type Output = Served;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Served> {
-        let this = &mut *self;
-        let Some(fetch) = this.fetch.as_mut() else {
-            // Polled after it was done: not done by anything here.
-            return Poll::Ready(Served::fetched(Err(BffError::Internal)));
-        };
-        let served = ready!(fetch.as_mut().poll(cx));
-        this.fetch = None;
-        Poll::Ready(match this.slot.take() {
-            Some(slot) => slot.finish(served),
-            None => served,
-        })
-    }
-}
-
-impl Drop for Leading {
-    fn drop(&mut self) {
-        if let (Some(fetch), Some(slot)) = (self.fetch.take(), self.slot.take()) {
-            slot.finish_apart(fetch);
-        }
     }
 }
 
@@ -376,6 +306,40 @@ mod tests {
             .cache;
         assert_eq!(status, CacheStatus::Miss);
         assert_eq!(calls.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_leader_that_goes_away_does_not_cancel_the_call_for_those_who_joined() {
+        let cache = LocalCache::new(fresh_for(2));
+        let calls = Arc::new(AtomicUsize::new(0));
+        let chatbots = key(Operation::ListChatbots);
+        let leader = {
+            let (cache, fetch) = (
+                Arc::clone(&cache),
+                fetcher(&calls, 200, Duration::from_millis(100)),
+            );
+            let chatbots = chatbots.clone();
+            tokio::spawn(async move { cache.get_or_fetch(&chatbots, Spend::FREE, fetch).await })
+        };
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        let follower = {
+            let (cache, fetch) = (Arc::clone(&cache), fetcher(&calls, 200, Duration::ZERO));
+            let chatbots = chatbots.clone();
+            tokio::spawn(async move { cache.get_or_fetch(&chatbots, Spend::FREE, fetch).await })
+        };
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        // The leader's browser disconnects: its request's future is dropped.
+        leader.abort();
+        assert!(leader.await.unwrap_err().is_cancelled());
+        let joined = follower.await.unwrap();
+        assert_eq!(joined.cache, CacheStatus::Coalesced);
+        assert_eq!(joined.outcome.unwrap().status, 200);
+        // The call finished and its answer is held.
+        let after = cache
+            .get_or_fetch(&chatbots, Spend::FREE, fetcher(&calls, 200, Duration::ZERO))
+            .await;
+        assert_eq!(after.cache, CacheStatus::Hit);
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
     }
 
     #[tokio::test(start_paused = true)]
