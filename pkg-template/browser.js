@@ -7,7 +7,7 @@ import init, { conferbotErrorClass } from "./conferbot.js";
 
 await init({ module_or_path: new URL("./conferbot_bg.wasm", import.meta.url) });
 
-export { ConferbotClient, verifyWebhookSignature } from "./conferbot.js";
+export { ConferbotClient } from "./conferbot.js";
 export const ConferbotError = conferbotErrorClass();
 // The protocol facts (PLANS, MAX_LIMIT, …), written from the Rust tables.
 export * from "./conferbot_facts.js";

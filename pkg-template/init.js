@@ -81,8 +81,3 @@ export class ConferbotClient extends glue.ConferbotClient {
     super(options);
   }
 }
-
-export function verifyWebhookSignature(rawBody, signature, secret) {
-  ready();
-  return glue.verifyWebhookSignature(rawBody, signature, secret);
-}

@@ -6,7 +6,7 @@ import { initSync, conferbotErrorClass } from "./conferbot.js";
 
 initSync({ module: readFileSync(new URL("./conferbot_bg.wasm", import.meta.url)) });
 
-export { ConferbotClient, verifyWebhookSignature } from "./conferbot.js";
+export { ConferbotClient } from "./conferbot.js";
 export const ConferbotError = conferbotErrorClass();
 // The protocol facts (PLANS, MAX_LIMIT, …), written from the Rust tables.
 export * from "./conferbot_facts.js";

@@ -8,7 +8,7 @@ import { initSync, conferbotErrorClass } from "./conferbot.js";
 
 initSync({ module: wasm });
 
-export { ConferbotClient, verifyWebhookSignature } from "./conferbot.js";
+export { ConferbotClient } from "./conferbot.js";
 export const ConferbotError = conferbotErrorClass();
 // The protocol facts (PLANS, MAX_LIMIT, …), written from the Rust tables.
 export * from "./conferbot_facts.js";

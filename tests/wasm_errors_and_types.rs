@@ -1,6 +1,6 @@
 //! The wasm surface's errors and types, run in Node and in headless Chromium:
 //! `ConferbotError` from JS's point of view, the TypeScript unions against the
-//! core's names, and `verifyWebhookSignature` from JS values.
+//! core's names.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -9,11 +9,9 @@
 )] // a test: a failed unwrap is a failed test
 #![cfg(target_arch = "wasm32")]
 
-use conferbot::wasm::{
-    conferbot_error_class, verify_webhook_signature_js, ConferbotClient, TYPESCRIPT,
-};
-use conferbot::{sign_webhook_body, ErrorKind, Plan, WebhookEvent};
-use js_sys::{Reflect, Uint8Array};
+use conferbot::wasm::{conferbot_error_class, ConferbotClient, TYPESCRIPT};
+use conferbot::{ErrorKind, Plan, WebhookEvent};
+use js_sys::Reflect;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::wasm_bindgen_test;
 
@@ -124,33 +122,4 @@ fn typescript_has_no_any() {
         .split(|c: char| !c.is_ascii_alphanumeric() && c != '_')
         .collect();
     assert!(!words.contains(&"any"));
-}
-
-#[wasm_bindgen_test]
-fn verifies_signatures_of_strings_and_bytes() {
-    let body = r#"{"event":"response.created"}"#;
-    let signature = sign_webhook_body(body.as_bytes(), b"whsec_1");
-    let verify = |body: JsValue, signature: &str, secret: &str| {
-        verify_webhook_signature_js(body, signature.into(), secret.into())
-    };
-    assert_eq!(verify(body.into(), &signature, "whsec_1"), Ok(true));
-    let bytes = Uint8Array::from(body.as_bytes());
-    assert_eq!(verify(bytes.into(), &signature, "whsec_1"), Ok(true));
-    assert_eq!(verify(body.into(), &signature, "whsec_2"), Ok(false));
-    assert_eq!(verify("{}".into(), &signature, "whsec_1"), Ok(false));
-    assert_eq!(verify(body.into(), "not hex", "whsec_1"), Ok(false));
-}
-
-#[wasm_bindgen_test]
-fn a_signature_check_of_the_wrong_types_throws_invalid_request() {
-    let thrown = verify_webhook_signature_js(JsValue::from(42), "ab".into(), "s".into())
-        .expect_err("a number is not a body");
-    assert_eq!(field(&thrown, "kind"), "invalid_request");
-    assert!(field(&thrown, "message")
-        .as_string()
-        .unwrap_or_default()
-        .contains("rawBody"));
-    let thrown = verify_webhook_signature_js("{}".into(), JsValue::NULL, "s".into())
-        .expect_err("null is not a signature");
-    assert_eq!(field(&thrown, "kind"), "invalid_request");
 }

@@ -12,4 +12,9 @@ export function toNodeListener() {
   return createConferbotHandler();
 }
 
+export function verifyWebhookSignature() {
+  refuseBrowser("verifyWebhookSignature");
+  throw new Error("verifyWebhookSignature runs on servers only: the webhook's secret must never reach a browser");
+}
+
 export const handlerOptions = Object.freeze([]);

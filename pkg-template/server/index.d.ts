@@ -63,6 +63,14 @@ export interface ConferbotHandlerOptions {
 /** Makes the handler. Throws a `TypeError` naming the option for bad options, and refuses to run in a browser. */
 export function createConferbotHandler(options: ConferbotHandlerOptions): ConferbotHandler;
 
+/**
+ * Whether `signature` (the `x-webhook-signature` header) is the HMAC-SHA256 of `rawBody` under `secret`,
+ * checked in constant time. Pass the body exactly as received (a string, or its bytes), before JSON
+ * parsing. A malformed signature is `false`; arguments of the wrong type throw a `TypeError`. Server only:
+ * the webhook's secret must never reach a browser (the browser build throws).
+ */
+export function verifyWebhookSignature(rawBody: string | Uint8Array, signature: string, secret: string | Uint8Array): boolean;
+
 /** One option of the table the options are read by: its name, the flag it mirrors, its default (absent when derived) and help. */
 export interface HandlerOption {
   readonly name: string;

@@ -5,9 +5,11 @@ import { readFileSync } from "node:fs";
 
 import * as glue from "./conferbot_server.js";
 import { handlerFactory } from "./core.js";
+import { signatureVerifier } from "./signature.js";
 
 glue.initSync({ module: readFileSync(new URL("./conferbot_server_bg.wasm", import.meta.url)) });
 
 export const createConferbotHandler = handlerFactory(glue);
+export const verifyWebhookSignature = signatureVerifier(glue);
 export { toNodeListener } from "./adapters.js";
 export { handlerOptions } from "./options.js";

@@ -5,9 +5,11 @@ import wasm from "./conferbot_server_bg.wasm";
 
 import * as glue from "./conferbot_server.js";
 import { handlerFactory } from "./core.js";
+import { signatureVerifier } from "./signature.js";
 
 glue.initSync({ module: wasm });
 
 export const createConferbotHandler = handlerFactory(glue);
+export const verifyWebhookSignature = signatureVerifier(glue);
 export { toNodeListener } from "./adapters.js";
 export { handlerOptions } from "./options.js";

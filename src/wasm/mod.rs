@@ -1,6 +1,8 @@
 //! The wasm32 JS surface: `ConferbotClient`, `ConferbotError`, `Page<T>`,
-//! async iteration over lists and over the BFF's live events, and
-//! `verifyWebhookSignature`.
+//! async iteration over lists and over the BFF's live events.
+//! (`verifyWebhookSignature` is the server half's, `conferbot-wasm/server`:
+//! a page must never hold a webhook's secret, so its HMAC code stays out of
+//! the browser's bytes.)
 //!
 //! A thin layer over the pure core: URLs come from [`crate::Operation::url`],
 //! page decisions from [`crate::Paginator`], retry decisions from
@@ -28,7 +30,6 @@
 //!   `fetch`, parsed by the core's SSE parser, reconnecting with `Last-Event-ID`.
 //! - `iteration`: `for await` over every item of a list, one page at a time.
 //! - `js_error`: core errors as JS `ConferbotError`s.
-//! - `signature`: `verifyWebhookSignature` from JS values.
 //! - `typescript`: the TypeScript of the package: `wire.d.ts` (generated from
 //!   [`crate::shape`]) and `types.d.ts` (options, pages, the error class).
 //! - `js/`: the small JS snippets wasm-bindgen ships beside the glue
@@ -49,7 +50,6 @@ mod inputs;
 mod iteration;
 mod js_error;
 mod page;
-mod signature;
 mod typescript;
 
 pub use calls::CallPolicy;
@@ -59,5 +59,4 @@ pub use events::EventStream;
 pub use iteration::FirstPage;
 pub use js_error::conferbot_error_class;
 pub use page::PageCursor;
-pub use signature::verify_webhook_signature_js;
 pub use typescript::TYPESCRIPT;

@@ -33,6 +33,7 @@
 //!   (`window.lua`, `leave.lua`).
 //! - [`js_url`]: URLs parsed by JS's own `URL` (webhook targets).
 //! - [`combined_headers`]: header values as the fetch API combines them.
+//! - [`signature`]: `verifyWebhookSignature` for webhook receivers in JS.
 
 pub mod access;
 pub mod answer;
@@ -49,6 +50,7 @@ pub mod shared;
 pub mod shared_delivery;
 pub mod shared_read;
 pub mod shared_window;
+pub mod signature;
 pub mod step;
 pub mod window;
 
