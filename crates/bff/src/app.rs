@@ -141,16 +141,27 @@ impl Bff {
             .route(&paths.events, any(events::stream))
             .route(mount, any(proxy::proxy))
             .route(&format!("{mount}/"), any(proxy::proxy))
-            .route(&format!("{mount}/{{*rest}}"), any(proxy::proxy))
-            .layer(middleware::from_fn_with_state(
+            .route(&format!("{mount}/{{*rest}}"), any(proxy::proxy));
+        // Every layer costs every request a boxed future and a clone of the
+        // services inside it: without `--auth-url`, the quota headers and the
+        // hygiene are one layer (nothing sits between them).
+        if state.auth.is_some() {
+            api = api
+                .layer(middleware::from_fn_with_state(
+                    Arc::clone(&state),
+                    quota::add_quota_headers,
+                ))
+                .layer(middleware::from_fn_with_state(
+                    Arc::clone(&state),
+                    access::authorize,
+                ))
+                .layer(middleware::from_fn(hygiene::retain_allowed));
+        } else {
+            api = api.layer(middleware::from_fn_with_state(
                 Arc::clone(&state),
-                quota::add_quota_headers,
-            ))
-            .layer(middleware::from_fn_with_state(
-                Arc::clone(&state),
-                access::authorize,
-            ))
-            .layer(middleware::from_fn(hygiene::retain_allowed));
+                quota::add_quota_headers_and_retain_allowed,
+            ));
+        }
         if let Some(cors) = hygiene::cors_layer(&self.config.settings.allow_origins) {
             api = api.layer(cors);
         }
@@ -163,11 +174,7 @@ impl Bff {
         }
         let app = app.with_state(Arc::clone(&state));
         let app = static_files::attach(app, self.config.www.as_deref(), self.config.pkg.as_deref())
-            .layer(middleware::from_fn_with_state(
-                Arc::clone(&state),
-                access::identify,
-            ))
-            .layer(middleware::from_fn_with_state(state, access::check_host));
+            .layer(middleware::from_fn_with_state(state, access::admit));
         request_limits::limit(app, &self.config.settings.connections)
     }
 

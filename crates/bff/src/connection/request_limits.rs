@@ -4,14 +4,15 @@
 //!   `503` with `Retry-After` at once instead of queueing without bound;
 //! - `--request-timeout` from the head to the answer (tower's timeout; a
 //!   slow-dripped body is what makes a request that long): `408`;
-//! - `--body-timeout` between two parts of a body (tower-http's request body
-//!   timeout; the handler's body read fails and is answered `408`, see
+//! - `--body-timeout` between two parts of a body (tower-http's
+//!   `TimeoutBody`, on requests that have a body; the handler's body read fails and is answered `408`, see
 //!   `crate::http::respond::read_body`).
 //!
 //! An event stream counts as a request only until its answer starts: its
 //! own caps hold it (`crate::http::events`).
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::body::Body;
 use axum::error_handling::HandleErrorLayer;
@@ -20,10 +21,11 @@ use axum::response::Response;
 use axum::{BoxError, Router};
 use conferbot_policy::settings::ConnectionSettings;
 use conferbot_policy::BffError;
+use http_body::Body as _;
 use tokio::sync::Semaphore;
 use tower::limit::GlobalConcurrencyLimitLayer;
 use tower::ServiceBuilder;
-use tower_http::timeout::{RequestBodyTimeoutLayer, TimeoutBody};
+use tower_http::timeout::TimeoutBody;
 
 use crate::http::respond;
 
@@ -31,15 +33,28 @@ use crate::http::respond;
 pub(crate) fn limit(app: Router, settings: &ConnectionSettings) -> Router {
     // One semaphore for every route: the limit is the BFF's, not a route's.
     let in_flight = Arc::new(Semaphore::new(settings.max_requests));
+    let body_timeout = settings.body_timeout;
     app.layer(
         ServiceBuilder::new()
             .layer(HandleErrorLayer::new(refusal))
             .load_shed()
             .layer(GlobalConcurrencyLimitLayer::with_semaphore(in_flight))
             .timeout(settings.request_timeout)
-            .layer(RequestBodyTimeoutLayer::new(settings.body_timeout))
-            .map_request(|request: Request<TimeoutBody<Body>>| request.map(Body::new)),
+            .map_request(move |request: Request<Body>| {
+                request.map(|body| with_timeout(body, body_timeout))
+            }),
     )
+}
+
+/// `body` with `--body-timeout` between two of its parts (tower-http's
+/// [`TimeoutBody`]). A request without a body has no part to wait for, and
+/// no timer is armed for it.
+fn with_timeout(body: Body, timeout: Duration) -> Body {
+    if body.is_end_stream() {
+        body
+    } else {
+        Body::new(TimeoutBody::new(timeout, body))
+    }
 }
 
 /// The answer when a layer refused: shed (`503`), too slow (`408`).

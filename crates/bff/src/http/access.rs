@@ -1,9 +1,9 @@
 //! Who may come in, and who they are: three middlewares, each a thin driver
 //! of the policy.
 //!
-//! - [`check_host`] (every request): the `Host` must be an allowed host
-//!   ([`conferbot_policy::host`], `--allow-host`), against DNS rebinding.
-//! - [`identify`] (every request): the client, from the connection's
+//! - [`admit`] (every request), in one layer: [`check_host`], the `Host`
+//!   must be an allowed host ([`conferbot_policy::host`], `--allow-host`),
+//!   against DNS rebinding; then [`identify`], the client, from the connection's
 //!   address and, behind `--trusted-proxy`, `X-Forwarded-For`
 //!   ([`conferbot_policy::client`]); put in the request's extensions as a
 //!   [`Client`].
@@ -47,34 +47,35 @@ impl Client {
     }
 }
 
-/// Middleware: refuses a request whose host is not allowed (`403`), or
-/// that names none (`400`). Every `Host` value counts, and HTTP/2's
-/// `:authority` too.
-pub(crate) async fn check_host(
-    State(state): State<Arc<AppState>>,
-    request: Request,
-    next: Next,
-) -> Response {
-    let mut hosts = request.headers().get_all(HOST).iter().peekable();
-    let verdict = if hosts.peek().is_none() {
-        let authority = request.uri().authority().map(|a| a.as_str());
-        state.hosts.check(authority)
-    } else {
-        hosts.try_for_each(|value| state.hosts.check(Some(value.to_str().unwrap_or(""))))
-    };
-    if let Err(err) = verdict {
-        tracing::warn!(error = %err, "request for a host not allowed refused");
-        return respond::error(&err);
-    }
-    next.run(request).await
-}
-
-/// Middleware: finds who the request is from and records it.
-pub(crate) async fn identify(
+/// Middleware: [`check_host`], then [`identify`], in one layer.
+pub(crate) async fn admit(
     State(state): State<Arc<AppState>>,
     mut request: Request,
     next: Next,
 ) -> Response {
+    if let Err(err) = check_host(&state, &request) {
+        tracing::warn!(error = %err, "request for a host not allowed refused");
+        return respond::error(&err);
+    }
+    identify(&state, &mut request);
+    next.run(request).await
+}
+
+/// Why a request's host is refused: not allowed (`403`), or none
+/// named (`400`). Every `Host` value counts, and HTTP/2's
+/// `:authority` too.
+fn check_host(state: &AppState, request: &Request) -> Result<(), BffError> {
+    let mut hosts = request.headers().get_all(HOST).iter().peekable();
+    if hosts.peek().is_none() {
+        let authority = request.uri().authority().map(|a| a.as_str());
+        state.hosts.check(authority)
+    } else {
+        hosts.try_for_each(|value| state.hosts.check(Some(value.to_str().unwrap_or(""))))
+    }
+}
+
+/// Finds who the request is from and records it.
+fn identify(state: &AppState, request: &mut Request) {
     let peer = request
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
@@ -93,7 +94,6 @@ pub(crate) async fn identify(
         },
     };
     request.extensions_mut().insert(client);
-    next.run(request).await
 }
 
 /// Middleware (with `--auth-url`): asks the authorisation service, and lets

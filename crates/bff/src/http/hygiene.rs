@@ -7,7 +7,7 @@
 //! `server` added by some layer or future change never reaches the browser).
 
 use axum::extract::Request;
-use axum::http::{HeaderName, HeaderValue};
+use axum::http::{HeaderMap, HeaderName, HeaderValue};
 use axum::middleware::Next;
 use axum::response::Response;
 use conferbot_policy::headers::{
@@ -21,7 +21,12 @@ use crate::upstream::http_method;
 /// marks answers as not sniffable and not for shared caches.
 pub(crate) async fn retain_allowed(request: Request, next: Next) -> Response {
     let mut response = next.run(request).await;
-    let headers = response.headers_mut();
+    keep_allowed(response.headers_mut());
+    response
+}
+
+/// What [`retain_allowed`] does to an answer's headers.
+pub(crate) fn keep_allowed(headers: &mut HeaderMap) {
     // Our own answers carry allowed headers only: check before allocating
     // the list of names to drop.
     if headers.keys().any(|name| !allowed(name.as_str())) {
@@ -38,7 +43,6 @@ pub(crate) async fn retain_allowed(request: Request, next: Next) -> Response {
             HeaderValue::from_static(value),
         );
     }
-    response
 }
 
 /// CORS for `--allow-origin`; none at all by default (same-origin only).

@@ -6,12 +6,13 @@
 use std::sync::Arc;
 
 use axum::extract::{Request, State};
-use axum::http::{HeaderName, HeaderValue};
+use axum::http::{HeaderMap, HeaderName, HeaderValue};
 use axum::middleware::Next;
 use axum::response::Response;
 use conferbot_policy::quota_headers::{quota_headers, MinuteView, QuotaFacts};
 use conferbot_policy::window::default_span;
 
+use super::hygiene;
 use crate::context::AppState;
 
 /// Middleware: the minute and month headers (the handler sets
@@ -22,18 +23,38 @@ pub(crate) async fn add_quota_headers(
     next: Next,
 ) -> Response {
     let mut response = next.run(request).await;
+    insert_quota_headers(&state, response.headers_mut());
+    response
+}
+
+/// Middleware, without `--auth-url` (no authorisation step to sit
+/// between them): [`add_quota_headers`] and then
+/// [`hygiene::retain_allowed`] in one layer, as those two layers would.
+pub(crate) async fn add_quota_headers_and_retain_allowed(
+    State(state): State<Arc<AppState>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    insert_quota_headers(&state, headers);
+    hygiene::keep_allowed(headers);
+    response
+}
+
+/// The minute and month headers, as known now.
+fn insert_quota_headers(state: &AppState, headers: &mut HeaderMap) {
     let facts = QuotaFacts {
-        minute: minute(&state),
+        minute: minute(state),
         month: state.quota.month(),
         queued_ms: None,
     };
-    let headers = response.headers_mut();
     for (name, value) in quota_headers(&facts) {
-        if let Ok(value) = HeaderValue::from_str(&value) {
+        // The text's own buffer becomes the value: no copy.
+        if let Ok(value) = HeaderValue::try_from(value) {
             headers.insert(HeaderName::from_static(name), value);
         }
     }
-    response
 }
 
 /// The window, wherever it lives.

@@ -12,6 +12,7 @@ use bytes::Bytes;
 use conferbot_policy::headers::{answer_headers, CacheStatus, JSON};
 use conferbot_policy::settings::MAX_BODY_BYTES;
 use conferbot_policy::{BffError, HeaderLookup};
+use http_body::Body as _;
 use http_body_util::{BodyExt, Limited};
 
 use crate::answer::UpstreamAnswer;
@@ -95,6 +96,10 @@ pub(crate) fn answer(
 /// and a body that stops arriving for `--body-timeout` (`408`; the timeout
 /// is the connection layer's, `crate::connection::request_limits`).
 pub(crate) async fn read_body(body: Body) -> Result<Bytes, BffError> {
+    // No body at all (every GET): nothing to limit or to wait for.
+    if body.is_end_stream() {
+        return Ok(Bytes::new());
+    }
     match Limited::new(body, MAX_BODY_BYTES).collect().await {
         Ok(collected) => Ok(collected.to_bytes()),
         Err(err) if err.is::<http_body_util::LengthLimitError>() => {

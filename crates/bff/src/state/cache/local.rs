@@ -1,9 +1,11 @@
-//! The in-process read cache: the policy's [`CacheTable`] under a mutex, with
-//! each upstream call in a task of its own.
+//! The in-process read cache: the policy's [`CacheTable`] under a mutex,
+//! and the upstream calls it leads.
 //!
-//! The first request for a key starts the upstream call as its own task (so a
-//! browser that disconnects does not cancel it for the others) and everyone
-//! who asks for the same key meanwhile awaits that task's shared handle. A
+//! The first request for a key makes the upstream call in its own task (no
+//! task spawned per miss) and everyone who asks for the same key meanwhile
+//! awaits the call's shared handle. If that first request goes away before
+//! the call ends (its browser disconnected), the rest of the call moves to a
+//! task of its own, so that it is not cancelled for the others. A
 //! request that finds an answer due for revalidation is answered from it at
 //! once and starts the refresh as a task nobody waits for. The table decides
 //! the rest: what is fresh, stale or due, what a change patches, what a
@@ -14,7 +16,7 @@
 use std::future::Future;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use conferbot_policy::cache_table::{CacheTable, CallId, Finished, Freshness, Lookup, Settled};
+use conferbot_policy::cache_table::{CacheTable, CallId, Freshness, Lookup};
 use conferbot_policy::headers::CacheStatus;
 use conferbot_policy::invalidation::Invalidation;
 use conferbot_policy::quota::Spend;
@@ -23,6 +25,7 @@ use futures_util::future::{BoxFuture, FutureExt, Shared};
 use tokio::sync::oneshot;
 use tokio::time::Instant;
 
+use super::leading::{Leading, Slot};
 use crate::answer::{Served, UpstreamAnswer};
 
 /// A call in flight, as everyone who asked awaits it.
@@ -31,6 +34,8 @@ type InFlight = Shared<BoxFuture<'static, Served>>;
 /// The read cache with its in-flight calls.
 pub(crate) struct LocalCache {
     freshness: Freshness,
+    /// Whether a leader makes its call in its own task (see [`LocalCache::joining`]).
+    lead_inline: bool,
     /// Time zero of the table's milliseconds.
     epoch: Instant,
     table: Mutex<CacheTable<Arc<UpstreamAnswer>, InFlight>>,
@@ -50,13 +55,32 @@ impl LocalCache {
     pub(crate) fn new(freshness: Freshness) -> Arc<Self> {
         Arc::new(Self {
             freshness,
+            lead_inline: true,
             epoch: Instant::now(),
             table: Mutex::new(CacheTable::new(freshness)),
         })
     }
 
+    /// Coalescing only (no TTL), in front of the shared cache, each leader's
+    /// call in a task of its own as before: there the call is a conversation
+    /// with Redis whose order against the month's background read (sent
+    /// from a task the same request spawned) the replicas' quota headers
+    /// rely on.
+    pub(crate) fn joining() -> Arc<Self> {
+        let none = Freshness {
+            fresh: std::time::Duration::ZERO,
+            stale: std::time::Duration::ZERO,
+        };
+        Arc::new(Self {
+            freshness: none,
+            lead_inline: false,
+            epoch: Instant::now(),
+            table: Mutex::new(CacheTable::new(none)),
+        })
+    }
+
     /// The answer for `key`: held, joined from a call in flight, or fetched
-    /// by `fetch` in a task of its own; `spend` says what may be spent.
+    /// by `fetch`; `spend` says what may be spent.
     pub(crate) async fn get_or_fetch<F, Fut>(
         self: &Arc<Self>,
         key: &Target,
@@ -108,7 +132,7 @@ impl LocalCache {
                 refresh,
             } => {
                 if let Some(call) = refresh {
-                    self.spawn(key.clone(), call, fetch(), None);
+                    self.spawn(key.clone(), call, fetch());
                 }
                 Served::held(answer, CacheStatus::Stale, age_ms)
             }
@@ -120,8 +144,21 @@ impl LocalCache {
                 served
             }
             Lookup::Led(call, shared) => {
-                self.spawn(key.clone(), call, fetch(), Some(done));
-                shared.await
+                let slot = Slot {
+                    cache: Arc::clone(self),
+                    key: key.clone(),
+                    call,
+                    done: Some(done),
+                };
+                if !self.lead_inline {
+                    slot.finish_apart(Box::pin(fetch()));
+                    return shared.await;
+                }
+                Leading {
+                    fetch: Some(Box::pin(fetch())),
+                    slot: Some(slot),
+                }
+                .await
             }
         }
     }
@@ -141,50 +178,30 @@ impl LocalCache {
         u64::try_from(self.freshness.fresh.as_millis()).unwrap_or(u64::MAX)
     }
 
-    /// Runs `fetch` as a task that settles its slot when done and hands the
-    /// outcome (or the answer it falls back to) to `done`, if anyone waits.
-    fn spawn<Fut>(
-        self: &Arc<Self>,
-        key: Target,
-        call: CallId,
-        fetch: Fut,
-        done: Option<oneshot::Sender<Served>>,
-    ) where
+    /// Runs `fetch` as a task nobody waits for (the revalidation of a stale
+    /// answer), which settles its slot when done.
+    fn spawn<Fut>(self: &Arc<Self>, key: Target, call: CallId, fetch: Fut)
+    where
         Fut: Future<Output = Served> + Send + 'static,
     {
-        let cache = Arc::clone(self);
+        let slot = Slot {
+            cache: Arc::clone(self),
+            key,
+            call,
+            done: None,
+        };
         // Boxed: the fetch's state machine (window, transport, timeout) is
         // large, and the task would otherwise be copied by value on spawn.
-        let fetch = Box::pin(fetch);
-        tokio::spawn(async move {
-            let served = fetch.await;
-            let now = cache.now();
-            let finished = match &served.outcome {
-                Ok(answer) => Finished::Answer(answer),
-                Err(err) => Finished::Failed {
-                    status: err.status(),
-                },
-            };
-            let settled = cache.lock().settle(&key, call, finished, now);
-            let served = match settled {
-                Settled::Fallback { answer, age_ms } => {
-                    Served::held(answer, CacheStatus::Stale, age_ms)
-                }
-                Settled::Passed => served,
-            };
-            if let Some(done) = done {
-                let _ = done.send(served);
-            }
-        });
+        slot.finish_apart(Box::pin(fetch));
     }
 
     /// The table. It never panics, so a poisoned lock still holds a
     /// consistent table.
-    fn lock(&self) -> MutexGuard<'_, CacheTable<Arc<UpstreamAnswer>, InFlight>> {
+    pub(super) fn lock(&self) -> MutexGuard<'_, CacheTable<Arc<UpstreamAnswer>, InFlight>> {
         self.table.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn now(&self) -> u64 {
+    pub(super) fn now(&self) -> u64 {
         u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX)
     }
 }
@@ -289,6 +306,40 @@ mod tests {
             .cache;
         assert_eq!(status, CacheStatus::Miss);
         assert_eq!(calls.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_leader_that_goes_away_does_not_cancel_the_call_for_those_who_joined() {
+        let cache = LocalCache::new(fresh_for(2));
+        let calls = Arc::new(AtomicUsize::new(0));
+        let chatbots = key(Operation::ListChatbots);
+        let leader = {
+            let (cache, fetch) = (
+                Arc::clone(&cache),
+                fetcher(&calls, 200, Duration::from_millis(100)),
+            );
+            let chatbots = chatbots.clone();
+            tokio::spawn(async move { cache.get_or_fetch(&chatbots, Spend::FREE, fetch).await })
+        };
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        let follower = {
+            let (cache, fetch) = (Arc::clone(&cache), fetcher(&calls, 200, Duration::ZERO));
+            let chatbots = chatbots.clone();
+            tokio::spawn(async move { cache.get_or_fetch(&chatbots, Spend::FREE, fetch).await })
+        };
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        // The leader's browser disconnects: its request's future is dropped.
+        leader.abort();
+        assert!(leader.await.unwrap_err().is_cancelled());
+        let joined = follower.await.unwrap();
+        assert_eq!(joined.cache, CacheStatus::Coalesced);
+        assert_eq!(joined.outcome.unwrap().status, 200);
+        // The call finished and its answer is held.
+        let after = cache
+            .get_or_fetch(&chatbots, Spend::FREE, fetcher(&calls, 200, Duration::ZERO))
+            .await;
+        assert_eq!(after.cache, CacheStatus::Hit);
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
     }
 
     #[tokio::test(start_paused = true)]

@@ -6,6 +6,7 @@
 //! stale) are the policy's; what may be spent is the month's quota's
 //! ([`QuotaStore::spend`]).
 
+mod leading;
 pub(crate) mod local;
 pub(crate) mod redis;
 
@@ -51,13 +52,9 @@ impl CacheStore {
 
     /// Shared through Redis, spending as `quota` allows.
     pub(crate) fn redis(shared: RedisCache, quota: Arc<QuotaStore>) -> Self {
-        let none = Freshness {
-            fresh: std::time::Duration::ZERO,
-            stale: std::time::Duration::ZERO,
-        };
         Self {
             backend: Backend::Redis {
-                joined: LocalCache::new(none),
+                joined: LocalCache::joining(),
                 shared: Arc::new(shared),
             },
             quota,
