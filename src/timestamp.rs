@@ -37,6 +37,18 @@ pub fn format_iso8601_ms(unix_ms: i64) -> String {
     );
     out
 }
+/// Unix seconds at 00:00 UTC on the first day of `month` (1 to 12) of
+/// `year` (years 0 to 9999; `None` outside them): where a month of the
+/// upstream's quota starts, computed without writing a timestamp to parse.
+pub fn month_start_secs(year: i32, month: u8) -> Option<i64> {
+    if !(0..=9999).contains(&year) {
+        return None;
+    }
+    let month = Month::try_from(month).ok()?;
+    let date = Date::from_calendar_date(year, month, 1).ok()?;
+    Some(date.midnight().assume_utc().unix_timestamp())
+}
+
 /// Parses `x-webhook-timestamp` into Unix seconds: either decimal Unix
 /// seconds (`1735689600`, also with a fraction or in milliseconds when
 /// 13 digits long) or ISO 8601 with a `Z` or `±HH:MM` offset.
@@ -122,6 +134,30 @@ fn digits(raw: &str, at: usize, len: usize) -> Option<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn month_starts_agree_with_the_parser() {
+        for (year, month) in [
+            (2024, 1),
+            (2024, 2),
+            (2024, 3),
+            (2025, 12),
+            (2000, 2),
+            (1970, 1),
+            (9999, 12),
+        ] {
+            let text = format!("{year:04}-{month:02}-01T00:00:00Z");
+            assert_eq!(
+                month_start_secs(year, month),
+                parse_iso8601_secs(&text),
+                "{text}"
+            );
+        }
+        assert_eq!(month_start_secs(2024, 0), None);
+        assert_eq!(month_start_secs(2024, 13), None);
+        assert_eq!(month_start_secs(10_000, 1), None);
+        assert_eq!(month_start_secs(-1, 1), None);
+    }
 
     #[test]
     fn formats_like_the_guide() {

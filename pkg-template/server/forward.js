@@ -48,24 +48,33 @@ function pairs(flat) {
  */
 async function call(policy, transport, step, [plainHeaders, bodyHeaders], queued) {
   const body = step.body;
-  const signal = AbortSignal.timeout(policy.upstreamTimeoutMs);
+  // One timer for the whole call, cleared as soon as the answer is read
+  // (AbortSignal.timeout's timer lives until it fires: at a few thousand
+  // calls a second, tens of thousands of them would wait out the timeout).
+  const controller = new AbortController();
+  const signal = controller.signal;
+  const timer = setTimeout(() => controller.abort(), policy.upstreamTimeoutMs);
   let response;
-  try {
-    response = await transport(step.url, {
-      method: step.method,
-      headers: body ? bodyHeaders : plainHeaders,
-      body,
-      redirect: "manual",
-      signal,
-    });
-  } catch {
-    return policy.failure(signal.aborted ? "upstream_timeout" : "upstream_unreachable", 0);
-  }
   let raw;
   try {
-    raw = await readLimited(response, policy.maxAnswerBytes);
-  } catch {
-    return policy.failure(signal.aborted ? "upstream_timeout" : "cut_off", 0);
+    try {
+      response = await transport(step.url, {
+        method: step.method,
+        headers: body ? bodyHeaders : plainHeaders,
+        body,
+        redirect: "manual",
+        signal,
+      });
+    } catch {
+      return policy.failure(signal.aborted ? "upstream_timeout" : "upstream_unreachable", 0);
+    }
+    try {
+      raw = await readLimited(response, policy.maxAnswerBytes);
+    } catch {
+      return policy.failure(signal.aborted ? "upstream_timeout" : "cut_off", 0);
+    }
+  } finally {
+    clearTimeout(timer);
   }
   if (raw === null) return policy.failure("too_long", 0);
   const date = response.headers.get("date");

@@ -31,11 +31,11 @@
 //!
 //! Times are Unix milliseconds on the caller's clock.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::str::FromStr;
 
 use conferbot::protocol::api::MONTHLY_LIMIT_ERROR;
-use conferbot::timestamp::parse_iso8601_secs;
 use conferbot::{ApiErrorBody, DataEnvelope, Limit, Usage};
 use serde::{Deserialize, Serialize};
 
@@ -185,8 +185,8 @@ impl MonthView {
 
     /// How long the month is (28 to 31 days), in ms.
     pub fn length_ms(&self) -> Option<u64> {
-        let start = parse_iso8601_secs(&format!("{}-01T00:00:00Z", self.month))?;
-        let end = parse_iso8601_secs(&format!("{}-01T00:00:00Z", next_month(&self.month)?))?;
+        let start = month_start_secs(&self.month, false)?;
+        let end = month_start_secs(&self.month, true)?;
         u64::try_from(end.saturating_sub(start))
             .ok()?
             .checked_mul(1_000)
@@ -283,7 +283,7 @@ impl QuotaBook {
     /// What would be refused at `now`, and why: the month spent by the
     /// upstream's word, its plan's limit, or `budget`.
     pub fn refusal(&self, budget: Option<MonthlyBudget>, now: u64) -> Option<BffError> {
-        let book = self.rolled(now);
+        let book = self.current(now);
         if let Some(until) = book.refused_until.filter(|until| *until > now) {
             return Some(month_spent(until - now, None));
         }
@@ -304,7 +304,7 @@ impl QuotaBook {
         refresh: RefreshBudget,
         now: u64,
     ) -> bool {
-        (budget.is_some() || refresh.is_on()) && self.rolled(now).learned.is_none()
+        (budget.is_some() || refresh.is_on()) && self.current(now).learned.is_none()
     }
 
     /// What the cache may spend at `now` with `held` answers held, answers
@@ -349,7 +349,7 @@ impl QuotaBook {
     /// The month at `now`: as learned, or the next one started from zero
     /// when it turned since; `None` before anything was learned.
     pub fn month(&self, now: u64) -> Option<MonthView> {
-        let book = self.rolled(now);
+        let book = self.current(now);
         let learned = book.learned.as_ref()?;
         let resets_at_ms = match book.refused_until.filter(|until| *until > now) {
             Some(until) => until,
@@ -369,7 +369,28 @@ impl QuotaBook {
     /// Starts the next month when this one turned by `now`: the upstream's
     /// refusal ended, or the learned month's end (by its clock) passed.
     pub fn roll(&mut self, now: u64) {
-        *self = self.rolled(now);
+        if self.turns_by(now) {
+            *self = self.rolled(now);
+        }
+    }
+
+    /// The book at `now`: this one, or a copy rolled to the next month when
+    /// it turned since (asked on every request: copied only when it turns).
+    fn current(&self, now: u64) -> Cow<'_, QuotaBook> {
+        if self.turns_by(now) {
+            Cow::Owned(self.rolled(now))
+        } else {
+            Cow::Borrowed(self)
+        }
+    }
+
+    /// Whether [`QuotaBook::rolled`] would change anything at `now`.
+    fn turns_by(&self, now: u64) -> bool {
+        self.refused_until.is_some_and(|until| until <= now)
+            || self
+                .learned
+                .as_ref()
+                .is_some_and(|learned| self.month_end(&learned.month).is_some_and(|end| end <= now))
     }
 
     fn rolled(&self, now: u64) -> QuotaBook {
@@ -405,8 +426,7 @@ impl QuotaBook {
 
     /// When `month` (`YYYY-MM`, the upstream's) ends, on our clock.
     fn month_end(&self, month: &str) -> Option<u64> {
-        let next = next_month(month)?;
-        let secs = parse_iso8601_secs(&format!("{next}-01T00:00:00Z"))?;
+        let secs = month_start_secs(month, true)?;
         let ours = secs
             .saturating_mul(1_000)
             .saturating_sub(self.clock_offset_ms);
@@ -418,6 +438,21 @@ fn month_spent(left_ms: u64, budget: Option<u64>) -> BffError {
     BffError::MonthSpent {
         retry_after: std::time::Duration::from_millis(left_ms),
         budget,
+    }
+}
+
+/// Unix seconds at the start of `month` (`YYYY-MM`), or of the month after
+/// it when `after`.
+fn month_start_secs(month: &str, after: bool) -> Option<i64> {
+    let (year, number) = month.split_once('-')?;
+    let (year, number): (i32, u8) = (year.parse().ok()?, number.parse().ok()?);
+    if !(1..=12).contains(&number) {
+        return None;
+    }
+    match (after, number) {
+        (false, _) => conferbot::timestamp::month_start_secs(year, number),
+        (true, 12) => conferbot::timestamp::month_start_secs(year.checked_add(1)?, 1),
+        (true, _) => conferbot::timestamp::month_start_secs(year, number + 1),
     }
 }
 

@@ -1,6 +1,7 @@
 //! The budget arithmetic: learning, counting, refusals, the month's turn and
 //! the stretched intervals.
 
+use conferbot::timestamp::parse_iso8601_secs;
 use conferbot::Plan;
 
 use super::*;
