@@ -37,7 +37,8 @@ static JEMALLOC_CONF: Option<&'static std::ffi::c_char> = {
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
-    logging::init(cli.log_format);
+    // Held until main returns: the access log's queued lines are written then.
+    let _log = logging::init(cli.log_format);
     match run(cli).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {

@@ -107,6 +107,8 @@ pub fn measure(bench: &Bench) -> Result<Section> {
              builds), once over plain HTTP and once over HTTPS: `conferbot-sandbox --tls` (a CA and certificate \
              generated at start), the BFF with `--upstream-ca` (its one hyper + rustls transport, the production \
              path), nginx with `proxy_ssl_verify on`, the same CA and TLS session reuse. Clients reach both proxies over plain HTTP. \
+             Neither writes an access log: the BFF runs with `RUST_LOG=warn` (its default `info` writes one line \
+             per request, from a thread of its own), nginx with `access_log off`. \
              With `--cache-ttl 0` the BFF still coalesces identical concurrent GETs, which one URL under \
              {CONNECTIONS} connections favours; so the uncached load is also run over {DISTINCT_PAGES} distinct \
              URLs (`limit=10&page=N`, N drawn at random per request by a wrk Lua script), where a request finds \

@@ -54,7 +54,9 @@ pub(crate) async fn proxy(State(state): State<Arc<AppState>>, request: Request) 
     };
     let status = response.status().as_u16();
     state.metrics.request(reply.route, status);
+    // The access log (its own target and writer thread: crate::logging).
     tracing::info!(
+        target: crate::logging::ACCESS_TARGET,
         %method,
         // The path only: queries are the browser's text and are not logged.
         path = log_path(uri.path()),

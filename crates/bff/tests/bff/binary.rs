@@ -133,3 +133,80 @@ fn help_documents_live_events_and_scale_out() {
         );
     }
 }
+
+/// The BFF's stderr read as it is written (so that a full pipe never holds
+/// its writer up), until it exits: everything, once it has.
+fn drain_stderr(child: &mut std::process::Child) -> std::thread::JoinHandle<String> {
+    let mut stderr = child.stderr.take().unwrap();
+    std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = stderr.read_to_string(&mut text);
+        text
+    })
+}
+
+/// Runs the BFF with the embedded sandbox and `RUST_LOG=log`, makes
+/// `requests` API reads (20 at a time), stops it with SIGTERM, and answers
+/// how many access lines its stderr held, and all of it.
+async fn access_lines_after(log: &str, requests: usize) -> (usize, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_conferbot-bff"))
+        .args([
+            "--sandbox",
+            "--listen",
+            "127.0.0.1:0",
+            "--log-format",
+            "json",
+        ])
+        .env_remove("CONFERBOT_API_KEY")
+        .env("RUST_LOG", log)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = drain_stderr(&mut child);
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    stdout.read_line(&mut first).unwrap();
+    let bff = url_of(&first, "listening on ");
+    let client = reqwest::Client::new();
+    for batch in 0..requests.div_ceil(20) {
+        let sent = (batch * 20..requests.min(batch * 20 + 20)).map(|n| {
+            client
+                .get(format!(
+                    "{bff}/api/conferbot/external/v1/chatbots?page={}&limit=5",
+                    n % 7 + 1
+                ))
+                .send()
+        });
+        for reply in futures_util::future::join_all(sent).await {
+            assert_eq!(reply.unwrap().status(), 200);
+        }
+    }
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    assert!(wait_for(&mut child).success());
+    let text = stderr.join().unwrap();
+    let lines = text
+        .lines()
+        .filter(|line| line.contains("\"target\":\"conferbot_bff::access\""))
+        .count();
+    (lines, text)
+}
+
+#[tokio::test]
+async fn every_request_is_in_the_access_log_when_the_bff_has_exited() {
+    // Written by its own thread, batched: none lost, all out before exit.
+    let (lines, text) = access_lines_after("info", 400).await;
+    assert_eq!(lines, 400, "{text}");
+    assert!(text.contains("conferbot-bff serving"), "{text}");
+}
+
+#[tokio::test]
+async fn the_access_log_turns_off_alone() {
+    let (lines, text) = access_lines_after("info,conferbot_bff::access=warn", 40).await;
+    assert_eq!(lines, 0, "{text}");
+    assert!(text.contains("conferbot-bff serving"), "{text}");
+}
