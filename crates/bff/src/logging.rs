@@ -6,11 +6,12 @@
 //! non-blocking writer, over a 64 KiB buffer it flushes whenever its queue
 //! is empty): a worker formats the line but never waits for `write(2)`, and
 //! under load one write carries many lines. Measured on a cached answer
-//! (wrk -t2 -c64, one URL, the BFF's user + system CPU per request): the
-//! access log cost about 5 µs of 19.5 when each worker wrote its own lines,
-//! about 1.3 µs of 15.9 this way. It loses nothing: when its queue is full
-//! ([`ACCESS_QUEUE_LINES`] lines, a bound on the memory a stalled stderr
-//! can take), the request that logs waits, as every request did before;
+//! (wrk -t2 -c64, one URL, the BFF's user + system CPU per request, against
+//! the same BFF at `RUST_LOG=warn`): the access log cost 3 to 5 µs of about
+//! 19 when each worker wrote its own lines, about 1.3 µs of 15.9 this way.
+//! It loses nothing: when its queue is full ([`ACCESS_QUEUE_LINES`] lines,
+//! a bound on the memory a stalled stderr can take), the request that logs
+//! waits, as every request did before;
 //! what is queued is written before the process exits. Every other line is
 //! written at once, where it happens, so that start-up warnings and errors
 //! are on stderr before anything else goes on.
