@@ -49,6 +49,25 @@ pub fn month_start_secs(year: i32, month: u8) -> Option<i64> {
     Some(date.midnight().assume_utc().unix_timestamp())
 }
 
+/// The month of `unix_ms`, `YYYY-MM` (UTC), as `GET /usage` names it
+/// (empty outside years 0 to 9999).
+pub fn month_of_ms(unix_ms: i64) -> String {
+    let mut iso = format_iso8601_ms(unix_ms);
+    iso.truncate(7);
+    iso
+}
+
+/// Unix ms at 00:00 UTC on the first day of the month after the one
+/// `unix_ms` falls in: when that month's quota ends (`None` past 9999).
+pub fn next_month_start_ms(unix_ms: i64) -> Option<i64> {
+    let at = OffsetDateTime::from_unix_timestamp_nanos(i128::from(unix_ms) * 1_000_000).ok()?;
+    let (year, month) = match at.month() {
+        Month::December => (at.year().checked_add(1)?, 1),
+        month => (at.year(), u8::from(month) + 1),
+    };
+    month_start_secs(year, month)?.checked_mul(1_000)
+}
+
 /// Parses `x-webhook-timestamp` into Unix seconds: either decimal Unix
 /// seconds (`1735689600`, also with a fraction or in milliseconds when
 /// 13 digits long) or ISO 8601 with a `Z` or `±HH:MM` offset.
@@ -134,6 +153,26 @@ fn digits(raw: &str, at: usize, len: usize) -> Option<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn months_of_instants_and_their_ends() {
+        // 2024-12-31T23:59:59.999Z, the last instant of a year.
+        let last = 1_735_689_599_999;
+        assert_eq!(month_of_ms(last), "2024-12");
+        assert_eq!(month_of_ms(last + 1), "2025-01");
+        assert_eq!(next_month_start_ms(last), Some(last + 1));
+        assert_eq!(next_month_start_ms(last + 1), Some(1_738_368_000_000));
+        // February of a leap year: 29 days.
+        let feb_2024 = 1_706_745_600_000;
+        assert_eq!(
+            next_month_start_ms(feb_2024),
+            Some(feb_2024 + 29 * 86_400_000)
+        );
+        assert_eq!(month_of_ms(-1), "1969-12");
+        assert_eq!(next_month_start_ms(-1), Some(0));
+        assert_eq!(month_of_ms(i64::MAX), "");
+        assert_eq!(next_month_start_ms(i64::MAX), None);
+    }
 
     #[test]
     fn month_starts_agree_with_the_parser() {

@@ -407,7 +407,7 @@ impl QuotaBook {
             let upstream_now = i64::try_from(now)
                 .unwrap_or(i64::MAX)
                 .saturating_add(book.clock_offset_ms);
-            let month = month_of(upstream_now);
+            let month = conferbot::timestamp::month_of_ms(upstream_now);
             // A refusal's end is the turn even if the clocks disagree.
             let month = if month <= learned.month {
                 next_month(&learned.month).unwrap_or(month)
@@ -444,36 +444,31 @@ fn month_spent(left_ms: u64, budget: Option<u64>) -> BffError {
 /// Unix seconds at the start of `month` (`YYYY-MM`), or of the month after
 /// it when `after`.
 fn month_start_secs(month: &str, after: bool) -> Option<i64> {
-    let (year, number) = month.split_once('-')?;
-    let (year, number): (i32, u8) = (year.parse().ok()?, number.parse().ok()?);
-    if !(1..=12).contains(&number) {
-        return None;
-    }
-    match (after, number) {
-        (false, _) => conferbot::timestamp::month_start_secs(year, number),
-        (true, 12) => conferbot::timestamp::month_start_secs(year.checked_add(1)?, 1),
-        (true, _) => conferbot::timestamp::month_start_secs(year, number + 1),
-    }
+    let month = year_month(month)?;
+    let (year, number) = if after { following(month)? } else { month };
+    conferbot::timestamp::month_start_secs(year, number)
 }
 
 /// `YYYY-MM` → the month after it.
 fn next_month(month: &str) -> Option<String> {
-    let (year, month) = month.split_once('-')?;
-    let (year, month): (u32, u32) = (year.parse().ok()?, month.parse().ok()?);
-    if !(1..=12).contains(&month) {
-        return None;
-    }
-    Some(if month == 12 {
-        format!("{:04}-01", year + 1)
-    } else {
-        format!("{year:04}-{:02}", month + 1)
-    })
+    let (year, number) = following(year_month(month)?)?;
+    Some(format!("{year:04}-{number:02}"))
 }
 
-/// The `YYYY-MM` of Unix ms `ms`.
-fn month_of(ms: i64) -> String {
-    let iso = conferbot::timestamp::format_iso8601_ms(ms);
-    iso.get(..7).unwrap_or(&iso).to_owned()
+/// `YYYY-MM` as a year and a month number (1 to 12).
+fn year_month(month: &str) -> Option<(i32, u8)> {
+    let (year, number) = month.split_once('-')?;
+    let (year, number): (i32, u8) = (year.parse().ok()?, number.parse().ok()?);
+    (1..=12).contains(&number).then_some((year, number))
+}
+
+/// The month after `(year, number)`.
+fn following((year, number): (i32, u8)) -> Option<(i32, u8)> {
+    if number == 12 {
+        Some((year.checked_add(1)?, 1))
+    } else {
+        Some((year, number + 1))
+    }
 }
 
 /// An HTTP `Date` (`Sun, 06 Nov 1994 08:49:37 GMT`) as Unix ms.

@@ -22,7 +22,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use conferbot::timestamp::{format_iso8601_ms, parse_iso8601_secs};
+use conferbot::timestamp::{month_of_ms, next_month_start_ms};
 
 use crate::client::ClientId;
 
@@ -31,22 +31,14 @@ pub const MAX_TRACKED_CLIENTS: usize = 100_000;
 
 /// The month of `unix_secs`, `YYYY-MM` (UTC).
 pub fn month_of(unix_secs: i64) -> String {
-    let iso = format_iso8601_ms(unix_secs.saturating_mul(1_000));
-    iso.get(..7).unwrap_or("1970-01").to_owned()
+    month_of_ms(unix_secs.saturating_mul(1_000))
 }
 
 /// Time from `unix_secs` until the next month begins (UTC), at least 1 s.
 pub fn until_next_month(unix_secs: i64) -> Duration {
-    let month = month_of(unix_secs);
-    let (year, month) = month.split_once('-').unwrap_or(("1970", "01"));
-    let (year, month): (i64, i64) = (year.parse().unwrap_or(1970), month.parse().unwrap_or(1));
-    let (year, month) = if month >= 12 {
-        (year + 1, 1)
-    } else {
-        (year, month + 1)
-    };
-    let next = parse_iso8601_secs(&format!("{year:04}-{month:02}-01T00:00:00Z")).unwrap_or(0);
-    Duration::from_secs(u64::try_from(next - unix_secs).unwrap_or(0).max(1))
+    let now_ms = unix_secs.saturating_mul(1_000);
+    let left_ms = next_month_start_ms(now_ms).map_or(0, |next| next.saturating_sub(now_ms));
+    Duration::from_millis(u64::try_from(left_ms).unwrap_or(0).max(1_000))
 }
 
 /// A client over its cap.

@@ -6,7 +6,7 @@
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use conferbot::timestamp::{format_iso8601_ms, parse_iso8601_secs};
+use conferbot::timestamp::{format_iso8601_ms, next_month_start_ms};
 
 /// Milliseconds since the Unix epoch, now.
 pub fn now_ms() -> i64 {
@@ -58,27 +58,17 @@ pub fn iso_ms(ms: i64) -> String {
 }
 
 /// The month of `ms`, `YYYY-MM`, as `GET /usage` names it.
-pub fn month_of(ms: i64) -> String {
-    let iso = iso_ms(ms);
-    iso.get(..7).unwrap_or(&iso).to_owned()
-}
+pub use conferbot::timestamp::month_of_ms as month_of;
 
 /// Milliseconds from `ms` to the first instant of the next month (at least 0).
 pub fn ms_until_next_month(ms: i64) -> i64 {
-    let month = month_of(ms);
-    let (year, month) = month.split_once('-').unwrap_or_default();
-    let (year, month): (i64, i64) = (year.parse().unwrap_or(1970), month.parse().unwrap_or(1));
-    let (year, month) = if month >= 12 {
-        (year + 1, 1)
-    } else {
-        (year, month + 1)
-    };
-    let next = parse_iso8601_secs(&format!("{year:04}-{month:02}-01T00:00:00Z")).unwrap_or(0);
-    (next * 1_000 - ms).max(0)
+    next_month_start_ms(ms).map_or(0, |next| next.saturating_sub(ms).max(0))
 }
 
 #[cfg(test)]
 mod tests {
+    use conferbot::timestamp::parse_iso8601_secs;
+
     use super::*;
 
     const DAY_MS: i64 = 86_400_000;
