@@ -20,8 +20,8 @@ export function refuseBrowser(what) {
   }
 }
 
-/** `createConferbotHandler` over the instantiated `glue`. */
-export function handlerFactory(glue) {
+/** `createConferbotHandler` over the instantiated `glue` and its wasm `memory`. */
+export function handlerFactory(glue, memory) {
   return function createConferbotHandler(options) {
     refuseBrowser("createConferbotHandler");
     const store = options?.store;
@@ -57,7 +57,10 @@ export function handlerFactory(glue) {
       const out = await core(input, context);
       return toResponse(out ?? plain(policy.notFound()));
     };
-    Object.defineProperty(handler, CORE, { value: { core, notFound: () => plain(policy.notFound()) } });
+    // The raw-request entry, and the wasm memory's size (for the tests that
+    // check it stays bounded: it grows, never shrinks).
+    const wasmMemoryBytes = () => memory.buffer.byteLength;
+    Object.defineProperty(handler, CORE, { value: { core, notFound: () => plain(policy.notFound()), wasmMemoryBytes } });
     return handler;
   };
 }
@@ -186,6 +189,13 @@ async function api(state, request, later) {
 /** Steps whose background refresh frees them. */
 const handedOff = new WeakSet();
 
+// Every wasm object JS is given (a Step, an Outcome, a Reply…) is freed by
+// whoever holds it, as soon as it is done: one left to the garbage
+// collector keeps its memory in the wasm instance until a finalizer runs,
+// and a wasm memory grows but never shrinks. An Outcome holds a whole
+// answer; every request that joins a call gets its own handle on it
+// (`duplicate`, shared, not copied) and frees that.
+
 /** A step, to its answer; a `stale` step's refresh runs on (and frees it). */
 async function run(state, step, later) {
   switch (step.kind) {
@@ -206,7 +216,10 @@ async function run(state, step, later) {
   }
 }
 
-/** Reads in flight, by the policy's handle: what joiners await. */
+/**
+ * Reads in flight, by the policy's handle: the requests that joined each,
+ * as the functions that hand them the read's answer.
+ */
 const inFlight = new WeakMap();
 
 function calls(state) {
@@ -217,10 +230,12 @@ function calls(state) {
 
 /** A stale answer was served: one call refreshes it for everyone, then the table settles it. */
 async function refresh(state, step) {
+  let outcome;
   try {
-    const outcome = await state.forward(step);
+    outcome = await state.forward(step);
     state.policy.settle(step, outcome, state.clock())?.free();
   } finally {
+    outcome?.free();
     step.free();
   }
 }
@@ -228,51 +243,67 @@ async function refresh(state, step) {
 /**
  * This request leads the read: the call (through the shared cache, with a
  * store), then the table settles it; a call that failed in a way that says
- * nothing about the data serves what was held instead, marked stale.
+ * nothing about the data serves what was held instead, marked stale. Each
+ * request that joined meanwhile is handed its own handle on the answer
+ * (none, should the read throw: it then answers 500, as the lead does).
  */
 async function lead(state, step, later) {
   const { policy, clock, shared } = state;
-  const pending = (async () => {
-    let served = shared
+  const joined = [];
+  const map = calls(state);
+  map.set(step.handle, joined);
+  let served;
+  try {
+    served = shared
       ? await shared.read(step, state.forward, later)
       : { outcome: await state.forward(step), cache: "miss", ageMs: -1 };
     const held = policy.settle(step, served.outcome, clock());
     if (held) {
+      served.outcome.free();
       served = { outcome: held.outcome, cache: "stale", ageMs: held.ageMs };
       held.free();
     }
-    return served;
-  })();
-  const map = calls(state);
-  map.set(step.handle, pending);
-  try {
-    const { outcome, cache, ageMs } = await pending;
-    return plain(policy.finish(step, outcome, cache, ageMs, clock(), Date.now()));
   } finally {
     map.delete(step.handle);
+    for (const hand of joined) hand(served && { ...served, outcome: served.outcome.duplicate() });
+  }
+  try {
+    return plain(policy.finish(step, served.outcome, served.cache, served.ageMs, clock(), Date.now()));
+  } finally {
+    served.outcome.free();
   }
 }
 
 /** The same read is in flight: its outcome, as `coalesced` (or `stale`, for an answer held before a failed call). */
 async function join(state, step) {
   const { policy, clock } = state;
-  const pending = calls(state).get(step.handle);
-  const served = pending ? await pending : { outcome: policy.failure("internal", 0), cache: "miss", ageMs: -1 };
-  const cache = served.cache === "stale" ? "stale" : "coalesced";
-  return plain(policy.finish(step, served.outcome, cache, served.ageMs, clock(), Date.now()));
+  const joined = calls(state).get(step.handle);
+  const served = joined ? await new Promise((resolve) => joined.push(resolve)) : undefined;
+  // No read to join (or it ended in a throw): the policy's own 500.
+  const outcome = served?.outcome ?? policy.failure("internal", 0);
+  const cache = served?.cache === "stale" ? "stale" : "coalesced";
+  try {
+    return plain(policy.finish(step, outcome, cache, served?.ageMs ?? -1, clock(), Date.now()));
+  } finally {
+    outcome.free();
+  }
 }
 
 /** A write: straight to the upstream, then what it changed is stale. */
 async function write(state, step) {
   const { policy, shared, clock } = state;
   const outcome = await state.forward(step);
-  const stale = policy.wrote(step, outcome);
-  if (shared && stale) {
-    // The write is done; if the shared cache cannot be told, its stale
-    // entries still expire (as conferbot-bff does).
-    await shared.invalidate(stale).catch(() => {});
+  try {
+    const stale = policy.wrote(step, outcome);
+    if (shared && stale) {
+      // The write is done; if the shared cache cannot be told, its stale
+      // entries still expire (as conferbot-bff does).
+      await shared.invalidate(stale).catch(() => {});
+    }
+    return plain(policy.finish(step, outcome, "", -1, clock(), Date.now()));
+  } finally {
+    outcome.free();
   }
-  return plain(policy.finish(step, outcome, "", -1, clock(), Date.now()));
 }
 
 /** `GET {mount}/events`: refused, or the stream's head and its feed. */

@@ -10,7 +10,7 @@
 // window for its Retry-After and repeats the call if that fits the budget
 // (the policy's pause and repeat rules).
 
-/** `forward(step)`: the call a lead, stale or call step names, as an Outcome. */
+/** `forward(step)`: the call a lead, stale or call step names, as an Outcome the caller frees. */
 export function forwarder(state, transport) {
   const { policy, clock } = state;
   const window = state.shared ? state.shared.window : localWindow(policy, clock);
@@ -31,6 +31,7 @@ export function forwarder(state, transport) {
       const pause = await window.pause(outcome.retryAfter);
       const left = deadline - clock();
       if (!(left >= 0 && policy.repeatAfter429(attempt, pause, left))) return outcome;
+      outcome.free();
     }
   };
 }

@@ -7,9 +7,9 @@ import * as glue from "./conferbot_server.js";
 import { handlerFactory } from "./core.js";
 import { signatureVerifier } from "./signature.js";
 
-glue.initSync({ module: readFileSync(new URL("./conferbot_server_bg.wasm", import.meta.url)) });
+const instance = glue.initSync({ module: readFileSync(new URL("./conferbot_server_bg.wasm", import.meta.url)) });
 
-export const createConferbotHandler = handlerFactory(glue);
+export const createConferbotHandler = handlerFactory(glue, instance.memory);
 export const verifyWebhookSignature = signatureVerifier(glue);
 export { toNodeListener } from "./adapters.js";
 export { handlerOptions } from "./options.js";

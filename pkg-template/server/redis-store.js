@@ -86,8 +86,12 @@ function shared(policy, commands, subscriber, connected) {
   let subscribedOnce = false;
   const subscribed = connected.then(() => subscriber.subscribe([k(layout.keys.eventsChannel), k(layout.keys.doneChannel)], (message, channel) => {
     if (channel === k(layout.keys.doneChannel)) {
+      // Every server's finished reads come here: each follower of the key
+      // gets its own handle on the answer, and the message's is freed.
       const done = policy.readDone(message);
-      if (done) for (const follower of followers.get(done.key) ?? []) follower(done);
+      if (!done) return;
+      for (const follower of followers.get(done.key) ?? []) follower({ generation: done.generation, outcome: done.outcome.duplicate() });
+      done.outcome.free();
     } else {
       const event = policy.readWireEvent(message);
       if (event) for (const listener of listeners) listener({ event });
@@ -174,9 +178,12 @@ function shared(policy, commands, subscriber, connected) {
             handedOff = true;
             const own = step.duplicate();
             later((async () => {
+              let outcome;
               try {
-                await finish(slot, await forward(own), false);
+                outcome = await forward(own);
+                await finish(slot, outcome, false);
               } finally {
+                outcome?.free();
                 own.free();
                 slot.free();
               }
@@ -189,6 +196,7 @@ function shared(policy, commands, subscriber, connected) {
           await finish(slot, outcome, true);
           const fallback = slot.fallbackFor(outcome);
           if (!fallback) return { outcome, cache: "miss", ageMs: -1 };
+          outcome.free();
           const served = { outcome: fallback.outcome, cache: "stale", ageMs: fallback.ageMs };
           fallback.free();
           return served;
@@ -198,6 +206,7 @@ function shared(policy, commands, subscriber, connected) {
           const done = inbox.shift();
           if (done) {
             if (slot.accepts(done.generation)) return { outcome: done.outcome, cache: "coalesced", ageMs: -1 };
+            done.outcome.free();
             continue;
           }
           const left = until - clock();
@@ -218,6 +227,7 @@ function shared(policy, commands, subscriber, connected) {
       const set = followers.get(key);
       set?.delete(follower);
       if (set?.size === 0) followers.delete(key);
+      for (const left of inbox.splice(0)) left.outcome.free();
       if (!handedOff) slot.free();
     }
   }

@@ -7,9 +7,9 @@ import * as glue from "./conferbot_server.js";
 import { handlerFactory } from "./core.js";
 import { signatureVerifier } from "./signature.js";
 
-glue.initSync({ module: wasm });
+const instance = glue.initSync({ module: wasm });
 
-export const createConferbotHandler = handlerFactory(glue);
+export const createConferbotHandler = handlerFactory(glue, instance.memory);
 export const verifyWebhookSignature = signatureVerifier(glue);
 export { toNodeListener } from "./adapters.js";
 export { handlerOptions } from "./options.js";

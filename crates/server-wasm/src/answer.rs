@@ -69,6 +69,15 @@ impl Outcome {
     pub fn is_rate_limited(&self) -> bool {
         self.0.as_ref().is_ok_and(|a| a.status == 429) && !self.is_monthly_refusal()
     }
+
+    /// Another handle on the same answer, for a second owner (a request
+    /// that joined the call): the answer is shared, not copied, and each
+    /// handle is freed on its own. JS frees every handle it is given as
+    /// soon as it is done with it: a handle left to the garbage collector
+    /// keeps its answer in the wasm memory, which never shrinks.
+    pub fn duplicate(&self) -> Outcome {
+        self.clone()
+    }
 }
 
 impl Outcome {
