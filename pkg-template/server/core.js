@@ -336,9 +336,10 @@ export async function body(request, limit) {
   }
 }
 
-/** A wasm Reply as a plain answer (and the Reply freed). */
+/** A wasm Reply as a plain answer, headers as flat pairs (and the Reply freed). */
 export function plain(reply) {
-  const out = { status: reply.status, headers: reply.headers, body: reply.body };
+  const lines = reply.headerLines;
+  const out = { status: reply.status, headers: lines === "" ? [] : lines.split("\n"), body: reply.takeBody() };
   reply.free();
   return out;
 }

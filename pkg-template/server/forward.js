@@ -16,6 +16,7 @@ export function forwarder(state, transport) {
   const window = state.shared ? state.shared.window : localWindow(policy, clock);
   const account = state.shared ? state.shared.account : async (step, outcome) => policy.account(step, outcome, Date.now());
   const headers = [pairs(policy.upstreamHeaders(false)), pairs(policy.upstreamHeaders(true))];
+  const bare = bareCalls();
   return async function forward(step) {
     const spent = policy.refusal(Date.now());
     if (spent) return spent;
@@ -25,7 +26,7 @@ export function forwarder(state, transport) {
       const { refusal, waitedMs } = await window.acquire(step, deadline);
       if (refusal) return refusal;
       queued += waitedMs;
-      const outcome = await call(policy, transport, step, headers, queued);
+      const outcome = await call(policy, transport, step, headers, queued, bare);
       await account(step, outcome);
       if (!outcome.isRateLimited) return outcome;
       const pause = await window.pause(outcome.retryAfter);
@@ -43,37 +44,91 @@ function pairs(flat) {
 }
 
 /**
+ * Upstream calls made with no abort signal that have not had their answer's
+ * head yet, and how many of those are past their timeout. Passing any
+ * signal to `fetch` costs Node's fetch about a tenth of a loopback call
+ * (`cargo xtask bench`, section 15), so a call carries one only when it may
+ * need it: while a call without one is overdue (the upstream stalls), or
+ * while `BARE_LIMIT` calls without one wait for their heads. A call without
+ * a signal is still answered `504` on time; what its timeout cannot do is
+ * close the connection before the answer's head comes (its body is then
+ * cancelled at once), so at most `BARE_LIMIT` connections outlive their
+ * timeout, each until the upstream answers or the runtime's own timeout
+ * (Node: 300 s for a head). Answer bodies are read through a reader that
+ * the timeout cancels, with or without a signal.
+ */
+export const BARE_LIMIT = 256;
+
+function bareCalls() {
+  return { waiting: 0, overdue: 0 };
+}
+
+/** What `call` resolves the head's wait with when the timeout came first. */
+const EXPIRED = Symbol("expired");
+
+/**
  * One upstream call, its answer read whole (at most the policy's bound) and
  * checked, with its `Date` (the upstream's clock turns its month) and the
- * time it `queued` for the window.
+ * time it `queued` for the window; `bare` counts the calls in flight
+ * without a signal.
  */
-async function call(policy, transport, step, [plainHeaders, bodyHeaders], queued) {
+async function call(policy, transport, step, [plainHeaders, bodyHeaders], queued, bare) {
   const body = step.body;
+  const init = { method: step.method, headers: body ? bodyHeaders : plainHeaders, body, redirect: "manual" };
+  const cut = bare.overdue > 0 || bare.waiting >= BARE_LIMIT ? new AbortController() : null;
+  if (cut) init.signal = cut.signal;
   // One timer for the whole call, cleared as soon as the answer is read
   // (AbortSignal.timeout's timer lives until it fires: at a few thousand
   // calls a second, tens of thousands of them would wait out the timeout).
-  const controller = new AbortController();
-  const signal = controller.signal;
-  const timer = setTimeout(() => controller.abort(), policy.upstreamTimeoutMs);
+  const pending = { head: true, overdue: false, expire: null, cancelBody: null };
+  const timer = setTimeout(() => {
+    if (!cut && pending.head) {
+      pending.overdue = true;
+      bare.overdue++;
+    }
+    cut?.abort();
+    pending.expire?.(EXPIRED);
+    pending.cancelBody?.();
+  }, policy.upstreamTimeoutMs);
   let response;
   let raw;
   try {
+    let fetching;
     try {
-      response = await transport(step.url, {
-        method: step.method,
-        headers: body ? bodyHeaders : plainHeaders,
-        body,
-        redirect: "manual",
-        signal,
+      fetching = Promise.resolve(transport(step.url, init));
+    } catch {
+      pending.head = false;
+      return policy.failure("upstream_unreachable", 0);
+    }
+    if (!cut) {
+      bare.waiting++;
+      fetching.then(
+        (late) => {
+          headCame(bare, pending);
+          // Its call was answered 504 already: the connection is let go.
+          if (pending.overdue) late?.body?.cancel().catch(() => {});
+        },
+        () => headCame(bare, pending),
+      );
+    }
+    try {
+      response = await new Promise((resolve, reject) => {
+        pending.expire = resolve;
+        fetching.then(resolve, reject);
       });
     } catch {
-      return policy.failure(signal.aborted ? "upstream_timeout" : "upstream_unreachable", 0);
+      return policy.failure(cut?.signal.aborted ? "upstream_timeout" : "upstream_unreachable", 0);
+    } finally {
+      pending.expire = null;
+      if (cut) pending.head = false;
     }
+    if (response === EXPIRED || cut?.signal.aborted) return policy.failure("upstream_timeout", 0);
     try {
-      raw = await readLimited(response, policy.maxAnswerBytes);
+      raw = await readLimited(response, policy.maxAnswerBytes, pending);
     } catch {
-      return policy.failure(signal.aborted ? "upstream_timeout" : "cut_off", 0);
+      return policy.failure(cut?.signal.aborted || pending.cancelBody === EXPIRED ? "upstream_timeout" : "cut_off", 0);
     }
+    if (pending.cancelBody === EXPIRED) return policy.failure("upstream_timeout", 0);
   } finally {
     clearTimeout(timer);
   }
@@ -85,27 +140,44 @@ async function call(policy, transport, step, [plainHeaders, bodyHeaders], queued
   return policy.check(response.status, response.headers.get("retry-after") ?? undefined, dateMs, raw, Math.floor(queued));
 }
 
-/** The whole body, or `null` past `limit` bytes. */
-async function readLimited(response, limit) {
+/** A call without a signal got its head (or failed before it). */
+function headCame(bare, pending) {
+  if (!pending.head) return;
+  pending.head = false;
+  bare.waiting--;
+  if (pending.overdue) bare.overdue--;
+}
+
+/**
+ * The whole body, or `null` past `limit` bytes, read through a reader the
+ * call's timeout cancels (`pending.cancelBody`, set to `EXPIRED` once it
+ * did: the read then ends early and the call answers 504).
+ */
+async function readLimited(response, limit, pending) {
   const declared = Number(response.headers.get("content-length") ?? NaN);
   if (declared > limit) {
     await response.body?.cancel().catch(() => {});
     return null;
   }
-  if (declared <= limit || !response.body) {
-    const bytes = new Uint8Array(await response.arrayBuffer());
-    return bytes.length > limit ? null : bytes;
-  }
+  if (!response.body) return new Uint8Array(0);
+  const reader = response.body.getReader();
+  pending.cancelBody = () => {
+    pending.cancelBody = EXPIRED;
+    reader.cancel().catch(() => {});
+  };
   const chunks = [];
   let length = 0;
-  for await (const chunk of response.body) {
-    length += chunk.length;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    length += value.length;
     if (length > limit) {
-      await response.body.cancel().catch(() => {});
+      await reader.cancel().catch(() => {});
       return null;
     }
-    chunks.push(chunk);
+    chunks.push(value);
   }
+  if (chunks.length === 1) return chunks[0];
   const bytes = new Uint8Array(length);
   let at = 0;
   for (const chunk of chunks) {

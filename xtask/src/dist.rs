@@ -55,7 +55,7 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
     let mut sizes = build(root, &bindgen, "z", &pkg)?;
     let server = pkg.join("server");
     let wasm_opt = crate::server_dist::wasm_opt(root)?;
-    crate::server_dist::build(root, &bindgen, &wasm_opt, "z", &WASM_FEATURES, &server)?;
+    crate::server_dist::build(root, &bindgen, &wasm_opt, &WASM_FEATURES, &server)?;
     assemble(root, &pkg)?;
     crate::server_dist::assemble(root, &server)?;
     sizes.add_server(&server)?;

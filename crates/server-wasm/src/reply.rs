@@ -35,19 +35,32 @@ impl Reply {
         self.status
     }
 
-    /// The headers as a flat list: name, value, name, value…
-    #[wasm_bindgen(getter)]
-    pub fn headers(&self) -> Vec<String> {
-        self.headers
-            .iter()
-            .flat_map(|(n, v)| [n.clone(), v.clone()])
-            .collect()
+    /// The headers as one string, `name\nvalue\nname\nvalue…`: one
+    /// string across the boundary rather than one per name and per value.
+    /// A field value never holds a line break (RFC 9110 §5.5 forbids CR, LF
+    /// and NUL; the runtimes refuse to send one): a pair that would is left
+    /// out rather than let it shift the others.
+    #[wasm_bindgen(getter, js_name = headerLines)]
+    pub fn header_lines(&self) -> String {
+        let mut lines = String::new();
+        for (name, value) in &self.headers {
+            if name.contains('\n') || value.contains('\n') {
+                continue;
+            }
+            if !lines.is_empty() {
+                lines.push('\n');
+            }
+            lines.push_str(name);
+            lines.push('\n');
+            lines.push_str(value);
+        }
+        lines
     }
 
-    /// The body.
-    #[wasm_bindgen(getter)]
-    pub fn body(&self) -> Vec<u8> {
-        self.body.clone()
+    /// The body, taken out: JS reads it once, so it is moved rather than copied.
+    #[wasm_bindgen(js_name = takeBody)]
+    pub fn take_body(&mut self) -> Vec<u8> {
+        std::mem::take(&mut self.body)
     }
 }
 
@@ -164,6 +177,20 @@ mod tests {
         assert_eq!(value(&reply, "x-content-type-options"), Some("nosniff"));
         assert_eq!(value(&reply, "cache-control"), Some("no-store"));
         assert_eq!(value(&reply, "content-type"), Some("application/json"));
+    }
+
+    #[test]
+    fn header_lines_pair_names_and_values_and_leave_out_what_cannot_be_sent() {
+        let mut reply = Reply::json(200, b"{}".to_vec());
+        reply.headers.push(("x-cache".into(), "miss".into()));
+        reply.headers.push(("x-bad".into(), "a\nb".into()));
+        assert_eq!(
+            reply.header_lines(),
+            "content-type\napplication/json\nx-cache\nmiss"
+        );
+        assert_eq!(Reply::empty(Vec::new()).header_lines(), "");
+        assert_eq!(reply.take_body(), b"{}");
+        assert!(reply.body.is_empty());
     }
 
     #[test]
