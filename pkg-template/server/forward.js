@@ -63,9 +63,6 @@ function bareCalls() {
   return { waiting: 0, overdue: 0 };
 }
 
-/** What `call` resolves the head's wait with when the timeout came first. */
-const EXPIRED = Symbol("expired");
-
 /**
  * One upstream call, its answer read whole (at most the policy's bound) and
  * checked, with its `Date` (the upstream's clock turns its month) and the
@@ -80,14 +77,17 @@ async function call(policy, transport, step, [plainHeaders, bodyHeaders], queued
   // One timer for the whole call, cleared as soon as the answer is read
   // (AbortSignal.timeout's timer lives until it fires: at a few thousand
   // calls a second, tens of thousands of them would wait out the timeout).
-  const pending = { head: true, overdue: false, expire: null, cancelBody: null };
+  // When it fires the call is `expired`: the wait for the head ends, the
+  // body's reader is cancelled, and the answer is 504.
+  const pending = { head: true, overdue: false, expired: false, expire: null, cancelBody: null };
   const timer = setTimeout(() => {
+    pending.expired = true;
     if (!cut && pending.head) {
       pending.overdue = true;
       bare.overdue++;
     }
     cut?.abort();
-    pending.expire?.(EXPIRED);
+    pending.expire?.();
     pending.cancelBody?.();
   }, policy.upstreamTimeoutMs);
   let response;
@@ -97,7 +97,6 @@ async function call(policy, transport, step, [plainHeaders, bodyHeaders], queued
     try {
       fetching = Promise.resolve(transport(step.url, init));
     } catch {
-      pending.head = false;
       return policy.failure("upstream_unreachable", 0);
     }
     if (!cut) {
@@ -117,18 +116,17 @@ async function call(policy, transport, step, [plainHeaders, bodyHeaders], queued
         fetching.then(resolve, reject);
       });
     } catch {
-      return policy.failure(cut?.signal.aborted ? "upstream_timeout" : "upstream_unreachable", 0);
+      return policy.failure(pending.expired ? "upstream_timeout" : "upstream_unreachable", 0);
     } finally {
       pending.expire = null;
-      if (cut) pending.head = false;
     }
-    if (response === EXPIRED || cut?.signal.aborted) return policy.failure("upstream_timeout", 0);
+    if (pending.expired) return policy.failure("upstream_timeout", 0);
     try {
       raw = await readLimited(response, policy.maxAnswerBytes, pending);
     } catch {
-      return policy.failure(cut?.signal.aborted || pending.cancelBody === EXPIRED ? "upstream_timeout" : "cut_off", 0);
+      return policy.failure(pending.expired ? "upstream_timeout" : "cut_off", 0);
     }
-    if (pending.cancelBody === EXPIRED) return policy.failure("upstream_timeout", 0);
+    if (pending.expired) return policy.failure("upstream_timeout", 0);
   } finally {
     clearTimeout(timer);
   }
@@ -150,8 +148,8 @@ function headCame(bare, pending) {
 
 /**
  * The whole body, or `null` past `limit` bytes, read through a reader the
- * call's timeout cancels (`pending.cancelBody`, set to `EXPIRED` once it
- * did: the read then ends early and the call answers 504).
+ * call's timeout cancels (`pending.cancelBody`: the read then ends early,
+ * and the call, expired, answers 504).
  */
 async function readLimited(response, limit, pending) {
   const declared = Number(response.headers.get("content-length") ?? NaN);
@@ -161,10 +159,7 @@ async function readLimited(response, limit, pending) {
   }
   if (!response.body) return new Uint8Array(0);
   const reader = response.body.getReader();
-  pending.cancelBody = () => {
-    pending.cancelBody = EXPIRED;
-    reader.cancel().catch(() => {});
-  };
+  pending.cancelBody = () => reader.cancel().catch(() => {});
   const chunks = [];
   let length = 0;
   for (;;) {

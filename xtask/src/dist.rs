@@ -61,7 +61,13 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
     sizes.add_server(&server)?;
     crate::cli_bundle::bundle(root, &pkg)?;
     say(&format!("pkg/ is ready ({})", pkg.display()));
-    print_sizes("opt-level \"z\" (shipped)", &sizes);
+    print_sizes(
+        &format!(
+            "shipped: the browser's wasm at opt-level \"z\", the server's at {}",
+            crate::server_dist::SPEED_OPT_LEVEL
+        ),
+        &sizes,
+    );
     let server_wasm = crate::server_dist::check_budget(&server)?;
     println!(
         "  server wasm within its budget: {server_wasm} B of {} B",
