@@ -17,7 +17,15 @@
 //!   the wasm loaded or not;
 //! - `index.d.cts`: the same declarations for CommonJS consumers, whose
 //!   `require("conferbot-wasm")` TypeScript (`module: node16`) will not type
-//!   with an ES module's declarations.
+//!   with an ES module's declarations;
+//! - the shipped JS (the glue and its snippets) loses its `/** … */` doc
+//!   blocks: wasm-bindgen copies every export's rustdoc into the glue as one,
+//!   and the `.d.ts` (what TypeScript and editors read, for JS projects too)
+//!   carries the same text. A page loading `/pkg/conferbot.js` unbundled, and
+//!   every bundle an application builds without minifying, shipped each doc
+//!   twice (1.7 KiB gzip of 11.6, BENCHMARKS.md section 1). The sources keep
+//!   their docs; only lines that are wholly a doc block go, and a block of any
+//!   other shape fails the build rather than risk cutting code.
 
 use std::fs;
 use std::path::Path;
@@ -58,8 +66,73 @@ pub fn edit(out: &Path) -> Result<()> {
         ),
     )?;
     let glue = out.join("conferbot.js");
-    write(&glue, &edit_glue(&read(&glue)?, &glue)?)?;
+    let (glue_text, docs) = strip_doc_blocks(&edit_glue(&read(&glue)?, &glue)?)
+        .with_context(|| format!("{}: did wasm-bindgen's output change?", glue.display()))?;
+    if docs == 0 {
+        bail!(
+            "{} has no doc blocks left to strip: did wasm-bindgen's output change?",
+            glue.display()
+        );
+    }
+    write(&glue, &glue_text)?;
+    strip_snippet_docs(&out.join("snippets"))?;
     write_error_module(out)
+}
+
+/// Strips the doc blocks of every `.js` under `snippets/` (the copies
+/// wasm-bindgen made of `src/wasm/js/`; the sources are untouched).
+fn strip_snippet_docs(dir: &Path) -> Result<()> {
+    for entry in fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
+        let path = entry?.path();
+        if path.is_dir() {
+            strip_snippet_docs(&path)?;
+        } else if path.extension().is_some_and(|ext| ext == "js") {
+            let (text, _) = strip_doc_blocks(&read(&path)?)
+                .with_context(|| format!("stripping the doc blocks of {}", path.display()))?;
+            write(&path, &text)?;
+        }
+    }
+    Ok(())
+}
+
+/// `text` without the `/** … */` doc blocks that fill whole lines (one line
+/// `/** … */`, or `/**`, lines starting with `*`, and a last one ending in
+/// `*/`), and how many there were. Any other shape (code after a block's
+/// end, a block line not starting with `*`, a block never closed) is an
+/// error: nothing but whole doc lines is ever removed.
+fn strip_doc_blocks(text: &str) -> Result<(String, usize)> {
+    let mut kept = String::with_capacity(text.len());
+    let mut removed = 0;
+    let mut open_since: Option<usize> = None;
+    for (index, line) in text.split_inclusive('\n').enumerate() {
+        let trimmed = line.trim();
+        let number = index + 1;
+        if open_since.is_some() {
+            if !trimmed.starts_with('*') {
+                bail!("line {number}, inside a doc block, does not start with `*`");
+            }
+            if trimmed.ends_with("*/") {
+                open_since = None;
+                removed += 1;
+            } else if trimmed.contains("*/") {
+                bail!("line {number} has code after the end of a doc block");
+            }
+            continue;
+        }
+        if let Some(rest) = trimmed.strip_prefix("/**") {
+            match rest.find("*/") {
+                Some(end) if end + 2 == rest.len() => removed += 1,
+                Some(_) => bail!("line {number} has code after a one-line doc block"),
+                None => open_since = Some(number),
+            }
+            continue;
+        }
+        kept.push_str(line);
+    }
+    if let Some(line) = open_since {
+        bail!("the doc block opened on line {line} is never closed");
+    }
+    Ok((kept, removed))
 }
 
 fn edit_types(text: &str, path: &Path) -> Result<String> {
@@ -151,6 +224,29 @@ mod tests {
         let text = "export class A {\n    free(): void;\n    [Symbol.dispose](): void;\n}\nexport type InitInput = any;\n";
         let edited = edit_types(text, Path::new("x.d.ts")).unwrap();
         assert_eq!(edited, "export class A {\n    free(): void;\n}\n");
+    }
+
+    #[test]
+    fn whole_line_doc_blocks_go_and_code_stays() {
+        let text = "/** One line. */\nexport const A = 1;\n  /**\n   * Two\n   * @param {string} x\n   */\n  f(x) { return `/** ${x}`; }\n// kept\n/* kept */\n";
+        let (kept, removed) = strip_doc_blocks(text).unwrap();
+        assert_eq!(removed, 2);
+        assert_eq!(
+            kept,
+            "export const A = 1;\n  f(x) { return `/** ${x}`; }\n// kept\n/* kept */\n"
+        );
+    }
+
+    #[test]
+    fn doc_blocks_of_another_shape_are_refused() {
+        for text in [
+            "/** doc */ export const A = 1;\n",
+            "/**\n * doc\nexport const A = 1;\n",
+            "/**\n * doc */ const A = 1;\n",
+            "/**\n * never closed\n",
+        ] {
+            assert!(strip_doc_blocks(text).is_err(), "{text:?}");
+        }
     }
 
     #[test]

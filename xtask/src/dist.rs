@@ -6,7 +6,7 @@
 //! 3. `wasm-opt -Oz --converge` (binaryen from npm);
 //! 4. the edits of `bindgen_output` (types that check under any target, no
 //!    `import.meta` in the glue, the error class importable alone, CommonJS
-//!    declarations);
+//!    declarations, no doc blocks in the shipped JS: the `.d.ts` has them);
 //! 5. `pkg/` = that output + `pkg-template/` (entry points, package.json with
 //!    the crate's version, README), plus the `conferbot` command line bundled
 //!    from `cli/` (`cli_bundle`);
