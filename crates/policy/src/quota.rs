@@ -283,17 +283,7 @@ impl QuotaBook {
     /// What would be refused at `now`, and why: the month spent by the
     /// upstream's word, its plan's limit, or `budget`.
     pub fn refusal(&self, budget: Option<MonthlyBudget>, now: u64) -> Option<BffError> {
-        let book = self.current(now);
-        if let Some(until) = book.refused_until.filter(|until| *until > now) {
-            return Some(month_spent(until - now, None));
-        }
-        let view = book.month(now)?;
-        let left = view.resets_at_ms.saturating_sub(now);
-        if view.limit.calls().is_some_and(|limit| view.used >= limit) {
-            return Some(month_spent(left, None));
-        }
-        let cap = budget.and_then(|b| b.cap(view.limit))?;
-        (view.used >= cap).then(|| month_spent(left, Some(cap)))
+        self.at(now).refusal(budget, now)
     }
 
     /// Whether a call must first learn the month (a budget needs the plan:
@@ -302,9 +292,12 @@ impl QuotaBook {
         &self,
         budget: Option<MonthlyBudget>,
         refresh: RefreshBudget,
-        now: u64,
+        _now: u64,
     ) -> bool {
-        (budget.is_some() || refresh.is_on()) && self.current(now).learned.is_none()
+        // Rolling to a new month keeps what was learned (its use restarts
+        // at zero), so the book at any moment has learned exactly when this
+        // one has: no need to roll it to `now` to know.
+        (budget.is_some() || refresh.is_on()) && self.learned.is_none()
     }
 
     /// What the cache may spend at `now` with `held` answers held, answers
@@ -318,10 +311,12 @@ impl QuotaBook {
         held: usize,
         now: u64,
     ) -> Spend {
-        if self.refusal(budget, now).is_some() {
+        let at = self.at(now);
+        if at.refusal(budget, now).is_some() {
             return Spend::NONE;
         }
-        let stretched = self.month(now).and_then(|view| {
+        let view = at.month(now);
+        let stretched = view.as_ref().and_then(|view| {
             let cap = match budget {
                 Some(budget) => budget.cap(view.limit),
                 None => view.limit.calls(),
@@ -334,8 +329,8 @@ impl QuotaBook {
                     .unwrap_or(u64::MAX),
             )
         });
-        let paced = self
-            .month(now)
+        let paced = view
+            .as_ref()
             .and_then(|view| refresh.interval_ms(view.limit, view.length_ms()?, held));
         let interval_ms = stretched.unwrap_or(0).max(paced.unwrap_or(0)).max(fresh_ms);
         let reread = budget.is_some() || refresh.is_on();
@@ -349,21 +344,7 @@ impl QuotaBook {
     /// The month at `now`: as learned, or the next one started from zero
     /// when it turned since; `None` before anything was learned.
     pub fn month(&self, now: u64) -> Option<MonthView> {
-        let book = self.current(now);
-        let learned = book.learned.as_ref()?;
-        let resets_at_ms = match book.refused_until.filter(|until| *until > now) {
-            Some(until) => until,
-            None => book.month_end(&learned.month)?,
-        };
-        Some(MonthView {
-            month: learned.month.clone(),
-            limit: learned.limit,
-            used: learned
-                .used
-                .saturating_add(book.calls.saturating_sub(book.calls_at_learn)),
-            resets_at_ms,
-            clock_offset_ms: book.clock_offset_ms,
-        })
+        self.at(now).month(now)
     }
 
     /// Starts the next month when this one turned by `now`: the upstream's
@@ -375,22 +356,37 @@ impl QuotaBook {
     }
 
     /// The book at `now`: this one, or a copy rolled to the next month when
-    /// it turned since (asked on every request: copied only when it turns).
-    fn current(&self, now: u64) -> Cow<'_, QuotaBook> {
-        if self.turns_by(now) {
-            Cow::Owned(self.rolled(now))
-        } else {
-            Cow::Borrowed(self)
+    /// it turned since (asked several times a request: copied only when it
+    /// turns), with its month's end worked out once.
+    fn at(&self, now: u64) -> At<'_> {
+        let end = self.learned_month_end();
+        let turns = self.refused_until.is_some_and(|until| until <= now)
+            || end.is_some_and(|end| end <= now);
+        if !turns {
+            return At {
+                book: Cow::Borrowed(self),
+                month_end: end,
+            };
         }
+        let book = self.rolled(now);
+        let month_end = book.learned_month_end();
+        At {
+            book: Cow::Owned(book),
+            month_end,
+        }
+    }
+
+    /// When the learned month ends, on our clock.
+    fn learned_month_end(&self) -> Option<u64> {
+        self.learned
+            .as_ref()
+            .and_then(|learned| self.month_end(&learned.month))
     }
 
     /// Whether [`QuotaBook::rolled`] would change anything at `now`.
     fn turns_by(&self, now: u64) -> bool {
         self.refused_until.is_some_and(|until| until <= now)
-            || self
-                .learned
-                .as_ref()
-                .is_some_and(|learned| self.month_end(&learned.month).is_some_and(|end| end <= now))
+            || self.learned_month_end().is_some_and(|end| end <= now)
     }
 
     fn rolled(&self, now: u64) -> QuotaBook {
@@ -431,6 +427,48 @@ impl QuotaBook {
             .saturating_mul(1_000)
             .saturating_sub(self.clock_offset_ms);
         u64::try_from(ours).ok()
+    }
+}
+
+/// A [`QuotaBook`] as it stands at one moment ([`QuotaBook::at`]).
+struct At<'a> {
+    book: Cow<'a, QuotaBook>,
+    /// When its learned month ends, on our clock.
+    month_end: Option<u64>,
+}
+
+impl At<'_> {
+    /// See [`QuotaBook::refusal`].
+    fn refusal(&self, budget: Option<MonthlyBudget>, now: u64) -> Option<BffError> {
+        if let Some(until) = self.book.refused_until.filter(|until| *until > now) {
+            return Some(month_spent(until - now, None));
+        }
+        let view = self.month(now)?;
+        let left = view.resets_at_ms.saturating_sub(now);
+        if view.limit.calls().is_some_and(|limit| view.used >= limit) {
+            return Some(month_spent(left, None));
+        }
+        let cap = budget.and_then(|b| b.cap(view.limit))?;
+        (view.used >= cap).then(|| month_spent(left, Some(cap)))
+    }
+
+    /// See [`QuotaBook::month`].
+    fn month(&self, now: u64) -> Option<MonthView> {
+        let book = &*self.book;
+        let learned = book.learned.as_ref()?;
+        let resets_at_ms = match book.refused_until.filter(|until| *until > now) {
+            Some(until) => until,
+            None => self.month_end?,
+        };
+        Some(MonthView {
+            month: learned.month.clone(),
+            limit: learned.limit,
+            used: learned
+                .used
+                .saturating_add(book.calls.saturating_sub(book.calls_at_learn)),
+            resets_at_ms,
+            clock_offset_ms: book.clock_offset_ms,
+        })
     }
 }
 

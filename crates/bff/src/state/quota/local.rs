@@ -16,6 +16,11 @@ impl LocalQuota {
         self.lock().clone()
     }
 
+    /// What `read` makes of the book, under the lock (no copy).
+    pub(crate) fn read<R>(&self, read: impl FnOnce(&QuotaBook) -> R) -> R {
+        read(&self.lock())
+    }
+
     /// Changes the book.
     pub(crate) fn update(&self, change: impl FnOnce(&mut QuotaBook)) {
         change(&mut self.lock());

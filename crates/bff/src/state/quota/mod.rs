@@ -63,15 +63,23 @@ impl QuotaStore {
         }
     }
 
+    /// What `read` makes of the book as known now, without copying it
+    /// (asked several times a request).
+    fn read<R>(&self, read: impl FnOnce(&QuotaBook) -> R) -> R {
+        match &self.book {
+            Book::Local(quota) => quota.read(read),
+            Book::Redis(quota) => quota.read(read),
+        }
+    }
+
     /// Why a call now would be refused (the month spent, or the budget).
     pub(crate) fn refusal(&self) -> Option<BffError> {
-        self.book().refusal(self.budget, now_ms())
+        self.read(|book| book.refusal(self.budget, now_ms()))
     }
 
     /// Whether a call must learn the month first (a budget needs the plan).
     pub(crate) fn needs_learning(&self) -> bool {
-        self.book()
-            .needs_learning(self.budget, self.refresh, now_ms())
+        self.read(|book| book.needs_learning(self.budget, self.refresh, now_ms()))
     }
 
     /// What the cache may spend, with `held` answers held here (with Redis,
@@ -81,13 +89,12 @@ impl QuotaStore {
             Book::Local(_) => held,
             Book::Redis(quota) => quota.held(),
         };
-        self.book()
-            .spend(self.budget, self.refresh, fresh_ms, held, now_ms())
+        self.read(|book| book.spend(self.budget, self.refresh, fresh_ms, held, now_ms()))
     }
 
     /// The month as known, for the headers.
     pub(crate) fn month(&self) -> Option<MonthView> {
-        self.book().month(now_ms())
+        self.read(|book| book.month(now_ms()))
     }
 
     /// The shared window as last read (with Redis; `None` in process).

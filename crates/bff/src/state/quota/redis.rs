@@ -51,6 +51,16 @@ impl RedisQuota {
             .unwrap_or_default()
     }
 
+    /// What `read` makes of the book as last read (no copy); starts a
+    /// re-read when it is over a second old.
+    pub(crate) fn read<R>(self: &Arc<Self>, read: impl FnOnce(&QuotaBook) -> R) -> R {
+        self.refresh_if_old();
+        match &self.lock().0 {
+            Some(view) => read(&view.book),
+            None => read(&QuotaBook::default()),
+        }
+    }
+
     /// How many answers the shared cache holds (an over-count: index
     /// members outlive their answers for a while).
     pub(crate) fn held(self: &Arc<Self>) -> usize {
