@@ -48,11 +48,11 @@ impl PageRequest {
     pub fn from_numbers(page: Option<f64>, limit: Option<f64>) -> Result<Self, Error> {
         let page = match page {
             None => 1,
-            Some(n) => check_page(integral(n, "page", page_rule())?)?,
+            Some(n) => check_page(integral(n, "page", MAX_PAGE)?)?,
         };
         let limit = match limit {
             None => DEFAULT_LIMIT,
-            Some(n) => check_limit(integral(n, "limit", limit_rule())?)?,
+            Some(n) => check_limit(integral(n, "limit", MAX_LIMIT)?)?,
         };
         Ok(Self { page, limit })
     }
@@ -62,11 +62,11 @@ impl PageRequest {
     pub fn from_query(page: Option<&str>, limit: Option<&str>) -> Result<Self, Error> {
         let page = match page {
             None => 1,
-            Some(raw) => check_page(decimal(raw, "page", page_rule())?)?,
+            Some(raw) => check_page(decimal(raw, "page", MAX_PAGE)?)?,
         };
         let limit = match limit {
             None => DEFAULT_LIMIT,
-            Some(raw) => check_limit(decimal(raw, "limit", limit_rule())?)?,
+            Some(raw) => check_limit(decimal(raw, "limit", MAX_LIMIT)?)?,
         };
         Ok(Self { page, limit })
     }
@@ -123,12 +123,9 @@ impl PageRequest {
     }
 }
 
-fn page_rule() -> String {
-    format!("an integer from 1 to {MAX_PAGE}")
-}
-
-fn limit_rule() -> String {
-    format!("an integer from 1 to {MAX_LIMIT}")
+/// The allowed range of a value whose largest is `max`, for an error.
+fn rule(max: u32) -> String {
+    format!("an integer from 1 to {max}")
 }
 
 fn check_page(n: i64) -> Result<u32, Error> {
@@ -137,7 +134,7 @@ fn check_page(n: i64) -> Result<u32, Error> {
     } else {
         Err(Error::invalid_request(format!(
             "page must be {}, got {n}",
-            page_rule()
+            rule(MAX_PAGE)
         )))
     }
 }
@@ -148,34 +145,37 @@ fn check_limit(n: i64) -> Result<u32, Error> {
     } else {
         Err(Error::invalid_request(format!(
             "limit must be {} (default {DEFAULT_LIMIT}), got {n}",
-            limit_rule()
+            rule(MAX_LIMIT)
         )))
     }
 }
 
 /// A JS number as an integer: finite, whole and small enough to be exact
 /// (beyond 1e15 it is out of range anyway, and says so).
-fn integral(n: f64, name: &str, rule: String) -> Result<i64, Error> {
+fn integral(n: f64, name: &str, max: u32) -> Result<i64, Error> {
     if n.is_finite() && n.fract() == 0.0 && n.abs() < 1e15 {
         Ok(n as i64)
     } else {
         Err(Error::invalid_request(format!(
-            "{name} must be {rule}, got {}",
+            "{name} must be {}, got {}",
+            rule(max),
             text::number(n)
         )))
     }
 }
 
 /// Plain decimal digits; at most 12 of them, so that the value fits an `i64`
-/// and a long run of digits is refused as out of range.
-fn decimal(raw: &str, name: &str, rule: String) -> Result<i64, Error> {
+/// and a long run of digits is refused as out of range. (The rule is
+/// only written out for the error: a valid value costs no allocation.)
+fn decimal(raw: &str, name: &str, max: u32) -> Result<i64, Error> {
     let digits_only = !raw.is_empty() && raw.len() <= 12 && raw.bytes().all(|b| b.is_ascii_digit());
     match digits_only.then(|| raw.parse::<i64>().ok()).flatten() {
         Some(n) => Ok(n),
         None => {
             let shown: String = raw.chars().take(20).collect();
             Err(Error::invalid_request(format!(
-                "{name} must be {rule}, got {}",
+                "{name} must be {}, got {}",
+                rule(max),
                 text::quote(&shown)
             )))
         }

@@ -8,6 +8,14 @@ use crate::pagination::PageRequest;
 impl Operation {
     /// The path under [`EXTERNAL_PREFIX`] with `ids` filled in, in order.
     pub fn path(self, ids: &[&ObjectId]) -> Result<String, Error> {
+        let mut path = String::new();
+        self.push_path(&mut path, ids)?;
+        Ok(path)
+    }
+
+    /// Appends [`Operation::path`] to `out`, so that a whole URL is written
+    /// into one buffer (a request's URL is built on every upstream call).
+    fn push_path(self, out: &mut String, ids: &[&ObjectId]) -> Result<(), Error> {
         if ids.len() != self.id_count() {
             return Err(Error::invalid_request(format!(
                 "{} takes {} id(s), got {}",
@@ -17,19 +25,18 @@ impl Operation {
             )));
         }
         let mut ids = ids.iter();
-        let mut path = String::new();
         for segment in self.endpoint().segments {
-            path.push('/');
+            out.push('/');
             match segment {
-                Literal(text) => path.push_str(text),
+                Literal(text) => out.push_str(text),
                 Id(_) => {
                     if let Some(id) = ids.next() {
-                        push_path_segment(&mut path, id.as_str());
+                        push_path_segment(out, id.as_str());
                     }
                 }
             }
         }
-        Ok(path)
+        Ok(())
     }
 
     /// The full URL: `{base}/external/v1{path}` plus `?page=&limit=` for paginated
@@ -40,11 +47,12 @@ impl Operation {
         ids: &[&ObjectId],
         page: Option<PageRequest>,
     ) -> Result<String, Error> {
-        let mut url = format!(
-            "{}{EXTERNAL_PREFIX}{}",
-            base.trim_end_matches('/'),
-            self.path(ids)?
-        );
+        let base = base.trim_end_matches('/');
+        // Room for the path and the query of every operation of the table.
+        let mut url = String::with_capacity(base.len() + EXTERNAL_PREFIX.len() + 96);
+        url.push_str(base);
+        url.push_str(EXTERNAL_PREFIX);
+        self.push_path(&mut url, ids)?;
         if let (true, Some(page)) = (self.is_paginated(), page) {
             url.push('?');
             url.push_str(&page.to_query());

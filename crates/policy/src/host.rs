@@ -62,13 +62,15 @@ impl AllowedHosts {
     /// Whether `host` (a name or an IP literal, without the port; IPv6 in
     /// brackets) is allowed.
     pub fn allows(&self, host: &str) -> bool {
-        let Some(host) = canonical_host(host) else {
-            return false;
-        };
+        canonical_host(host).is_some_and(|host| self.matches(&host))
+    }
+
+    /// Whether a host already canonical ([`canonical_host`]) is allowed.
+    fn matches(&self, host: &str) -> bool {
         self.patterns.iter().any(|pattern| match pattern {
             Pattern::Exact(exact) => *exact == host,
             Pattern::Domain(domain) => {
-                host == *domain
+                host == domain
                     || host
                         .strip_suffix(domain.as_str())
                         .is_some_and(|sub| sub.ends_with('.'))
@@ -89,7 +91,7 @@ impl AllowedHosts {
             .ok_or_else(|| {
                 BffError::InvalidRequest("the Host header is not a host[:port]".to_owned())
             })?;
-        if self.allows(&host) {
+        if self.matches(&host) {
             Ok(())
         } else {
             Err(BffError::HostNotAllowed(shorten(&host)))

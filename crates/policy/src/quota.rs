@@ -32,6 +32,7 @@
 //! Times are Unix milliseconds on the caller's clock.
 
 use std::borrow::Cow;
+use std::cell::Cell;
 use std::fmt;
 use std::str::FromStr;
 
@@ -241,8 +242,8 @@ impl QuotaBook {
 
     /// Learns the upstream's clock from a `Date` header read at `now`.
     pub fn learn_clock(&mut self, date: &str, now: u64) {
-        if let Some(upstream) = parse_http_date_ms(date) {
-            self.learn_clock_ms(upstream, now);
+        if let Some(offset) = clock_offset(date, now) {
+            self.clock_offset_ms = offset;
         }
     }
 
@@ -481,10 +482,28 @@ fn month_spent(left_ms: u64, budget: Option<u64>) -> BffError {
 
 /// Unix seconds at the start of `month` (`YYYY-MM`), or of the month after
 /// it when `after`.
+///
+/// The book asks this several times a request, nearly always of the same
+/// month, so the last answer is kept (one per thread) for a `YYYY-MM` month.
 fn month_start_secs(month: &str, after: bool) -> Option<i64> {
-    let month = year_month(month)?;
-    let (year, number) = if after { following(month)? } else { month };
-    conferbot::timestamp::month_start_secs(year, number)
+    type Kept = Option<([u8; 7], bool, Option<i64>)>;
+    thread_local! {
+        static LAST: Cell<Kept> = const { Cell::new(None) };
+    }
+    let key: Option<[u8; 7]> = month.as_bytes().try_into().ok();
+    if let (Some(key), Some((kept, kept_after, secs))) = (key, LAST.get()) {
+        if key == kept && after == kept_after {
+            return secs;
+        }
+    }
+    let secs = year_month(month).and_then(|month| {
+        let (year, number) = if after { following(month)? } else { month };
+        conferbot::timestamp::month_start_secs(year, number)
+    });
+    if let Some(key) = key {
+        LAST.set(Some((key, after, secs)));
+    }
+    secs
 }
 
 /// `YYYY-MM` → the month after it.
@@ -509,11 +528,35 @@ fn following((year, number): (i32, u8)) -> Option<(i32, u8)> {
     }
 }
 
-/// An HTTP `Date` (`Sun, 06 Nov 1994 08:49:37 GMT`) as Unix ms.
+/// The upstream's clock minus ours, in ms, from its `Date` header read at
+/// `now` (what [`QuotaBook::learn_clock`] would set), when it is a date.
+pub fn clock_offset(date: &str, now: u64) -> Option<i64> {
+    let upstream = parse_http_date_ms(date)?;
+    Some(upstream.saturating_sub(i64::try_from(now).unwrap_or(i64::MAX)))
+}
+
+/// An HTTP `Date` (`Sun, 06 Nov 1994 08:49:37 GMT`) as Unix ms. Every
+/// answer has one, and it changes once a second: the last one read is kept
+/// (one per thread) with its value.
 fn parse_http_date_ms(raw: &str) -> Option<i64> {
-    let at = httpdate::parse_http_date(raw.trim()).ok()?;
-    let since = at.duration_since(std::time::UNIX_EPOCH).ok()?;
-    i64::try_from(since.as_millis()).ok()
+    const LEN: usize = "Sun, 06 Nov 1994 08:49:37 GMT".len();
+    thread_local! {
+        static LAST: Cell<Option<([u8; LEN], Option<i64>)>> = const { Cell::new(None) };
+    }
+    let key: Option<[u8; LEN]> = raw.as_bytes().try_into().ok();
+    if let (Some(key), Some((kept, ms))) = (key, LAST.get()) {
+        if key == kept {
+            return ms;
+        }
+    }
+    let ms = httpdate::parse_http_date(raw.trim())
+        .ok()
+        .and_then(|at| at.duration_since(std::time::UNIX_EPOCH).ok())
+        .and_then(|since| i64::try_from(since.as_millis()).ok());
+    if let Some(key) = key {
+        LAST.set(Some((key, ms)));
+    }
+    ms
 }
 
 #[cfg(test)]

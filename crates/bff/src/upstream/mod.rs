@@ -17,6 +17,7 @@ pub(crate) mod transport;
 
 use std::time::Duration;
 
+use axum::http::header::HOST;
 use axum::http::{HeaderMap, Method};
 use bytes::Bytes;
 use conferbot_policy::headers::upstream_call;
@@ -36,7 +37,8 @@ use transport::Transport;
 pub(crate) struct Upstream {
     transport: Transport,
     base: String,
-    /// `accept` and the key (marked sensitive), for requests without a body.
+    /// `host`, `accept` and the key (marked sensitive), for requests
+    /// without a body.
     headers: HeaderMap,
     /// The same and `content-type`, for requests with one.
     body_headers: HeaderMap,
@@ -57,8 +59,11 @@ impl Upstream {
         ca: Option<&UpstreamCa>,
     ) -> Result<Self, ConfigError> {
         let unfit = || ConfigError("the API key holds characters a header cannot carry".to_owned());
-        let headers = key.upstream_headers(false).ok_or_else(unfit)?;
-        let body_headers = key.upstream_headers(true).ok_or_else(unfit)?;
+        let host = transport::host_header(base)?;
+        let mut headers = key.upstream_headers(false).ok_or_else(unfit)?;
+        let mut body_headers = key.upstream_headers(true).ok_or_else(unfit)?;
+        headers.insert(HOST, host.clone());
+        body_headers.insert(HOST, host);
         let transport = Transport::new(ca)?;
         Ok(Self {
             transport,

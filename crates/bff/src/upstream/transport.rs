@@ -12,8 +12,9 @@
 //! redirect bookkeeping (even with redirects off); none of that is wanted here.
 //!
 //! What the client guarantees: requests carry exactly the headers
-//! [`crate::upstream`] gives them (hyper adds only `host` and the body's
-//! length); redirects are answers like any other, never followed; no proxy
+//! [`crate::upstream`] gives them, `host` included ([`host_header`]: hyper
+//! would otherwise format it from the URL on every call; it adds only the
+//! body's length); redirects are answers like any other, never followed; no proxy
 //! from the environment (hyper has no notion of one); the whole call
 //! (connect, TLS handshake, answer, body) is bounded by one timeout; answers
 //! over the size limit are refused while they are read; connections are
@@ -24,7 +25,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::http::header::{DATE, RETRY_AFTER};
-use axum::http::{HeaderMap, Method, Request, StatusCode, Uri};
+use axum::http::{HeaderMap, HeaderValue, Method, Request, StatusCode, Uri};
 use bytes::Bytes;
 use conferbot_policy::upstream_answer::{cut_off, retry_after, too_long};
 use conferbot_policy::{BffError, ConfigError};
@@ -52,6 +53,24 @@ pub(crate) struct RawAnswer {
 
 /// Idle upstream connections are closed after this long.
 const POOL_IDLE: Duration = Duration::from_secs(90);
+
+/// The `host` header of every request to `base`: its host, and its port
+/// unless it is the scheme's default, as hyper-util's client writes it for a
+/// request that has none (never the URL's user information).
+pub(crate) fn host_header(base: &str) -> Result<HeaderValue, ConfigError> {
+    let unfit = || ConfigError(format!("the upstream URL {base:?} names no host"));
+    let uri = Uri::try_from(base).map_err(|_| unfit())?;
+    let host = uri.host().filter(|h| !h.is_empty()).ok_or_else(unfit)?;
+    let default_port = match uri.scheme_str() {
+        Some("https") => 443,
+        _ => 80,
+    };
+    let text = match uri.port_u16() {
+        Some(port) if port != default_port => format!("{host}:{port}"),
+        _ => host.to_owned(),
+    };
+    HeaderValue::try_from(text).map_err(|_| unfit())
+}
 
 /// A pooled HTTP/1.1 client for `http://` and `https://`, verifying with
 /// `ca`'s certificates or the public roots, with no proxy and no redirects
@@ -158,5 +177,26 @@ impl Transport {
             body,
             date,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_host_header_is_the_one_hyper_would_write() {
+        for (base, host) in [
+            ("http://127.0.0.1:18500/api/v1", "127.0.0.1:18500"),
+            ("https://api.conferbot.com/api/v1", "api.conferbot.com"),
+            ("https://api.conferbot.com:443/api/v1", "api.conferbot.com"),
+            ("http://example.test:80/api/v1", "example.test"),
+            ("https://example.test:80/api/v1", "example.test:80"),
+            ("http://[::1]:8080/api/v1", "[::1]:8080"),
+            ("http://user:pass@example.test:81/api", "example.test:81"),
+        ] {
+            assert_eq!(host_header(base).unwrap(), host, "{base}");
+        }
+        assert!(host_header("/api/v1").is_err());
     }
 }

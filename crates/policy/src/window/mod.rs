@@ -38,6 +38,7 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use std::time::Duration;
 
 use conferbot::RateSpec;
+use rustc_hash::FxHashMap;
 
 pub use self::fair::Share;
 use self::fair::{rank, slot_time, ClientQueue};
@@ -128,10 +129,12 @@ pub struct Window {
     clients: HashMap<ClientId, ClientQueue>,
     /// The clients that wait (the order is decided among them only).
     waiting: HashSet<ClientId>,
-    /// Whose each waiting or granted ticket is.
-    owners: HashMap<Ticket, ClientId>,
+    /// Whose each waiting or granted ticket is. (Tickets are the window's
+    /// own sequence numbers: hashed with Fx, not SipHash, which guards maps
+    /// whose keys an attacker picks, like `clients`.)
+    owners: FxHashMap<Ticket, ClientId>,
     /// Tickets granted a turn that their waiter has not taken yet, and when.
-    granted: HashMap<Ticket, u64>,
+    granted: FxHashMap<Ticket, u64>,
     /// Monthly calls per client, with `--client-monthly-calls`.
     spend: Option<MonthlySpend>,
     /// Whether others should poll again (turns granted, tickets gone).
@@ -160,8 +163,8 @@ impl Window {
             paused_until: 0,
             clients: HashMap::new(),
             waiting: HashSet::new(),
-            owners: HashMap::new(),
-            granted: HashMap::new(),
+            owners: FxHashMap::default(),
+            granted: FxHashMap::default(),
             spend: None,
             news: false,
             next_ticket: 0,

@@ -10,7 +10,9 @@ pub(crate) mod redis;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use conferbot_policy::quota::{MonthView, MonthlyBudget, QuotaBook, Spend, CLOCK_RESOLUTION_MS};
+use conferbot_policy::quota::{
+    self, MonthView, MonthlyBudget, QuotaBook, Spend, CLOCK_RESOLUTION_MS,
+};
 use conferbot_policy::quota_headers::MinuteView;
 use conferbot_policy::refresh_budget::RefreshBudget;
 use conferbot_policy::BffError;
@@ -134,13 +136,15 @@ impl QuotaStore {
 
     /// The upstream's `Date` header, read now.
     pub(crate) async fn learn_clock(&self, date: &str) {
-        let mut book = self.book();
-        let before = book.clock_offset_ms;
-        book.learn_clock(date, now_ms());
-        if book.clock_offset_ms.abs_diff(before) < CLOCK_RESOLUTION_MS {
+        // Every answer has a `Date`: read in place, written only when the
+        // clocks moved apart.
+        let Some(offset) = quota::clock_offset(date, now_ms()) else {
+            return;
+        };
+        let before = self.read(|book| book.clock_offset_ms);
+        if offset.abs_diff(before) < CLOCK_RESOLUTION_MS {
             return;
         }
-        let offset = book.clock_offset_ms;
         match &self.book {
             Book::Local(quota) => quota.update(|book| book.clock_offset_ms = offset),
             Book::Redis(quota) => quota.set_clock(offset).await,
