@@ -48,7 +48,7 @@ impl Operation {
         page: Option<PageRequest>,
     ) -> Result<String, Error> {
         let base = base.trim_end_matches('/');
-        // Room for the path and the query of every operation of the table.
+        // Room for the table's longest path and a query: one allocation.
         let mut url = String::with_capacity(base.len() + EXTERNAL_PREFIX.len() + 96);
         url.push_str(base);
         url.push_str(EXTERNAL_PREFIX);

@@ -57,6 +57,7 @@
 pub mod auth;
 pub mod cache_key;
 pub mod cache_table;
+mod calendar;
 pub mod client;
 pub mod csrf;
 pub mod error;

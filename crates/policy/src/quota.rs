@@ -32,7 +32,6 @@
 //! Times are Unix milliseconds on the caller's clock.
 
 use std::borrow::Cow;
-use std::cell::Cell;
 use std::fmt;
 use std::str::FromStr;
 
@@ -40,6 +39,8 @@ use conferbot::protocol::api::MONTHLY_LIMIT_ERROR;
 use conferbot::{ApiErrorBody, DataEnvelope, Limit, Usage};
 use serde::{Deserialize, Serialize};
 
+pub use crate::calendar::clock_offset;
+use crate::calendar::{month_start_secs, next_month};
 use crate::error::BffError;
 use crate::refresh_budget::RefreshBudget;
 
@@ -250,7 +251,7 @@ impl QuotaBook {
     /// Learns the upstream's clock from its `Date`, already read as Unix ms
     /// (a server with a date parser of its own: JS's `Date.parse`), at `now`.
     pub fn learn_clock_ms(&mut self, upstream_ms: i64, now: u64) {
-        self.clock_offset_ms = upstream_ms.saturating_sub(i64::try_from(now).unwrap_or(i64::MAX));
+        self.clock_offset_ms = crate::calendar::offset_of(upstream_ms, now);
     }
 
     /// Counts one own call that the upstream counts, at `now` (a month that
@@ -478,85 +479,6 @@ fn month_spent(left_ms: u64, budget: Option<u64>) -> BffError {
         retry_after: std::time::Duration::from_millis(left_ms),
         budget,
     }
-}
-
-/// Unix seconds at the start of `month` (`YYYY-MM`), or of the month after
-/// it when `after`.
-///
-/// The book asks this several times a request, nearly always of the same
-/// month, so the last answer is kept (one per thread) for a `YYYY-MM` month.
-fn month_start_secs(month: &str, after: bool) -> Option<i64> {
-    type Kept = Option<([u8; 7], bool, Option<i64>)>;
-    thread_local! {
-        static LAST: Cell<Kept> = const { Cell::new(None) };
-    }
-    let key: Option<[u8; 7]> = month.as_bytes().try_into().ok();
-    if let (Some(key), Some((kept, kept_after, secs))) = (key, LAST.get()) {
-        if key == kept && after == kept_after {
-            return secs;
-        }
-    }
-    let secs = year_month(month).and_then(|month| {
-        let (year, number) = if after { following(month)? } else { month };
-        conferbot::timestamp::month_start_secs(year, number)
-    });
-    if let Some(key) = key {
-        LAST.set(Some((key, after, secs)));
-    }
-    secs
-}
-
-/// `YYYY-MM` → the month after it.
-fn next_month(month: &str) -> Option<String> {
-    let (year, number) = following(year_month(month)?)?;
-    Some(format!("{year:04}-{number:02}"))
-}
-
-/// `YYYY-MM` as a year and a month number (1 to 12).
-fn year_month(month: &str) -> Option<(i32, u8)> {
-    let (year, number) = month.split_once('-')?;
-    let (year, number): (i32, u8) = (year.parse().ok()?, number.parse().ok()?);
-    (1..=12).contains(&number).then_some((year, number))
-}
-
-/// The month after `(year, number)`.
-fn following((year, number): (i32, u8)) -> Option<(i32, u8)> {
-    if number == 12 {
-        Some((year.checked_add(1)?, 1))
-    } else {
-        Some((year, number + 1))
-    }
-}
-
-/// The upstream's clock minus ours, in ms, from its `Date` header read at
-/// `now` (what [`QuotaBook::learn_clock`] would set), when it is a date.
-pub fn clock_offset(date: &str, now: u64) -> Option<i64> {
-    let upstream = parse_http_date_ms(date)?;
-    Some(upstream.saturating_sub(i64::try_from(now).unwrap_or(i64::MAX)))
-}
-
-/// An HTTP `Date` (`Sun, 06 Nov 1994 08:49:37 GMT`) as Unix ms. Every
-/// answer has one, and it changes once a second: the last one read is kept
-/// (one per thread) with its value.
-fn parse_http_date_ms(raw: &str) -> Option<i64> {
-    const LEN: usize = "Sun, 06 Nov 1994 08:49:37 GMT".len();
-    thread_local! {
-        static LAST: Cell<Option<([u8; LEN], Option<i64>)>> = const { Cell::new(None) };
-    }
-    let key: Option<[u8; LEN]> = raw.as_bytes().try_into().ok();
-    if let (Some(key), Some((kept, ms))) = (key, LAST.get()) {
-        if key == kept {
-            return ms;
-        }
-    }
-    let ms = httpdate::parse_http_date(raw.trim())
-        .ok()
-        .and_then(|at| at.duration_since(std::time::UNIX_EPOCH).ok())
-        .and_then(|since| i64::try_from(since.as_millis()).ok());
-    if let Some(key) = key {
-        LAST.set(Some((key, ms)));
-    }
-    ms
 }
 
 #[cfg(test)]
