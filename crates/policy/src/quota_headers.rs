@@ -10,11 +10,9 @@
 //! months (`2025-02-01T00:00:00.000Z`).
 
 use std::cell::RefCell;
+use std::ops::Range;
 
-use conferbot::protocol::bff::{
-    MINUTE_LIMIT_HEADER, MINUTE_REMAINING_HEADER, MINUTE_RESET_HEADER, MONTH_LIMIT_HEADER,
-    MONTH_REMAINING_HEADER, MONTH_RESET_HEADER, MONTH_USED_HEADER, QUEUED_MS_HEADER,
-};
+use conferbot::protocol::bff::QUOTA_HEADERS;
 use conferbot::timestamp::format_iso8601_ms;
 use conferbot::Limit;
 
@@ -43,58 +41,162 @@ pub struct QuotaFacts {
     pub queued_ms: Option<u64>,
 }
 
-/// The headers for `facts`, as name/value pairs.
-pub fn quota_headers(facts: &QuotaFacts) -> Vec<(&'static str, String)> {
-    let minute = facts.minute;
-    let mut pairs = vec![
-        (MINUTE_LIMIT_HEADER, minute.limit.to_string()),
-        (MINUTE_REMAINING_HEADER, minute.remaining.to_string()),
-        (
-            MINUTE_RESET_HEADER,
-            minute.reset_ms.div_ceil(1_000).to_string(),
-        ),
-    ];
-    if let Some(month) = &facts.month {
-        pairs.push((MONTH_LIMIT_HEADER, limit_text(month.limit)));
-        pairs.push((MONTH_USED_HEADER, month.used.to_string()));
-        pairs.push((MONTH_REMAINING_HEADER, limit_text(month.remaining())));
-        let reset = month.resets_at_upstream_ms();
-        pairs.push((MONTH_RESET_HEADER, reset_text(reset)));
-    }
-    if let Some(ms) = facts.queued_ms.filter(|ms| *ms > 0) {
-        pairs.push((QUEUED_MS_HEADER, ms.to_string()));
-    }
-    pairs
+/// Room for the usual text: seven numbers of up to 20 digits and the ISO
+/// reset (longer texts, a date past year 9999, grow the string).
+const TEXT_CAPACITY: usize = 8 * 20 + 24;
+
+/// The quota headers of one answer, every value written into one text.
+///
+/// Why one text: a server that answers thousands of requests a second
+/// turns it into one shared buffer and each value into a slice of it, one
+/// allocation per answer where a `String` per header cost eight.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QuotaHeaders {
+    text: String,
+    /// For each header written, its place in [`QUOTA_HEADERS`] (the order
+    /// they are written in, so that a server can hold its own typed names,
+    /// built once: the BFF's `HeaderName`s) and
+    /// where its value ends in `text` (each starts where the last ended).
+    ends: [(u8, u16); QUOTA_HEADERS.len()],
+    count: usize,
 }
 
-/// `format_iso8601_ms(ms)`. The month's reset is the same instant on
-/// nearly every answer of a month, so the last text written is kept (one per
-/// thread) and copied instead of formatted again: the calendar arithmetic
+impl QuotaHeaders {
+    /// The headers for `facts`: the minute always, the month once learned,
+    /// the queue wait when the request waited.
+    pub fn of(facts: &QuotaFacts) -> Self {
+        let mut headers = Self {
+            text: String::with_capacity(TEXT_CAPACITY),
+            ends: [(0, 0); QUOTA_HEADERS.len()],
+            count: 0,
+        };
+        // Each header by its place in QUOTA_HEADERS (checked by
+        // `every_value_is_its_own_slice_of_the_one_text`).
+        let minute = facts.minute;
+        headers.number(0, u64::from(minute.limit));
+        headers.number(1, u64::from(minute.remaining));
+        headers.number(2, minute.reset_ms.div_ceil(1_000));
+        if let Some(month) = &facts.month {
+            headers.limit(3, month.limit);
+            headers.number(4, month.used);
+            headers.limit(5, month.remaining());
+            let reset = month.resets_at_upstream_ms();
+            with_reset_text(reset, |text| headers.text.push_str(text));
+            headers.end(6);
+        }
+        if let Some(ms) = facts.queued_ms.filter(|ms| *ms > 0) {
+            headers.number(7, ms);
+        }
+        headers
+    }
+
+    /// Each header as its place in [`QUOTA_HEADERS`] and where its
+    /// value lies in [`QuotaHeaders::text`].
+    pub fn indexed(&self) -> impl Iterator<Item = (usize, Range<usize>)> {
+        fields(self.ends, self.count)
+    }
+
+    /// The text, and each header as in [`QuotaHeaders::indexed`]: for a
+    /// server that keeps the text as the values' one buffer.
+    pub fn into_parts(self) -> (String, impl Iterator<Item = (usize, Range<usize>)>) {
+        (self.text, fields(self.ends, self.count))
+    }
+
+    /// Each header as name and value.
+    pub fn iter(&self) -> impl Iterator<Item = (&'static str, &str)> + '_ {
+        self.indexed().map(|(name, range)| {
+            (
+                QUOTA_HEADERS.get(name).copied().unwrap_or_default(),
+                self.text.get(range).unwrap_or_default(),
+            )
+        })
+    }
+
+    /// Every value, one after the other (see [`QuotaHeaders::indexed`]).
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// How many headers there are.
+    pub fn len(&self) -> usize {
+        self.count
+    }
+
+    /// Whether there are none (never: the minute is always said).
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+
+    fn number(&mut self, name: u8, n: u64) {
+        self.text.push_str(itoa::Buffer::new().format(n));
+        self.end(name);
+    }
+
+    fn limit(&mut self, name: u8, limit: Limit) {
+        match limit {
+            Limit::Calls(n) => self.number(name, n),
+            Limit::Unlimited => {
+                self.text.push_str("unlimited");
+                self.end(name);
+            }
+        }
+    }
+
+    /// Closes the value just written. The text stays far below `u16::MAX`
+    /// (eight values of at most 20 digits, or an ISO date); each header is
+    /// written once, so eight at most.
+    fn end(&mut self, name: u8) {
+        let end = u16::try_from(self.text.len()).unwrap_or(u16::MAX);
+        if let Some(slot) = self.ends.get_mut(self.count) {
+            *slot = (name, end);
+            self.count += 1;
+        }
+    }
+}
+
+/// The first `count` of `ends` as places in [`QUOTA_HEADERS`] and
+/// ranges of the text.
+fn fields(
+    ends: [(u8, u16); QUOTA_HEADERS.len()],
+    count: usize,
+) -> impl Iterator<Item = (usize, Range<usize>)> {
+    let mut start = 0;
+    ends.into_iter().take(count).map(move |(name, end)| {
+        let range = start..usize::from(end);
+        start = usize::from(end);
+        (usize::from(name), range)
+    })
+}
+
+/// The headers for `facts`, as name/value pairs.
+pub fn quota_headers(facts: &QuotaFacts) -> Vec<(&'static str, String)> {
+    QuotaHeaders::of(facts)
+        .iter()
+        .map(|(name, value)| (name, value.to_owned()))
+        .collect()
+}
+
+/// Gives `format_iso8601_ms(ms)` to `with`. The month's reset is the same
+/// instant on nearly every answer of a month, so the last text written is
+/// kept (one per thread) instead of formatted again: the calendar arithmetic
 /// was a fifth of the headers' cost.
-fn reset_text(ms: i64) -> String {
+fn with_reset_text(ms: i64, with: impl FnOnce(&str)) {
     thread_local! {
         static LAST: RefCell<Option<(i64, String)>> = const { RefCell::new(None) };
     }
     LAST.with(|last| {
         let Ok(mut last) = last.try_borrow_mut() else {
-            return format_iso8601_ms(ms);
+            return with(&format_iso8601_ms(ms));
         };
         match &*last {
-            Some((at, text)) if *at == ms => text.clone(),
+            Some((at, text)) if *at == ms => with(text),
             _ => {
                 let text = format_iso8601_ms(ms);
-                *last = Some((ms, text.clone()));
-                text
+                with(&text);
+                *last = Some((ms, text));
             }
         }
     })
-}
-
-fn limit_text(limit: Limit) -> String {
-    match limit {
-        Limit::Calls(n) => n.to_string(),
-        Limit::Unlimited => "unlimited".to_owned(),
-    }
 }
 
 #[cfg(test)]
@@ -131,6 +233,55 @@ mod tests {
                 ("x-quota-queued-ms", "850".to_owned()),
             ]
         );
+    }
+
+    fn reset_text(ms: i64) -> String {
+        let mut kept = String::new();
+        with_reset_text(ms, |text| kept.push_str(text));
+        kept
+    }
+
+    #[test]
+    fn every_value_is_its_own_slice_of_the_one_text() {
+        let facts = QuotaFacts {
+            minute: MinuteView {
+                limit: u32::MAX,
+                remaining: 7,
+                reset_ms: u64::MAX,
+            },
+            month: Some(MonthView {
+                month: "2025-01".into(),
+                limit: Limit::Calls(u64::MAX),
+                used: 0,
+                resets_at_ms: 1_738_367_990_000,
+                clock_offset_ms: 10_000,
+            }),
+            queued_ms: Some(u64::MAX),
+        };
+        let headers = QuotaHeaders::of(&facts);
+        let names: Vec<&str> = headers.iter().map(|(name, _)| name).collect();
+        assert_eq!(names, QUOTA_HEADERS);
+        let mut joined = String::new();
+        for (name, range) in headers.indexed() {
+            let value = &headers.text()[range];
+            assert_eq!(headers.iter().nth(name).map(|(_, v)| v), Some(value));
+            joined.push_str(value);
+        }
+        assert_eq!(joined, headers.text());
+        assert_eq!(
+            headers.iter().map(|(_, v)| v).collect::<Vec<_>>(),
+            [
+                "4294967295",
+                "7",
+                "18446744073709552",
+                "18446744073709551615",
+                "0",
+                "18446744073709551615",
+                "2025-02-01T00:00:00.000Z",
+                "18446744073709551615",
+            ]
+        );
+        assert!(headers.text().len() <= TEXT_CAPACITY);
     }
 
     #[test]

@@ -6,6 +6,8 @@
 //! mount and drops any header not on the allowlist (a `set-cookie` or
 //! `server` added by some layer or future change never reaches the browser).
 
+use std::sync::LazyLock;
+
 use axum::extract::Request;
 use axum::http::{HeaderMap, HeaderName, HeaderValue};
 use axum::middleware::Next;
@@ -37,13 +39,20 @@ pub(crate) fn keep_allowed(headers: &mut HeaderMap) {
             }
         }
     }
-    for (name, value) in ALWAYS {
-        headers.insert(
-            HeaderName::from_static(name),
-            HeaderValue::from_static(value),
-        );
+    for (name, value) in ALWAYS_HEADERS.iter() {
+        headers.insert(name.clone(), value.clone());
     }
 }
+
+/// [`ALWAYS`] as typed headers, checked once rather than on every answer.
+static ALWAYS_HEADERS: LazyLock<[(HeaderName, HeaderValue); ALWAYS.len()]> = LazyLock::new(|| {
+    ALWAYS.map(|(name, value)| {
+        (
+            HeaderName::from_static(name),
+            HeaderValue::from_static(value),
+        )
+    })
+});
 
 /// CORS for `--allow-origin`; none at all by default (same-origin only).
 pub(crate) fn cors_layer(origins: &[String]) -> Option<CorsLayer> {

@@ -3,13 +3,15 @@
 //! answers, the BFF's own errors and the event stream alike, so a page reads
 //! its quota from whatever it last received, at no cost.
 
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue};
 use axum::middleware::Next;
 use axum::response::Response;
-use conferbot_policy::quota_headers::{quota_headers, MinuteView, QuotaFacts};
+use bytes::Bytes;
+use conferbot::protocol::bff::QUOTA_HEADERS;
+use conferbot_policy::quota_headers::{MinuteView, QuotaFacts, QuotaHeaders};
 use conferbot_policy::window::default_span;
 
 use super::hygiene;
@@ -49,15 +51,24 @@ fn insert_quota_headers(state: &AppState, headers: &mut HeaderMap) {
         month: state.quota.month(),
         queued_ms: None,
     };
-    for (name, value) in quota_headers(&facts) {
-        // The text's own buffer becomes the value: no copy.
-        if let Ok(value) = HeaderValue::try_from(value) {
-            headers.insert(HeaderName::from_static(name), value);
+    let (text, fields) = QuotaHeaders::of(&facts).into_parts();
+    // The text's own buffer holds every value: each header is a slice of it.
+    let text = Bytes::from(text);
+    for (name, range) in fields {
+        let Some(name) = QUOTA_NAMES.get(name) else {
+            continue;
+        };
+        if let Ok(value) = HeaderValue::from_maybe_shared(text.slice(range)) {
+            headers.insert(name.clone(), value);
         }
     }
 }
 
-/// The window, wherever it lives.
+/// [`QUOTA_HEADERS`] as header names, checked once rather than on
+/// every answer.
+static QUOTA_NAMES: LazyLock<[HeaderName; QUOTA_HEADERS.len()]> =
+    LazyLock::new(|| QUOTA_HEADERS.map(HeaderName::from_static));
+
 fn minute(state: &AppState) -> MinuteView {
     let rate = state.rate;
     state.forwarder.window().room().unwrap_or_else(|| {

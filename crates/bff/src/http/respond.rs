@@ -5,6 +5,8 @@
 //! bodies up to the policy's limit, and lends the request's headers to the
 //! policy without copying them ([`Headers`]).
 
+use std::sync::LazyLock;
+
 use axum::body::Body;
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -51,6 +53,18 @@ pub(crate) fn error(err: &BffError) -> Response {
     response
 }
 
+/// Headers an answer may carry: content type, `x-cache`, `age`,
+/// `retry-after`, the eight quota headers, the two always set, `content-length`.
+const ANSWER_HEADERS: usize = 16;
+
+/// `x-cache`, checked once rather than on every answer.
+static CACHE_HEADER_NAME: LazyLock<HeaderName> =
+    LazyLock::new(|| HeaderName::from_static(conferbot::protocol::bff::CACHE_HEADER));
+
+/// `x-quota-queued-ms`, checked once rather than on every answer.
+static QUEUED_MS_HEADER_NAME: LazyLock<HeaderName> =
+    LazyLock::new(|| HeaderName::from_static(conferbot::protocol::bff::QUEUED_MS_HEADER));
+
 /// The browser's response for an upstream (or cached) answer, `age_ms` old
 /// when it came from the cache.
 pub(crate) fn answer(
@@ -59,7 +73,11 @@ pub(crate) fn answer(
     age_ms: Option<u64>,
 ) -> Response {
     let policy = answer_headers(answer.retry_after, cache, age_ms);
-    let mut response = (answer.status, answer.body.clone()).into_response();
+    let mut response = Response::new(Body::from(answer.body.clone()));
+    *response.status_mut() = answer.status;
+    // Sized once for what the answer gets on its way out (the quota and
+    // hygiene headers included), rather than grown on the way.
+    *response.headers_mut() = HeaderMap::with_capacity(ANSWER_HEADERS);
     let headers = response.headers_mut();
     headers.insert(
         header::CONTENT_TYPE,
@@ -70,7 +88,7 @@ pub(crate) fn answer(
     }
     if let Some(cache) = policy.cache {
         headers.insert(
-            HeaderName::from_static(conferbot::protocol::bff::CACHE_HEADER),
+            CACHE_HEADER_NAME.clone(),
             HeaderValue::from_static(cache.as_str()),
         );
     }
@@ -83,10 +101,7 @@ pub(crate) fn answer(
         Some(CacheStatus::Hit | CacheStatus::Stale) => None,
     };
     if let Some(ms) = waited.filter(|ms| *ms > 0) {
-        headers.insert(
-            HeaderName::from_static(conferbot::protocol::bff::QUEUED_MS_HEADER),
-            HeaderValue::from(ms),
-        );
+        headers.insert(QUEUED_MS_HEADER_NAME.clone(), HeaderValue::from(ms));
     }
     response
 }
