@@ -12,21 +12,23 @@ use conferbot_policy::settings::EffectiveLimits;
 use conferbot_policy::ConfigError;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
+use tower::ServiceBuilder;
 
 use crate::config::BffConfig;
 use crate::connection::slots::Slots;
-use crate::connection::{self, descriptors, request_limits};
+use crate::connection::{self, descriptors, request_limits, App};
 use crate::context::AppState;
 use crate::forward::Forwarder;
 use crate::forward_auth::ForwardAuth;
-use crate::http::{access, events, health, hygiene, proxy, quota, webhook};
+use crate::http::api_front::ApiFront;
+use crate::http::{access, events, health, hygiene, proxy, webhook};
 use crate::metrics::{self, Metrics};
 use crate::redis_state::RedisState;
 use crate::state::Capabilities;
 use crate::static_files;
 use crate::upstream::Upstream;
 
-/// A configured BFF, ready to give its [`Router`].
+/// A configured BFF, ready to give its app ([`Bff::app`]).
 #[derive(Debug, Clone)]
 pub struct Bff {
     config: BffConfig,
@@ -119,6 +121,12 @@ impl Bff {
         self.state.closing.send_replace(true);
     }
 
+    /// The shared state (for tests of the parts that take it).
+    #[cfg(test)]
+    pub(crate) fn state(&self) -> Arc<AppState> {
+        Arc::clone(&self.state)
+    }
+
     /// The connection and stream caps this BFF honours (the flags, within
     /// the descriptor limit).
     pub fn limits(&self) -> EffectiveLimits {
@@ -133,7 +141,13 @@ impl Bff {
     /// checked first, and its client identified; the API and the events go
     /// through the authorisation step (with `--auth-url`), outside the
     /// quota headers, so that a refused request learns nothing of the quota.
-    pub fn router(&self) -> Router {
+    ///
+    /// The host check and the request limits wrap the router rather than
+    /// being router layers: a router layer is boxed into every route and
+    /// cloned with it for every request. For the same reason the API's
+    /// requests skip the router when no layer sits between it and their
+    /// handler (`ApiFront`).
+    pub fn app(&self) -> impl App {
         let paths = self.config.settings.mounts();
         let mount = &paths.mount;
         let state = Arc::clone(&self.state);
@@ -142,27 +156,25 @@ impl Bff {
             .route(mount, any(proxy::proxy))
             .route(&format!("{mount}/"), any(proxy::proxy))
             .route(&format!("{mount}/{{*rest}}"), any(proxy::proxy));
-        // Every layer costs every request a boxed future and a clone of the
-        // services inside it: without `--auth-url`, the quota headers and the
-        // hygiene are one layer (nothing sits between them).
+        // The handlers finish their own answers (quota headers, then the
+        // hygiene: `quota::under_mount`): a router layer would box and clone
+        // every route for every request. With `--auth-url`, the
+        // authorisation's refusals are answers no handler made: the
+        // hygiene layer outside it covers them (and changes nothing of the
+        // handlers' answers, already kept to the allowlist).
         if state.auth.is_some() {
             api = api
-                .layer(middleware::from_fn_with_state(
-                    Arc::clone(&state),
-                    quota::add_quota_headers,
-                ))
                 .layer(middleware::from_fn_with_state(
                     Arc::clone(&state),
                     access::authorize,
                 ))
                 .layer(middleware::from_fn(hygiene::retain_allowed));
-        } else {
-            api = api.layer(middleware::from_fn_with_state(
-                Arc::clone(&state),
-                quota::add_quota_headers_and_retain_allowed,
-            ));
         }
-        if let Some(cors) = hygiene::cors_layer(&self.config.settings.allow_origins) {
+        let cors = hygiene::cors_layer(&self.config.settings.allow_origins);
+        // Layers between the router and the API's handler: then its requests
+        // are routed, else they skip the router (`ApiFront`).
+        let layered = state.auth.is_some() || cors.is_some();
+        if let Some(cors) = cors {
             api = api.layer(cors);
         }
         let mut app = Router::new()
@@ -173,9 +185,16 @@ impl Bff {
             app = app.merge(self.metrics_routes());
         }
         let app = app.with_state(Arc::clone(&state));
-        let app = static_files::attach(app, self.config.www.as_deref(), self.config.pkg.as_deref())
-            .layer(middleware::from_fn_with_state(state, access::admit));
-        request_limits::limit(app, &self.config.settings.connections)
+        let app = static_files::attach(app, self.config.www.as_deref(), self.config.pkg.as_deref());
+        let front = if layered {
+            ApiFront::routed(Arc::clone(&state), app)
+        } else {
+            ApiFront::new(Arc::clone(&state), paths, app)
+        };
+        let admitted = ServiceBuilder::new()
+            .layer(middleware::from_fn_with_state(state, access::admit))
+            .service(front);
+        request_limits::limit(admitted, &self.config.settings.connections)
     }
 
     /// `GET /metrics`, behind the token when one is configured.
@@ -225,7 +244,7 @@ pub async fn serve(
     );
     // The connection layer gives every request its peer's address
     // (`ConnectInfo`), for the client's identity (fairness, spend caps).
-    let app = bff.router();
+    let app = bff.app();
     let settings = bff.config.settings.connections.clone();
     let served = connection::serve(listener, app, &settings, limits, shutdown, move || {
         bff.close_streams();
@@ -280,7 +299,7 @@ mod tests {
 
     #[tokio::test]
     async fn health_metrics_and_unknown_paths_need_no_upstream() {
-        let app = bff().router();
+        let app = bff().app();
         let get = |path: &str| {
             Request::get(path)
                 .header(header::HOST, "127.0.0.1:8787")

@@ -187,11 +187,7 @@ impl MonthView {
 
     /// How long the month is (28 to 31 days), in ms.
     pub fn length_ms(&self) -> Option<u64> {
-        let start = month_start_secs(&self.month, false)?;
-        let end = month_start_secs(&self.month, true)?;
-        u64::try_from(end.saturating_sub(start))
-            .ok()?
-            .checked_mul(1_000)
+        month_length_ms(&self.month)
     }
 
     /// Calls left under the plan's limit.
@@ -317,7 +313,7 @@ impl QuotaBook {
         if at.refusal(budget, now).is_some() {
             return Spend::NONE;
         }
-        let view = at.month(now);
+        let view = at.figures(now);
         let stretched = view.as_ref().and_then(|view| {
             let cap = match budget {
                 Some(budget) => budget.cap(view.limit),
@@ -331,9 +327,10 @@ impl QuotaBook {
                     .unwrap_or(u64::MAX),
             )
         });
-        let paced = view
-            .as_ref()
-            .and_then(|view| refresh.interval_ms(view.limit, view.length_ms()?, held));
+        let paced = view.as_ref().and_then(|view| {
+            let length = month_length_ms(&at.book.learned.as_ref()?.month)?;
+            refresh.interval_ms(view.limit, length, held)
+        });
         let interval_ms = stretched.unwrap_or(0).max(paced.unwrap_or(0)).max(fresh_ms);
         let reread = budget.is_some() || refresh.is_on();
         Spend {
@@ -445,7 +442,7 @@ impl At<'_> {
         if let Some(until) = self.book.refused_until.filter(|until| *until > now) {
             return Some(month_spent(until - now, None));
         }
-        let view = self.month(now)?;
+        let view = self.figures(now)?;
         let left = view.resets_at_ms.saturating_sub(now);
         if view.limit.calls().is_some_and(|limit| view.used >= limit) {
             return Some(month_spent(left, None));
@@ -456,22 +453,50 @@ impl At<'_> {
 
     /// See [`QuotaBook::month`].
     fn month(&self, now: u64) -> Option<MonthView> {
+        let figures = self.figures(now)?;
+        Some(MonthView {
+            month: self.book.learned.as_ref()?.month.clone(),
+            limit: figures.limit,
+            used: figures.used,
+            resets_at_ms: figures.resets_at_ms,
+            clock_offset_ms: self.book.clock_offset_ms,
+        })
+    }
+
+    /// The month's figures without its name: what a refusal and a spend
+    /// need, on every request, without copying the name.
+    fn figures(&self, now: u64) -> Option<Figures> {
         let book = &*self.book;
         let learned = book.learned.as_ref()?;
         let resets_at_ms = match book.refused_until.filter(|until| *until > now) {
             Some(until) => until,
             None => self.month_end?,
         };
-        Some(MonthView {
-            month: learned.month.clone(),
+        Some(Figures {
             limit: learned.limit,
             used: learned
                 .used
                 .saturating_add(book.calls.saturating_sub(book.calls_at_learn)),
             resets_at_ms,
-            clock_offset_ms: book.clock_offset_ms,
         })
     }
+}
+
+/// The figures of a [`MonthView`].
+#[derive(Debug, Clone, Copy)]
+struct Figures {
+    limit: Limit,
+    used: u64,
+    resets_at_ms: u64,
+}
+
+/// How long the month named `month` (`YYYY-MM`) lasts, in ms.
+fn month_length_ms(month: &str) -> Option<u64> {
+    let start = month_start_secs(month, false)?;
+    let end = month_start_secs(month, true)?;
+    u64::try_from(end.saturating_sub(start))
+        .ok()?
+        .checked_mul(1_000)
 }
 
 fn month_spent(left_ms: u64, budget: Option<u64>) -> BffError {

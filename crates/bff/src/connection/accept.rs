@@ -22,6 +22,7 @@ use tokio::time::Instant;
 use super::admission::Admission;
 use super::lifecycle::{self, Shared};
 use super::refusal::Refusals;
+use super::App;
 
 /// After an accept error other than a failed handshake, the pause before
 /// the next `accept` (out of descriptors, the reserve is what is left; give
@@ -31,7 +32,7 @@ const ACCEPT_BACKOFF: Duration = Duration::from_millis(20);
 const ACCEPT_LOG_EVERY: Duration = Duration::from_secs(5);
 
 /// What the accept loop needs.
-pub(crate) struct AcceptLoop {
+pub(crate) struct AcceptLoop<A> {
     /// Where connections come from.
     pub(crate) listener: TcpListener,
     /// Who is admitted.
@@ -39,14 +40,14 @@ pub(crate) struct AcceptLoop {
     /// What the refused are answered with.
     pub(crate) refusals: Refusals,
     /// What the connections' tasks share.
-    pub(crate) shared: Arc<Shared>,
+    pub(crate) shared: Arc<Shared<A>>,
     /// Tells the connections that shutdown began.
     pub(crate) stopping: watch::Sender<bool>,
     /// Longest wait for connections at shutdown.
     pub(crate) shutdown_timeout: Duration,
 }
 
-impl AcceptLoop {
+impl<A: App> AcceptLoop<A> {
     /// Accepts until `shutdown`, then drains within the deadline.
     pub(crate) async fn run(
         self,

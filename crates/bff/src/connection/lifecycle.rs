@@ -10,7 +10,6 @@
 
 use std::sync::Arc;
 
-use axum::Router;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
 use tokio::net::TcpStream;
@@ -21,14 +20,14 @@ use super::admission::Ticket;
 use super::io::WatchedIo;
 use super::service::ConnectionService;
 use super::state::{ConnState, Timeouts};
+use super::App;
 
 /// What every connection's task shares.
-#[derive(Debug)]
-pub(crate) struct Shared {
+pub(crate) struct Shared<A> {
     /// hyper-util's connection builder, configured once.
     pub(crate) builder: auto::Builder<TokioExecutor>,
     /// The app every request goes to.
-    pub(crate) app: Router,
+    pub(crate) app: A,
     /// The connections' timeouts.
     pub(crate) timeouts: Timeouts,
     /// Becomes `true` when shutdown begins.
@@ -36,14 +35,14 @@ pub(crate) struct Shared {
 }
 
 /// Serves `tcp` (admitted as `ticket`) until it closes.
-pub(crate) async fn serve(tcp: TcpStream, ticket: Ticket, shared: Arc<Shared>) {
+pub(crate) async fn serve<A: App>(tcp: TcpStream, ticket: Ticket, shared: Arc<Shared<A>>) {
     let conn = Arc::clone(ticket.conn());
     drive(tcp, &conn, &shared).await;
     // The socket is closed (hyper's connection dropped): the slot is free.
     drop(ticket);
 }
 
-async fn drive(tcp: TcpStream, conn: &Arc<ConnState>, shared: &Shared) {
+async fn drive<A: App>(tcp: TcpStream, conn: &Arc<ConnState>, shared: &Shared<A>) {
     let io = TokioIo::new(WatchedIo::new(tcp, Arc::clone(conn)));
     let service = ConnectionService::new(shared.app.clone(), Arc::clone(conn));
     let serving = shared.builder.serve_connection(io, service);

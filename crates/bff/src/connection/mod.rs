@@ -42,13 +42,18 @@ mod state;
 use std::future::Future;
 use std::sync::Arc;
 
-use axum::Router;
+use std::convert::Infallible;
+
+use axum::body::Body;
+use axum::http::Request;
+use axum::response::Response;
 use conferbot_policy::settings::connections::H2_MAX_CONCURRENT_STREAMS;
 use conferbot_policy::settings::{ConnectionSettings, EffectiveLimits};
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 use hyper_util::server::conn::auto;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
+use tower::Service;
 
 use accept::AcceptLoop;
 use admission::Admission;
@@ -56,12 +61,32 @@ use lifecycle::Shared;
 use refusal::Refusals;
 use state::Timeouts;
 
+/// What the connections serve: the whole app as one cloneable service
+/// (cloned for each request, as tower's `oneshot` needs).
+pub trait App:
+    Service<Request<Body>, Response = Response, Error = Infallible, Future: Send + 'static>
+    + Clone
+    + Send
+    + Sync
+    + 'static
+{
+}
+
+impl<S> App for S where
+    S: Service<Request<Body>, Response = Response, Error = Infallible, Future: Send + 'static>
+        + Clone
+        + Send
+        + Sync
+        + 'static
+{
+}
+
 /// Serves `app` on `listener` with the limits of `settings` (the connection
 /// cap from `limits`), until `shutdown` resolves; then `on_shutdown` runs and
 /// the connections are drained within `--shutdown-timeout`.
 pub(crate) async fn serve(
     listener: TcpListener,
-    app: Router,
+    app: impl App,
     settings: &ConnectionSettings,
     limits: EffectiveLimits,
     shutdown: impl Future<Output = ()>,

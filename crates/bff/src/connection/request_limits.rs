@@ -18,7 +18,7 @@ use axum::body::Body;
 use axum::error_handling::HandleErrorLayer;
 use axum::http::Request;
 use axum::response::Response;
-use axum::{BoxError, Router};
+use axum::BoxError;
 use conferbot_policy::settings::ConnectionSettings;
 use conferbot_policy::BffError;
 use http_body::Body as _;
@@ -27,23 +27,31 @@ use tower::limit::GlobalConcurrencyLimitLayer;
 use tower::ServiceBuilder;
 use tower_http::timeout::TimeoutBody;
 
+use super::App;
 use crate::http::respond;
 
-/// `app` with the request limits of `settings`.
-pub(crate) fn limit(app: Router, settings: &ConnectionSettings) -> Router {
+/// `app` with the request limits of `settings`, as the service the
+/// connections call.
+///
+/// Why around the router and not a router layer: a router layer is boxed
+/// into every route and cloned, box and all, for every request; around it
+/// the stack is cloned as it is (a few reference counts).
+pub(crate) fn limit<S>(app: S, settings: &ConnectionSettings) -> impl App
+where
+    S: App,
+{
     // One semaphore for every route: the limit is the BFF's, not a route's.
     let in_flight = Arc::new(Semaphore::new(settings.max_requests));
     let body_timeout = settings.body_timeout;
-    app.layer(
-        ServiceBuilder::new()
-            .layer(HandleErrorLayer::new(refusal))
-            .load_shed()
-            .layer(GlobalConcurrencyLimitLayer::with_semaphore(in_flight))
-            .timeout(settings.request_timeout)
-            .map_request(move |request: Request<Body>| {
-                request.map(|body| with_timeout(body, body_timeout))
-            }),
-    )
+    ServiceBuilder::new()
+        .layer(HandleErrorLayer::new(refusal))
+        .load_shed()
+        .layer(GlobalConcurrencyLimitLayer::with_semaphore(in_flight))
+        .timeout(settings.request_timeout)
+        .map_request(move |request: Request<Body>| {
+            request.map(|body| with_timeout(body, body_timeout))
+        })
+        .service(app)
 }
 
 /// `body` with `--body-timeout` between two of its parts (tower-http's

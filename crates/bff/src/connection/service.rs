@@ -13,7 +13,6 @@ use std::task::{Context, Poll};
 use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{header, HeaderValue, Request, Response, StatusCode, Version};
-use axum::Router;
 use bytes::Bytes;
 use conferbot_policy::BffError;
 use http_body::{Body as HttpBody, Frame, SizeHint};
@@ -22,25 +21,26 @@ use tower::ServiceExt;
 
 use super::head_scanner::{Framing, Verdict};
 use super::state::{ConnState, InFlight};
+use super::App;
 use crate::http::respond;
 
 /// The hyper service of one connection.
-#[derive(Debug, Clone)]
-pub(crate) struct ConnectionService {
-    app: Router,
+#[derive(Clone)]
+pub(crate) struct ConnectionService<A> {
+    app: A,
     conn: Arc<ConnState>,
 }
 
-impl ConnectionService {
+impl<A: App> ConnectionService<A> {
     /// `app`, served on the connection `conn`.
-    pub(crate) fn new(app: Router, conn: Arc<ConnState>) -> Self {
+    pub(crate) fn new(app: A, conn: Arc<ConnState>) -> Self {
         Self { app, conn }
     }
 }
 
 type Answer = Result<Response<TrackedBody>, Infallible>;
 
-impl hyper::service::Service<Request<Incoming>> for ConnectionService {
+impl<A: App> hyper::service::Service<Request<Incoming>> for ConnectionService<A> {
     type Response = Response<TrackedBody>;
     type Error = Infallible;
     type Future = Pin<Box<dyn Future<Output = Answer> + Send>>;
@@ -64,7 +64,7 @@ impl hyper::service::Service<Request<Incoming>> for ConnectionService {
         request.extensions_mut().insert(ConnectInfo(self.conn.peer));
         let app = self.app.clone();
         Box::pin(async move {
-            let mut response = match app.oneshot(request).await {
+            let mut response = match app.oneshot(request.map(Body::new)).await {
                 Ok(response) => response,
                 Err(never) => match never {},
             };

@@ -46,6 +46,13 @@ use crate::state::events::EventBus;
 
 /// Axum handler for `{mount}/events`: `GET` only (`405` otherwise).
 pub(crate) async fn stream(State(state): State<Arc<AppState>>, request: Request) -> Response {
+    let mut response = open(&state, request).await;
+    super::quota::under_mount(&state, &mut response);
+    response
+}
+
+/// The stream, or why it is refused.
+async fn open(state: &Arc<AppState>, request: Request) -> Response {
     if let Err(err) = require_method(request.method().as_str(), conferbot::Method::Get) {
         return respond::error(&err);
     }

@@ -2,9 +2,13 @@
 //! lists them ([`conferbot_policy::headers`]).
 //!
 //! Upstream answers are rebuilt, not relayed (`super::respond`). As a second
-//! line of defence, [`retain_allowed`] runs over every response under the
+//! line of defence, [`keep_allowed`] runs over every response under the
 //! mount and drops any header not on the allowlist (a `set-cookie` or
-//! `server` added by some layer or future change never reaches the browser).
+//! `server` added by some future change never reaches the browser): the
+//! handlers run it last on their own answers (`super::quota::under_mount`),
+//! and [`retain_allowed`], as a layer, on the answers of the authorisation
+//! step (`--auth-url`), which no handler makes. No layer sits between a
+//! handler and the router.
 
 use std::sync::LazyLock;
 

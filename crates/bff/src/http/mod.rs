@@ -14,6 +14,7 @@
 //! - [`quota`]: the quota headers on every answer under the mount.
 
 pub(crate) mod access;
+pub(crate) mod api_front;
 pub(crate) mod events;
 pub(crate) mod health;
 pub(crate) mod hygiene;

@@ -6,8 +6,8 @@
 //! cache) → reads through the cache ([`is_cached`]), writes straight to the
 //! [`Forwarder`] (then invalidating what they change,
 //! [`Invalidation::of_write`]) → a rebuilt answer with `x-cache`, `age` and
-//! `x-quota-queued-ms` (the other quota headers are added to every answer
-//! under the mount by [`super::quota::add_quota_headers`]). One log line and
+//! `x-quota-queued-ms` → the quota headers and the hygiene, as on every
+//! answer under the mount ([`super::quota::under_mount`]). One log line and
 //! one metrics sample per request.
 //!
 //! [`Forwarder`]: crate::forward::Forwarder
@@ -48,10 +48,11 @@ pub(crate) async fn proxy(State(state): State<Arc<AppState>>, request: Request) 
     // the line is enabled.
     let uri = request.uri().clone();
     let reply = handle(&state, request).await;
-    let response = match &reply.result {
+    let mut response = match &reply.result {
         Ok(answer) => respond::answer(answer, reply.cache, reply.age_ms),
         Err(err) => respond::error(err),
     };
+    super::quota::under_mount(&state, &mut response);
     let status = response.status().as_u16();
     state.metrics.request(reply.route, status);
     // The access log (its own target and writer thread: crate::logging).

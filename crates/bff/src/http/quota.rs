@@ -3,11 +3,9 @@
 //! answers, the BFF's own errors and the event stream alike, so a page reads
 //! its quota from whatever it last received, at no cost.
 
-use std::sync::{Arc, LazyLock};
+use std::sync::LazyLock;
 
-use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue};
-use axum::middleware::Next;
 use axum::response::Response;
 use bytes::Bytes;
 use conferbot::protocol::bff::QUOTA_HEADERS;
@@ -17,31 +15,14 @@ use conferbot_policy::window::default_span;
 use super::hygiene;
 use crate::context::AppState;
 
-/// Middleware: the minute and month headers (the handler sets
-/// `x-quota-queued-ms`, which is the request's own).
-pub(crate) async fn add_quota_headers(
-    State(state): State<Arc<AppState>>,
-    request: Request,
-    next: Next,
-) -> Response {
-    let mut response = next.run(request).await;
-    insert_quota_headers(&state, response.headers_mut());
-    response
-}
-
-/// Middleware, without `--auth-url` (no authorisation step to sit
-/// between them): [`add_quota_headers`] and then
-/// [`hygiene::retain_allowed`] in one layer, as those two layers would.
-pub(crate) async fn add_quota_headers_and_retain_allowed(
-    State(state): State<Arc<AppState>>,
-    request: Request,
-    next: Next,
-) -> Response {
-    let mut response = next.run(request).await;
+/// Finishes an answer under the mount (the API and the events): the quota
+/// headers, then the hygiene. Called by the handlers themselves rather than
+/// by a router layer, which would box and clone every route for every
+/// request.
+pub(crate) fn under_mount(state: &AppState, response: &mut Response) {
     let headers = response.headers_mut();
-    insert_quota_headers(&state, headers);
+    insert_quota_headers(state, headers);
     hygiene::keep_allowed(headers);
-    response
 }
 
 /// The minute and month headers, as known now.
