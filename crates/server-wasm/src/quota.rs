@@ -172,7 +172,8 @@ impl Policy {
     }
 
     /// A reply under the mount: the quota headers, then the mount's layers
-    /// (allowlist, always-set headers, CORS), as the BFF's middleware stack.
+    /// (allowlist, always-set headers, CORS), in the order the BFF finishes
+    /// its answers under the mount.
     pub(crate) fn mount_reply(
         &self,
         mut reply: Reply,
