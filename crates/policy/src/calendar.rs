@@ -38,6 +38,15 @@ pub(crate) fn month_start_secs(month: &str, after: bool) -> Option<i64> {
     conferbot::timestamp::month_start_secs(year, number)
 }
 
+/// How long the month named `month` (`YYYY-MM`) lasts, in ms.
+pub(crate) fn month_length_ms(month: &str) -> Option<u64> {
+    let start = month_start_secs(month, false)?;
+    let end = month_start_secs(month, true)?;
+    u64::try_from(end.saturating_sub(start))
+        .ok()?
+        .checked_mul(1_000)
+}
+
 /// `YYYY-MM` → the month after it.
 pub(crate) fn next_month(month: &str) -> Option<String> {
     let (year, number) = following(year_month(month)?)?;

@@ -40,7 +40,7 @@ use conferbot::{ApiErrorBody, DataEnvelope, Limit, Usage};
 use serde::{Deserialize, Serialize};
 
 pub use crate::calendar::clock_offset;
-use crate::calendar::{month_start_secs, next_month};
+use crate::calendar::{month_length_ms, month_start_secs, next_month};
 use crate::error::BffError;
 use crate::refresh_budget::RefreshBudget;
 
@@ -488,15 +488,6 @@ struct Figures {
     limit: Limit,
     used: u64,
     resets_at_ms: u64,
-}
-
-/// How long the month named `month` (`YYYY-MM`) lasts, in ms.
-fn month_length_ms(month: &str) -> Option<u64> {
-    let start = month_start_secs(month, false)?;
-    let end = month_start_secs(month, true)?;
-    u64::try_from(end.saturating_sub(start))
-        .ok()?
-        .checked_mul(1_000)
 }
 
 fn month_spent(left_ms: u64, budget: Option<u64>) -> BffError {

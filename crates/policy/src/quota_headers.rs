@@ -117,16 +117,6 @@ impl QuotaHeaders {
         &self.text
     }
 
-    /// How many headers there are.
-    pub fn len(&self) -> usize {
-        self.count
-    }
-
-    /// Whether there are none (never: the minute is always said).
-    pub fn is_empty(&self) -> bool {
-        self.count == 0
-    }
-
     fn number(&mut self, name: u8, n: u64) {
         self.text.push_str(itoa::Buffer::new().format(n));
         self.end(name);
