@@ -89,3 +89,47 @@ async fn keep_alive_idles_for_the_idle_timeout_not_the_header_timeout() {
         "closed after only {waited:?} idle"
     );
 }
+
+#[tokio::test]
+async fn a_later_head_dripped_on_a_kept_alive_connection_is_cut_at_the_header_timeout() {
+    // Header timeout 1 s, idle timeout 10 s: after one answer, a second head
+    // dripped byte by byte is cut 1 s after its first byte, not when the
+    // idle timeout would end the connection. (The connection's task looks at
+    // its deadline at least once per shorter timeout rather than being woken
+    // by each head: this is the case that design must get right.)
+    let bff = start(
+        "slow-second-head",
+        &["--header-read-timeout", "1s", "--idle-timeout", "10s"],
+    );
+    let mut socket = connect_from(attacker(0), bff.addr).await.unwrap();
+    socket
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        .await
+        .unwrap();
+    let first = read_answer(&mut socket, Duration::from_millis(500)).await;
+    assert_eq!(first.status, Some(200), "{}", first.raw);
+    assert!(!first.closed);
+    // Idle for a while first, so that the head starts well into the idle period.
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    let started = Instant::now();
+    let mut sent = 0;
+    for byte in b"GET /healthz HTTP/1.1\r\nX-Slow: "
+        .iter()
+        .chain(b"a".repeat(1000).iter())
+    {
+        if socket.write_all(&[*byte]).await.is_err() {
+            break;
+        }
+        sent += 1;
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        if started.elapsed() > Duration::from_secs(1) + SLACK * 2 {
+            break;
+        }
+    }
+    let answer = read_answer(&mut socket, SLACK).await;
+    let took = started.elapsed();
+    assert!(answer.closed, "still open after {took:?} and {sent} bytes");
+    assert!(answer.raw.is_empty(), "{}", answer.raw);
+    assert!(took >= Duration::from_millis(900), "cut after only {took:?}");
+    assert!(took <= Duration::from_secs(1) + SLACK * 2, "{took:?}");
+}

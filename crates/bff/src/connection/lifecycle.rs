@@ -14,7 +14,7 @@ use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
 use tokio::net::TcpStream;
 use tokio::sync::watch;
-use tokio::time::{sleep_until, Instant};
+use tokio::time::{sleep_until, Duration, Instant};
 
 use super::admission::Ticket;
 use super::io::WatchedIo;
@@ -52,8 +52,11 @@ async fn drive<A: App>(tcp: TcpStream, conn: &Arc<ConnState>, shared: &Shared<A>
         return;
     }
     let mut draining = false;
+    let check_every = shared.timeouts.check_every();
+    let first = next_check(conn.deadline(shared.timeouts), Instant::now(), check_every);
+    let timer = sleep_until(first);
+    tokio::pin!(timer);
     loop {
-        let deadline = conn.deadline(shared.timeouts);
         tokio::select! {
             biased;
             ended = serving.as_mut() => {
@@ -67,13 +70,14 @@ async fn drive<A: App>(tcp: TcpStream, conn: &Arc<ConnState>, shared: &Shared<A>
                     return;
                 }
             }
-            () = sleep_until(deadline.unwrap_or_else(Instant::now)), if deadline.is_some() => {
-                // Only a deadline still due closes: something may have
-                // happened since it was computed.
-                if conn.deadline(shared.timeouts).is_some_and(|due| due <= Instant::now()) {
+            () = timer.as_mut() => {
+                let now = Instant::now();
+                let due = conn.deadline(shared.timeouts);
+                if due.is_some_and(|due| due <= now) {
                     tracing::debug!(peer = %conn.peer, "connection timed out waiting for a request");
                     return;
                 }
+                timer.as_mut().reset(next_check(due, now, check_every));
             }
             _ = stopping.changed(), if !draining => {
                 if conn.is_idle() {
@@ -85,5 +89,38 @@ async fn drive<A: App>(tcp: TcpStream, conn: &Arc<ConnState>, shared: &Shared<A>
                 serving.as_mut().graceful_shutdown();
             }
         }
+    }
+}
+
+/// When the task next looks at the connection's deadline: at the deadline,
+/// or after `check_every` if that is sooner (and while a request is in
+/// flight, when there is none).
+///
+/// Why this is enough, with no wake-up per request: a deadline that is set
+/// after a look at `now` is never before `now + check_every`. A head that
+/// starts gets `--header-read-timeout` from its first byte, a request that
+/// ends gets `--idle-timeout` from its end, and `check_every` is the shorter
+/// of the two. So the timer is always set no later than the deadline in
+/// force, and a connection is closed when its deadline passes, as before;
+/// the timer fires once per `check_every` per connection, instead of being
+/// set twice per request (its head, then its answer).
+fn next_check(due: Option<Instant>, now: Instant, check_every: Duration) -> Instant {
+    let soonest = now + check_every;
+    due.map_or(soonest, |due| due.min(soonest))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_next_check_is_the_deadline_or_sooner() {
+        let now = Instant::now();
+        let every = Duration::from_secs(10);
+        assert_eq!(next_check(None, now, every), now + every);
+        let near = now + Duration::from_secs(3);
+        assert_eq!(next_check(Some(near), now, every), near);
+        let far = now + Duration::from_secs(75);
+        assert_eq!(next_check(Some(far), now, every), now + every);
     }
 }

@@ -33,6 +33,15 @@ pub(crate) struct Timeouts {
     pub(crate) idle: Duration,
 }
 
+impl Timeouts {
+    /// How often a connection's task looks at its deadline at least: the
+    /// shorter timeout, so that no deadline set meanwhile comes sooner
+    /// (`lifecycle::next_check`).
+    pub(crate) fn check_every(self) -> Duration {
+        self.header_read.min(self.idle)
+    }
+}
+
 /// See the module doc.
 #[derive(Debug)]
 pub(crate) struct ConnState {
@@ -74,9 +83,9 @@ impl ConnState {
         };
         let started = self.head_started_ms.load(Ordering::Relaxed) != UNSET;
         if mid_head && !started {
+            // The task finds it at its next look (`lifecycle::next_check`
+            // says why that is soon enough): no wake-up per request.
             self.head_started_ms.store(now_ms(), Ordering::Relaxed);
-            // The deadline moved closer: the task recomputes it.
-            self.wake.notify_one();
         } else if !mid_head && started {
             self.head_started_ms.store(UNSET, Ordering::Relaxed);
         }
@@ -137,7 +146,8 @@ impl ConnState {
         self.close.load(Ordering::Acquire)
     }
 
-    /// Resolves when something changed that the task must look at.
+    /// Resolves when [`close`](Self::close) was asked for (deadlines are
+    /// the task's timer's: `lifecycle::next_check`).
     pub(crate) async fn changed(&self) {
         self.wake.notified().await;
     }
@@ -159,10 +169,9 @@ impl Drop for InFlight {
         let conn = &self.0;
         conn.served.fetch_add(1, Ordering::Relaxed);
         conn.idle_since_ms.store(now_ms(), Ordering::Relaxed);
-        if conn.in_flight.fetch_sub(1, Ordering::AcqRel) == 1 {
-            // Idle now: the task arms the idle (or header) deadline.
-            conn.wake.notify_one();
-        }
+        // Idle again once the count is 0: the task finds the idle deadline
+        // at its next look, as it does a head's.
+        conn.in_flight.fetch_sub(1, Ordering::AcqRel);
     }
 }
 
