@@ -12,7 +12,6 @@ use conferbot_policy::settings::EffectiveLimits;
 use conferbot_policy::ConfigError;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
-use tower::ServiceBuilder;
 
 use crate::config::BffConfig;
 use crate::connection::slots::Slots;
@@ -191,9 +190,7 @@ impl Bff {
         } else {
             ApiFront::new(Arc::clone(&state), paths, app)
         };
-        let admitted = ServiceBuilder::new()
-            .layer(middleware::from_fn_with_state(state, access::admit))
-            .service(front);
+        let admitted = access::Admit::new(state, front);
         request_limits::limit(admitted, &self.config.settings.connections)
     }
 

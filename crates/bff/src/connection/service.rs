@@ -5,10 +5,10 @@
 //! answers that leave the request body unread (`408`, `413`).
 
 use std::convert::Infallible;
-use std::future::{ready, Future};
+use std::future::{ready, Future, Ready};
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
+use std::task::{ready, Context, Poll};
 
 use axum::body::Body;
 use axum::extract::ConnectInfo;
@@ -17,6 +17,9 @@ use bytes::Bytes;
 use conferbot_policy::BffError;
 use http_body::{Body as HttpBody, Frame, SizeHint};
 use hyper::body::Incoming;
+use futures_util::future::Either;
+use pin_project_lite::pin_project;
+use tower::util::Oneshot;
 use tower::ServiceExt;
 
 use super::head_scanner::{Framing, Verdict};
@@ -43,7 +46,7 @@ type Answer = Result<Response<TrackedBody>, Infallible>;
 impl<A: App> hyper::service::Service<Request<Incoming>> for ConnectionService<A> {
     type Response = Response<TrackedBody>;
     type Error = Infallible;
-    type Future = Pin<Box<dyn Future<Output = Answer> + Send>>;
+    type Future = Either<Ready<Answer>, Served<A>>;
 
     fn call(&self, mut request: Request<Incoming>) -> Self::Future {
         let in_flight = self.conn.request_started();
@@ -58,25 +61,49 @@ impl<A: App> hyper::service::Service<Request<Incoming>> for ConnectionService<A>
             if let Some(refusal) = refusal(self.conn.verdict(framing)) {
                 let mut response = respond::error(&refusal);
                 close_after(&mut response);
-                return Box::pin(ready(Ok(tracked(response, in_flight))));
+                return Either::Left(ready(Ok(tracked(response, Some(in_flight)))));
             }
         }
         request.extensions_mut().insert(ConnectInfo(self.conn.peer));
-        let app = self.app.clone();
-        Box::pin(async move {
-            let mut response = match app.oneshot(request.map(Body::new)).await {
-                Ok(response) => response,
-                Err(never) => match never {},
-            };
-            let body_unread = matches!(
-                response.status(),
-                StatusCode::REQUEST_TIMEOUT | StatusCode::PAYLOAD_TOO_LARGE
-            );
-            if http1 && body_unread {
-                close_after(&mut response);
-            }
-            Ok(tracked(response, in_flight))
+        Either::Right(Served {
+            answer: self.app.clone().oneshot(request.map(Body::new)),
+            http1,
+            in_flight: Some(in_flight),
         })
+    }
+}
+
+pin_project! {
+    /// The app's answer to one request, finished for its connection.
+    ///
+    /// A named future rather than a boxed one: a box would take the whole
+    /// app's future, moved into it, for every request.
+    pub(crate) struct Served<A: App> {
+        #[pin]
+        answer: Oneshot<A, Request<Body>>,
+        http1: bool,
+        in_flight: Option<InFlight>,
+    }
+}
+
+impl<A: App> Future for Served<A> {
+    type Output = Answer;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Answer> {
+        let this = self.project();
+        let mut response = match ready!(this.answer.poll(cx)) {
+            Ok(response) => response,
+            Err(never) => match never {},
+        };
+        let body_unread = matches!(
+            response.status(),
+            StatusCode::REQUEST_TIMEOUT | StatusCode::PAYLOAD_TOO_LARGE
+        );
+        if *this.http1 && body_unread {
+            close_after(&mut response);
+        }
+        // Taken once: hyper polls a finished future no more.
+        Poll::Ready(Ok(tracked(response, this.in_flight.take())))
     }
 }
 
@@ -100,7 +127,7 @@ fn close_after(response: &mut Response<Body>) {
         .insert(header::CONNECTION, HeaderValue::from_static("close"));
 }
 
-fn tracked(response: Response<Body>, in_flight: InFlight) -> Response<TrackedBody> {
+fn tracked(response: Response<Body>, in_flight: Option<InFlight>) -> Response<TrackedBody> {
     response.map(|body| TrackedBody {
         body,
         _in_flight: in_flight,
@@ -112,7 +139,7 @@ fn tracked(response: Response<Body>, in_flight: InFlight) -> Response<TrackedBod
 #[derive(Debug)]
 pub(crate) struct TrackedBody {
     body: Body,
-    _in_flight: InFlight,
+    _in_flight: Option<InFlight>,
 }
 
 impl HttpBody for TrackedBody {

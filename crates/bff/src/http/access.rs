@@ -1,7 +1,7 @@
-//! Who may come in, and who they are: three middlewares, each a thin driver
-//! of the policy.
+//! Who may come in, and who they are: a service and two middlewares, each a
+//! thin driver of the policy.
 //!
-//! - [`admit`] (every request), in one layer: [`check_host`], the `Host`
+//! - [`Admit`] (every request), in one service: [`check_host`], the `Host`
 //!   must be an allowed host ([`conferbot_policy::host`], `--allow-host`),
 //!   against DNS rebinding; then [`identify`], the client, from the connection's
 //!   address and, behind `--trusted-proxy`, `X-Forwarded-For`
@@ -12,8 +12,11 @@
 //!   decision ([`conferbot_policy::auth::decide`]); a named user becomes the
 //!   client.
 
+use std::convert::Infallible;
+use std::future::{ready, Ready};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
+use std::task::{Context, Poll};
 
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::header::HOST;
@@ -22,6 +25,8 @@ use axum::response::Response;
 use conferbot_policy::auth::{decide, Original};
 use conferbot_policy::client::{client_ip, ClientId};
 use conferbot_policy::BffError;
+use futures_util::future::Either;
+use tower::Service;
 
 use super::respond::{self, Headers};
 use crate::context::AppState;
@@ -47,18 +52,45 @@ impl Client {
     }
 }
 
-/// Middleware: [`check_host`], then [`identify`], in one layer.
-pub(crate) async fn admit(
-    State(state): State<Arc<AppState>>,
-    mut request: Request,
-    next: Next,
-) -> Response {
-    if let Err(err) = check_host(&state, &request) {
-        tracing::warn!(error = %err, "request for a host not allowed refused");
-        return respond::error(&err);
+/// [`check_host`], then [`identify`], around `inner` (the router's front
+/// door), for every request.
+///
+/// A tower service rather than `axum::middleware::from_fn`, whose future is
+/// boxed, with the whole request's future moved into it, and whose `Next`
+/// clones the boxed inner service, for every request.
+#[derive(Clone)]
+pub(crate) struct Admit<S> {
+    state: Arc<AppState>,
+    inner: S,
+}
+
+impl<S> Admit<S> {
+    /// `inner`, behind the host check and the client's identification.
+    pub(crate) fn new(state: Arc<AppState>, inner: S) -> Self {
+        Self { state, inner }
     }
-    identify(&state, &mut request);
-    next.run(request).await
+}
+
+impl<S> Service<Request> for Admit<S>
+where
+    S: Service<Request, Response = Response, Error = Infallible>,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Either<Ready<Result<Response, Infallible>>, S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut request: Request) -> Self::Future {
+        if let Err(err) = check_host(&self.state, &request) {
+            tracing::warn!(error = %err, "request for a host not allowed refused");
+            return Either::Left(ready(Ok(respond::error(&err))));
+        }
+        identify(&self.state, &mut request);
+        Either::Right(self.inner.call(request))
+    }
 }
 
 /// Why a request's host is refused: not allowed (`403`), or none
