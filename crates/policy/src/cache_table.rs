@@ -30,7 +30,10 @@
 //!
 //! [`settle`]: CacheTable::settle
 
-use std::collections::HashMap;
+use std::hash::RandomState;
+
+use hashbrown::hash_map::EntryRef;
+use hashbrown::HashMap;
 use std::time::Duration;
 
 use conferbot::{Method, Operation};
@@ -168,7 +171,11 @@ enum Slot<A, P> {
 pub struct CacheTable<A, P> {
     fresh_ms: u64,
     lifetime_ms: u64,
-    slots: HashMap<Target, Slot<A, P>>,
+    /// hashbrown's map for its `entry_ref`: a key is hashed once per
+    /// lookup and once per settle, not once per `get` and again per
+    /// `insert`/`remove`. SipHash (std's `RandomState`) all the same: the
+    /// keys are the clients' paths and queries.
+    slots: HashMap<Target, Slot<A, P>, RandomState>,
     next_call: u64,
 }
 
@@ -180,7 +187,7 @@ impl<A: CachedAnswer, P: Clone> CacheTable<A, P> {
         Self {
             fresh_ms,
             lifetime_ms: fresh_ms.saturating_add(millis(freshness.stale)),
-            slots: HashMap::new(),
+            slots: HashMap::with_hasher(RandomState::new()),
             next_call: 0,
         }
     }
@@ -197,10 +204,29 @@ impl<A: CachedAnswer, P: Clone> CacheTable<A, P> {
     ) -> Lookup<A, P> {
         let lifetime = self.lifetime_ms;
         let fresh = self.fresh_ms;
-        let mut fallback = None;
-        match self.slots.get_mut(key) {
-            Some(Slot::Pending { handle, .. }) => return Lookup::Joined(handle.clone()),
-            Some(Slot::Held { entry, refresh }) => {
+        if self.slots.len() > SWEEP_ABOVE && !self.slots.contains_key(key) {
+            // Room for a new key first (the sweep may drop held answers, never
+            // this key's, which has none); below the sweep's bound a new key
+            // costs nothing more.
+            self.make_room(now);
+        }
+        let mut slot = match self.slots.entry_ref(key) {
+            EntryRef::Occupied(slot) => slot,
+            EntryRef::Vacant(vacant) => {
+                self.next_call = self.next_call.wrapping_add(1);
+                let call = CallId(self.next_call);
+                let handle = lead(call);
+                vacant.insert(Slot::Pending {
+                    call,
+                    handle: handle.clone(),
+                    fallback: None,
+                });
+                return Lookup::Led(call, handle);
+            }
+        };
+        let fallback = match slot.get_mut() {
+            Slot::Pending { handle, .. } => return Lookup::Joined(handle.clone()),
+            Slot::Held { entry, refresh } => {
                 let age_ms = now.saturating_sub(entry.fetched_at);
                 entry.used_at = now;
                 let current = !entry.marked && age_ms < lifetime;
@@ -237,24 +263,17 @@ impl<A: CachedAnswer, P: Clone> CacheTable<A, P> {
                         refresh: call,
                     };
                 }
-                fallback = Some(entry.clone());
+                entry.clone()
             }
-            None => {}
-        }
-        if fallback.is_none() {
-            self.make_room(now);
-        }
+        };
         self.next_call = self.next_call.wrapping_add(1);
         let call = CallId(self.next_call);
         let handle = lead(call);
-        self.slots.insert(
-            key.clone(),
-            Slot::Pending {
-                call,
-                handle: handle.clone(),
-                fallback,
-            },
-        );
+        slot.insert(Slot::Pending {
+            call,
+            handle: handle.clone(),
+            fallback: Some(fallback),
+        });
         Lookup::Led(call, handle)
     }
 
@@ -288,41 +307,40 @@ impl<A: CachedAnswer, P: Clone> CacheTable<A, P> {
             },
             refresh: None,
         };
-        match self.slots.get_mut(key) {
-            Some(Slot::Pending {
+        let EntryRef::Occupied(mut slot) = self.slots.entry_ref(key) else {
+            return Settled::Passed;
+        };
+        match slot.get_mut() {
+            Slot::Pending {
                 call: c, fallback, ..
-            }) if *c == call => {
+            } if *c == call => {
                 if let Some(answer) = kept {
-                    self.slots.insert(key.clone(), fresh(answer));
+                    slot.insert(fresh(answer));
                     return Settled::Passed;
                 }
-                let held = fallback.take();
-                match held {
+                match fallback.take() {
                     Some(entry) if falls_back(status) && !is_success(status) => {
                         let answer = entry.answer.clone();
                         let age_ms = now.saturating_sub(entry.fetched_at);
-                        self.slots.insert(
-                            key.clone(),
-                            Slot::Held {
-                                entry,
-                                refresh: None,
-                            },
-                        );
+                        slot.insert(Slot::Held {
+                            entry,
+                            refresh: None,
+                        });
                         Settled::Fallback { answer, age_ms }
                     }
                     _ => {
-                        self.slots.remove(key);
+                        slot.remove();
                         Settled::Passed
                     }
                 }
             }
-            Some(Slot::Held { refresh, .. }) if *refresh == Some(call) => {
+            Slot::Held { refresh, .. } if *refresh == Some(call) => {
                 *refresh = None;
                 if let Some(answer) = kept {
-                    self.slots.insert(key.clone(), fresh(answer));
+                    slot.insert(fresh(answer));
                 } else if !falls_back(status) && !is_success(status) {
                     // The upstream says the read is gone (a 404): so is ours.
-                    self.slots.remove(key);
+                    slot.remove();
                 }
                 Settled::Passed
             }

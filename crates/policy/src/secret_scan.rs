@@ -14,11 +14,13 @@
 //!
 //! Not checked, and not claimed: a secret split over several strings, or
 //! changed in case, or in encodings beyond these (HTML entities, rot13…).
-//! The cost is one SIMD substring search per spelling over the raw answer,
-//! and per decoded string only for strings that had escapes or a `%`.
+//! The cost is one SIMD multi-needle search for all spellings at once over
+//! the raw answer, and per decoded string only for strings that had escapes
+//! or a `%`.
 
 use std::fmt;
 
+use aho_corasick::{AhoCorasick, MatchKind};
 use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
 use base64::Engine;
 use memchr::memmem::Finder;
@@ -32,37 +34,60 @@ pub const MAX_NESTING: u8 = 3;
 const MIN_DERIVED_NEEDLE: usize = 12;
 
 /// Every spelling of one secret that is searched for as bytes.
-#[derive(Clone)]
-struct Spellings {
-    needles: Vec<Finder<'static>>,
+fn spellings(secret: &[u8]) -> Vec<Vec<u8>> {
+    let mut derived = vec![
+        hex(secret, b"0123456789abcdef"),
+        hex(secret, b"0123456789ABCDEF"),
+    ];
+    for offset in 0..3 {
+        for engine in [&STANDARD_NO_PAD, &URL_SAFE_NO_PAD] {
+            derived.extend(base64_interior(engine, secret, offset));
+        }
+    }
+    derived.retain(|needle| needle.len() >= MIN_DERIVED_NEEDLE);
+    let mut needles = vec![secret.to_vec()];
+    needles.append(&mut derived);
+    needles
 }
 
-impl Spellings {
-    fn of(secret: &[u8]) -> Self {
-        let mut derived = vec![
-            hex(secret, b"0123456789abcdef"),
-            hex(secret, b"0123456789ABCDEF"),
-        ];
-        for offset in 0..3 {
-            for engine in [&STANDARD_NO_PAD, &URL_SAFE_NO_PAD] {
-                derived.extend(base64_interior(engine, secret, offset));
-            }
-        }
-        derived.retain(|needle| needle.len() >= MIN_DERIVED_NEEDLE);
-        let mut needles = vec![secret.to_vec()];
-        needles.append(&mut derived);
+/// Every spelling of every secret, searched for at once.
+///
+/// One Aho-Corasick automaton with leftmost-first matching, which is what
+/// lets it run its SIMD prefilter (Teddy, up to 64 needles) rather than its
+/// byte-at-a-time DFA; measured with callgrind over a 1,849-byte page of 10
+/// chatbots: 2.4k instructions for the API key's 6 spellings, 2.5k with a
+/// webhook secret's too, against 5.5k and 11.2k for one `memmem` search per
+/// spelling. Should the automaton not build (it always does for a few
+/// dozen short needles), one `memmem` search per spelling does the same job.
+#[derive(Clone)]
+enum Needles {
+    Automaton(AhoCorasick),
+    OneByOne(Vec<Finder<'static>>),
+}
+
+impl Needles {
+    fn of(mut needles: Vec<Vec<u8>>) -> Self {
         needles.sort();
         needles.dedup();
-        Self {
-            needles: needles
-                .iter()
-                .map(|needle| Finder::new(needle).into_owned())
-                .collect(),
+        let automaton = AhoCorasick::builder()
+            .match_kind(MatchKind::LeftmostFirst)
+            .build(&needles);
+        match automaton {
+            Ok(automaton) => Self::Automaton(automaton),
+            Err(_) => Self::OneByOne(
+                needles
+                    .iter()
+                    .map(|needle| Finder::new(needle).into_owned())
+                    .collect(),
+            ),
         }
     }
 
     fn occur_in(&self, haystack: &[u8]) -> bool {
-        self.needles.iter().any(|f| f.find(haystack).is_some())
+        match self {
+            Self::Automaton(automaton) => automaton.is_match(haystack),
+            Self::OneByOne(finders) => finders.iter().any(|f| f.find(haystack).is_some()),
+        }
     }
 }
 
@@ -100,18 +125,20 @@ fn hex(bytes: &[u8], digits: &[u8; 16]) -> Vec<u8> {
 /// never formats them.
 #[derive(Clone)]
 pub struct SecretScanner {
-    secrets: Vec<Spellings>,
+    /// `None` when there is no secret to look for.
+    needles: Option<Needles>,
 }
 
 impl SecretScanner {
     /// A scanner for `secrets` (empty ones are ignored).
     pub fn new<'a>(secrets: impl IntoIterator<Item = &'a str>) -> Self {
+        let needles: Vec<Vec<u8>> = secrets
+            .into_iter()
+            .filter(|s| !s.is_empty())
+            .flat_map(|s| spellings(s.as_bytes()))
+            .collect();
         Self {
-            secrets: secrets
-                .into_iter()
-                .filter(|s| !s.is_empty())
-                .map(|s| Spellings::of(s.as_bytes()))
-                .collect(),
+            needles: (!needles.is_empty()).then(|| Needles::of(needles)),
         }
     }
 
@@ -119,7 +146,7 @@ impl SecretScanner {
     /// (the module's list): its raw bytes, and, when it is JSON, every
     /// string as a client decodes it.
     pub fn occurs_in_answer(&self, raw: &[u8]) -> bool {
-        if self.secrets.is_empty() {
+        if self.needles.is_none() {
             return false;
         }
         if self.occurs_in_bytes(raw) {
@@ -133,7 +160,7 @@ impl SecretScanner {
 
     /// Whether `bytes` hold a secret as they are (no decoding).
     pub fn occurs_in_bytes(&self, bytes: &[u8]) -> bool {
-        self.secrets.iter().any(|s| s.occur_in(bytes))
+        self.needles.as_ref().is_some_and(|n| n.occur_in(bytes))
     }
 
     /// A decoded string: as it is, percent-decoded, and as JSON inside.

@@ -130,6 +130,9 @@ async fn a_later_head_dripped_on_a_kept_alive_connection_is_cut_at_the_header_ti
     let took = started.elapsed();
     assert!(answer.closed, "still open after {took:?} and {sent} bytes");
     assert!(answer.raw.is_empty(), "{}", answer.raw);
-    assert!(took >= Duration::from_millis(900), "cut after only {took:?}");
+    assert!(
+        took >= Duration::from_millis(900),
+        "cut after only {took:?}"
+    );
     assert!(took <= Duration::from_secs(1) + SLACK * 2, "{took:?}");
 }
