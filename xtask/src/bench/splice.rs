@@ -12,8 +12,17 @@ pub fn splice(old: &str, new: &str, titles: &[&str], command: &str, date: &str) 
     let mut out = String::new();
     if let Some((_, preamble)) = old_blocks.first() {
         out.push_str(preamble.trim_end());
+        // Which machine re-measured: the table below is the full run's, and
+        // a machine of the same kind can be another CPU (and speed).
+        let machine = match (cpu(&new_blocks), cpu(&old_blocks)) {
+            (Some(new), Some(old)) if new == old => {
+                format!("on a machine with the same CPU ({new})")
+            }
+            (Some(new), _) => format!("on a machine whose CPU is {new}, not the one below"),
+            (None, _) => "on a machine not described".to_owned(),
+        };
         out.push_str(&format!(
-            "\n\nRe-measured since, by `{command}` on {date} on the same machine: {}. Its targets replace theirs below.\n\n",
+            "\n\nRe-measured since, by `{command}` on {date} {machine}: {}. Its targets replace theirs below.\n\n",
             titles.join(", ")
         ));
     }
@@ -79,6 +88,15 @@ fn blocks(text: &str) -> Vec<(String, String)> {
     blocks
 }
 
+/// The CPU row of a file's `Machine` block.
+fn cpu(blocks: &[(String, String)]) -> Option<String> {
+    let (_, body) = blocks.iter().find(|(heading, _)| heading == "Machine")?;
+    body.lines().find_map(|line| {
+        line.strip_prefix("| CPU | ")
+            .map(|rest| rest.trim_end_matches(" |").trim().to_owned())
+    })
+}
+
 /// The number of a section title (`11. Quota over a day` → 11).
 fn number(title: &str) -> u32 {
     title
@@ -98,7 +116,7 @@ mod tests {
     #[test]
     fn re_measured_sections_replace_theirs_and_the_rest_stays() {
         let out = splice(OLD, NEW, &["2. B"], "cargo xtask bench --only b", "today");
-        assert!(out.starts_with("# Benchmarks\n\nWritten by x.\n\nRe-measured since, by `cargo xtask bench --only b` on today"));
+        assert!(out.starts_with("# Benchmarks\n\nWritten by x.\n\nRe-measured since, by `cargo xtask bench --only b` on today on a machine whose CPU is b, not the one below"));
         assert!(out.contains("| CPU | a |"));
         assert!(out.contains("| 1. A | m | 1 | 2 |") && out.contains("| 2. B | m | 3 | 4 |"));
         assert!(!out.contains("| 2. B | m | 1 | 2 |"));
