@@ -62,7 +62,11 @@ impl<A: App> AcceptLoop<A> {
                 biased;
                 () = &mut shutdown => break,
                 Some(_) = tasks.join_next(), if !tasks.is_empty() => {}
-                accepted = self.listener.accept() => match accepted {
+                // Not while as many connections closed to make room are still
+                // closing as may be (`slots::MAX_CLOSING`): newcomers wait in
+                // the listen backlog, holding no descriptor, until a task ends
+                // (the branch above) and its slot is free.
+                accepted = self.listener.accept(), if !self.admission.too_many_closing() => match accepted {
                     Ok((tcp, peer)) => {
                         // Event frames are small and must not wait for Nagle.
                         let _ = tcp.set_nodelay(true);

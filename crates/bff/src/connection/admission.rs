@@ -65,13 +65,19 @@ impl Admission {
             Ok(slot) => slot,
             Err(Refused::PerAddress) => return Err(per_address()),
             Err(Refused::Full) => {
-                if !self.evict_one() {
+                // Not when enough victims are still closing
+                // (`slots::MAX_CLOSING`): no idle connection is closed for a
+                // newcomer that could not take its place.
+                if self.slots.too_many_closing() || !self.evict_one() {
                     return Err(BffError::Overloaded("connections"));
                 }
                 // The victim's slot frees when its task ends, in a moment.
                 self.slots
                     .take_over_total(addr)
-                    .map_err(|_| per_address())?
+                    .map_err(|refused| match refused {
+                        Refused::PerAddress => per_address(),
+                        Refused::Full => BffError::Overloaded("connections"),
+                    })?
             }
         };
         let conn = Arc::new(ConnState::new(peer, self.max_head));
@@ -87,6 +93,12 @@ impl Admission {
     /// Connections served now.
     pub(crate) fn open(&self) -> usize {
         self.slots.held()
+    }
+
+    /// Whether as many connections closed to make room are still closing
+    /// as may be: the accept loop waits for them before accepting more.
+    pub(crate) fn too_many_closing(&self) -> bool {
+        self.slots.too_many_closing()
     }
 
     /// Closes the best idle connection of a sample; whether there was one.

@@ -48,6 +48,16 @@ pub(crate) struct Slots {
     held: Mutex<Held>,
 }
 
+/// At most this many connections are admitted over the cap while the idle
+/// ones closed for them are still closing (their tasks have not run yet);
+/// past it, the accept loop stops accepting until one has closed (newcomers
+/// wait in the listen backlog, holding no descriptor), and a newcomer that
+/// still gets here is refused as when nothing is idle. Without a bound,
+/// a burst of connections accepted before any victim's task ran took up to
+/// tokio's budget of 128 accepts over the cap, the whole descriptor reserve
+/// (`--fd-reserve`), and the next accept failed with "Too many open files".
+pub(crate) const MAX_CLOSING: usize = 16;
+
 #[derive(Debug, Default)]
 struct Held {
     total: usize,
@@ -76,7 +86,8 @@ impl Slots {
     }
 
     /// Takes a slot for `addr` even when every slot is taken (the caller has
-    /// just freed one that is still closing); the per-address cap holds.
+    /// just freed one that is still closing), but never more than
+    /// [`MAX_CLOSING`] over the total; the per-address cap holds.
     pub(crate) fn take_over_total(
         self: &Arc<Self>,
         addr: Option<ClientAddr>,
@@ -95,11 +106,11 @@ impl Slots {
             if count >= self.per_address {
                 return Err(Refused::PerAddress);
             }
-            if held.total >= self.total && !over_total {
+            if !self.room(held.total, over_total) {
                 return Err(Refused::Full);
             }
             held.by_address.insert(addr, count + 1);
-        } else if held.total >= self.total && !over_total {
+        } else if !self.room(held.total, over_total) {
             return Err(Refused::Full);
         }
         held.total += 1;
@@ -109,9 +120,27 @@ impl Slots {
         })
     }
 
+    /// Whether one more fits beside `held`: under the total, or, for a
+    /// newcomer that closed a victim, under the total and the victims still
+    /// closing.
+    fn room(&self, held: usize, over_total: bool) -> bool {
+        let cap = if over_total {
+            self.total.saturating_add(MAX_CLOSING)
+        } else {
+            self.total
+        };
+        held < cap
+    }
+
     /// Slots held now.
     pub(crate) fn held(&self) -> usize {
         self.lock().total
+    }
+
+    /// Whether as many slots are held over the total as may be
+    /// ([`MAX_CLOSING`]).
+    pub(crate) fn too_many_closing(&self) -> bool {
+        !self.room(self.held(), true)
     }
 
     // A panic while the lock is held cannot leave the counts half-updated
@@ -178,6 +207,23 @@ mod tests {
             slots.take_over_total(v4(1)).unwrap_err(),
             Refused::PerAddress
         );
+    }
+
+    #[test]
+    fn at_most_max_closing_over_the_total() {
+        let slots = Slots::new(2, 1_000);
+        let _held: Vec<_> = (0..2).map(|_| slots.take(None).unwrap()).collect();
+        assert!(!slots.too_many_closing());
+        let over: Vec<_> = (0..MAX_CLOSING)
+            .map(|i| slots.take_over_total(v4(u8::try_from(i % 200).unwrap())))
+            .collect();
+        assert!(over.iter().all(Result::is_ok));
+        assert_eq!(slots.held(), 2 + MAX_CLOSING);
+        assert!(slots.too_many_closing());
+        assert_eq!(slots.take_over_total(v4(250)).unwrap_err(), Refused::Full);
+        assert_eq!(slots.take_over_total(None).unwrap_err(), Refused::Full);
+        drop(over);
+        assert!(!slots.too_many_closing());
     }
 
     #[test]
