@@ -20,6 +20,7 @@
 
 use std::fmt;
 
+#[cfg(not(target_arch = "wasm32"))]
 use aho_corasick::{AhoCorasick, MatchKind};
 use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
 use base64::Engine;
@@ -58,9 +59,12 @@ fn spellings(secret: &[u8]) -> Vec<Vec<u8>> {
 /// chatbots: 2.4k instructions for the API key's 6 spellings, 2.5k with a
 /// webhook secret's too, against 5.5k and 11.2k for one `memmem` search per
 /// spelling. Should the automaton not build (it always does for a few
-/// dozen short needles), one `memmem` search per spelling does the same job.
+/// dozen short needles), one `memmem` search per spelling does the same job;
+/// in wasm (the npm server half) it always does, which keeps aho-corasick's
+/// ~80 KiB out of that module.
 #[derive(Clone)]
 enum Needles {
+    #[cfg(not(target_arch = "wasm32"))]
     Automaton(AhoCorasick),
     OneByOne(Vec<Finder<'static>>),
 }
@@ -69,22 +73,24 @@ impl Needles {
     fn of(mut needles: Vec<Vec<u8>>) -> Self {
         needles.sort();
         needles.dedup();
-        let automaton = AhoCorasick::builder()
+        #[cfg(not(target_arch = "wasm32"))]
+        if let Ok(automaton) = AhoCorasick::builder()
             .match_kind(MatchKind::LeftmostFirst)
-            .build(&needles);
-        match automaton {
-            Ok(automaton) => Self::Automaton(automaton),
-            Err(_) => Self::OneByOne(
-                needles
-                    .iter()
-                    .map(|needle| Finder::new(needle).into_owned())
-                    .collect(),
-            ),
+            .build(&needles)
+        {
+            return Self::Automaton(automaton);
         }
+        Self::OneByOne(
+            needles
+                .iter()
+                .map(|needle| Finder::new(needle).into_owned())
+                .collect(),
+        )
     }
 
     fn occur_in(&self, haystack: &[u8]) -> bool {
         match self {
+            #[cfg(not(target_arch = "wasm32"))]
             Self::Automaton(automaton) => automaton.is_match(haystack),
             Self::OneByOne(finders) => finders.iter().any(|f| f.find(haystack).is_some()),
         }
