@@ -31,12 +31,11 @@
 //! [`settle`]: CacheTable::settle
 
 use std::hash::RandomState;
-
-use hashbrown::hash_map::EntryRef;
-use hashbrown::HashMap;
 use std::time::Duration;
 
 use conferbot::{Method, Operation};
+use hashbrown::hash_map::EntryRef;
+use hashbrown::HashMap;
 
 use crate::invalidation::{Effect, Invalidation};
 use crate::quota::Spend;
@@ -213,15 +212,9 @@ impl<A: CachedAnswer, P: Clone> CacheTable<A, P> {
         let mut slot = match self.slots.entry_ref(key) {
             EntryRef::Occupied(slot) => slot,
             EntryRef::Vacant(vacant) => {
-                self.next_call = self.next_call.wrapping_add(1);
-                let call = CallId(self.next_call);
-                let handle = lead(call);
-                vacant.insert(Slot::Pending {
-                    call,
-                    handle: handle.clone(),
-                    fallback: None,
-                });
-                return Lookup::Led(call, handle);
+                let (pending, led) = led(&mut self.next_call, lead, None);
+                vacant.insert(pending);
+                return led;
             }
         };
         let fallback = match slot.get_mut() {
@@ -251,8 +244,7 @@ impl<A: CachedAnswer, P: Clone> CacheTable<A, P> {
                                 .saturating_add(spend.interval_ms.max(fresh));
                     let call = due.then(|| {
                         entry.checked_at = now;
-                        self.next_call = self.next_call.wrapping_add(1);
-                        CallId(self.next_call)
+                        new_call(&mut self.next_call)
                     });
                     if call.is_some() {
                         *refresh = call;
@@ -266,15 +258,9 @@ impl<A: CachedAnswer, P: Clone> CacheTable<A, P> {
                 entry.clone()
             }
         };
-        self.next_call = self.next_call.wrapping_add(1);
-        let call = CallId(self.next_call);
-        let handle = lead(call);
-        slot.insert(Slot::Pending {
-            call,
-            handle: handle.clone(),
-            fallback: Some(fallback),
-        });
-        Lookup::Led(call, handle)
+        let (pending, led) = led(&mut self.next_call, lead, Some(fallback));
+        slot.insert(pending);
+        led
     }
 
     /// Ends the call `call` for `key` at `now`. A success is kept (fresh
@@ -420,6 +406,29 @@ impl<A: CachedAnswer, P: Clone> CacheTable<A, P> {
             };
         }
     }
+}
+
+/// The next call's id from `counter`.
+fn new_call(counter: &mut u64) -> CallId {
+    *counter = counter.wrapping_add(1);
+    CallId(*counter)
+}
+
+/// A new call led with the handle `lead` makes (falling back to `fallback`
+/// if it fails): the slot it holds, and the lookup's answer.
+fn led<A, P: Clone>(
+    counter: &mut u64,
+    lead: impl FnOnce(CallId) -> P,
+    fallback: Option<Entry<A>>,
+) -> (Slot<A, P>, Lookup<A, P>) {
+    let call = new_call(counter);
+    let handle = lead(call);
+    let pending = Slot::Pending {
+        call,
+        handle: handle.clone(),
+        fallback,
+    };
+    (pending, Lookup::Led(call, handle))
 }
 
 /// Whether reads of `operation` go through the cache (and are coalesced):

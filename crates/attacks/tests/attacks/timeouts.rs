@@ -37,21 +37,7 @@ async fn a_head_dripped_byte_by_byte_is_cut_at_the_header_timeout() {
     let bff = start("slow-head", &["--header-read-timeout", "1s"]);
     let mut socket = connect_from(attacker(0), bff.addr).await.unwrap();
     let started = Instant::now();
-    let mut sent = 0;
-    // One byte every 100 ms, for ever: the timeout runs from the first byte.
-    for byte in b"GET /healthz HTTP/1.1\r\nX-Slow: "
-        .iter()
-        .chain(b"a".repeat(1000).iter())
-    {
-        if socket.write_all(&[*byte]).await.is_err() {
-            break;
-        }
-        sent += 1;
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        if started.elapsed() > Duration::from_secs(1) + SLACK * 2 {
-            break;
-        }
-    }
+    let sent = drip_head(&mut socket, Duration::from_secs(1) + SLACK * 2).await;
     let answer = read_answer(&mut socket, SLACK).await;
     let took = started.elapsed();
     assert!(answer.closed, "still open after {took:?} and {sent} bytes");
@@ -112,6 +98,23 @@ async fn a_later_head_dripped_on_a_kept_alive_connection_is_cut_at_the_header_ti
     // Idle for a while first, so that the head starts well into the idle period.
     tokio::time::sleep(Duration::from_millis(700)).await;
     let started = Instant::now();
+    let sent = drip_head(&mut socket, Duration::from_secs(1) + SLACK * 2).await;
+    let answer = read_answer(&mut socket, SLACK).await;
+    let took = started.elapsed();
+    assert!(answer.closed, "still open after {took:?} and {sent} bytes");
+    assert!(answer.raw.is_empty(), "{}", answer.raw);
+    assert!(
+        took >= Duration::from_millis(900),
+        "cut after only {took:?}"
+    );
+    assert!(took <= Duration::from_secs(1) + SLACK * 2, "{took:?}");
+}
+
+/// Drips a request head that never ends, one byte every 100 ms, until the
+/// server closes the socket or `for_at_most` has passed (the header timeout
+/// runs from the first byte); the bytes sent.
+async fn drip_head(socket: &mut tokio::net::TcpStream, for_at_most: Duration) -> usize {
+    let started = Instant::now();
     let mut sent = 0;
     for byte in b"GET /healthz HTTP/1.1\r\nX-Slow: "
         .iter()
@@ -122,17 +125,9 @@ async fn a_later_head_dripped_on_a_kept_alive_connection_is_cut_at_the_header_ti
         }
         sent += 1;
         tokio::time::sleep(Duration::from_millis(100)).await;
-        if started.elapsed() > Duration::from_secs(1) + SLACK * 2 {
+        if started.elapsed() > for_at_most {
             break;
         }
     }
-    let answer = read_answer(&mut socket, SLACK).await;
-    let took = started.elapsed();
-    assert!(answer.closed, "still open after {took:?} and {sent} bytes");
-    assert!(answer.raw.is_empty(), "{}", answer.raw);
-    assert!(
-        took >= Duration::from_millis(900),
-        "cut after only {took:?}"
-    );
-    assert!(took <= Duration::from_secs(1) + SLACK * 2, "{took:?}");
+    sent
 }
