@@ -32,6 +32,8 @@ use crate::upstream::Upstream;
 pub struct Bff {
     config: BffConfig,
     limits: EffectiveLimits,
+    /// The threads [`serve`] serves connections on (`--workers`, resolved).
+    workers: usize,
     state: Arc<AppState>,
 }
 
@@ -46,12 +48,14 @@ impl Bff {
         let settings = &config.settings;
         let limits = settings.connections.effective(descriptors::limit())?;
         let metrics = Arc::new(Metrics::default());
+        let workers = connection::workers::count(settings.connections.workers);
         let upstream = Upstream::new(
             &settings.upstream,
             &config.api_key,
             config.webhook_secret.as_ref(),
             settings.upstream_timeout,
             config.upstream_ca.as_ref(),
+            workers,
         )?;
         let redis = match &config.redis {
             Some(url) => Some(
@@ -110,6 +114,7 @@ impl Bff {
         Ok(Self {
             config,
             limits,
+            workers,
             state,
         })
     }
@@ -233,8 +238,10 @@ pub async fn serve(
     let bff = Bff::new(config).map_err(ServeError::Config)?;
     let metrics_listener = bff.spawn_metrics_listener().map_err(ServeError::Io)?;
     let limits = bff.limits;
+    let workers = bff.workers;
     tracing::info!(
         connections = limits.connections,
+        workers,
         sse_streams = limits.sse_streams,
         descriptors = descriptors::limit(),
         "connection limits"
@@ -243,9 +250,17 @@ pub async fn serve(
     // (`ConnectInfo`), for the client's identity (fairness, spend caps).
     let app = bff.app();
     let settings = bff.config.settings.connections.clone();
-    let served = connection::serve(listener, app, &settings, limits, shutdown, move || {
-        bff.close_streams();
-    })
+    let served = connection::serve(
+        listener,
+        app,
+        &settings,
+        limits,
+        workers,
+        shutdown,
+        move || {
+            bff.close_streams();
+        },
+    )
     .await
     .map_err(ServeError::Io);
     if let Some(task) = metrics_listener {

@@ -61,6 +61,9 @@ pub struct ConnectionArgs {
     /// `--shutdown-timeout` ([`flags::SHUTDOWN_TIMEOUT`]).
     #[arg(long = flags::SHUTDOWN_TIMEOUT.name, value_name = "DURATION", default_value = flags::SHUTDOWN_TIMEOUT.text, help = flags::SHUTDOWN_TIMEOUT.doc, value_parser = parse_duration)]
     pub shutdown_timeout: Duration,
+    /// `--workers` ([`flags::WORKERS`]).
+    #[arg(long = flags::WORKERS.name, value_name = "N", default_value = flags::WORKERS.text, help = flags::WORKERS.doc)]
+    pub workers: usize,
     /// `--h2c` ([`flags::H2C`]).
     #[arg(long = flags::H2C.name, help = flags::H2C.doc)]
     pub h2c: bool,
@@ -82,6 +85,7 @@ impl ConnectionArgs {
             max_sse_streams: self.max_sse_streams,
             max_sse_streams_per_ip: self.max_sse_streams_per_ip,
             shutdown_timeout: self.shutdown_timeout,
+            workers: self.workers,
             h2c: self.h2c,
         }
     }

@@ -1,7 +1,8 @@
 //! The accept loop, and shutdown with a deadline.
 //!
 //! Each accepted socket is admitted (`super::admission`) and served on its
-//! own task (`super::lifecycle`), or answered its refusal
+//! own task (`super::lifecycle`) on one of the workers (`super::workers`),
+//! or answered its refusal
 //! (`super::refusal`). When `shutdown` resolves: the listener is closed (new
 //! connections are refused by the system), `on_shutdown` runs (it ends the
 //! event streams), every connection is told to stop (idle ones and ones
@@ -22,6 +23,7 @@ use tokio::time::Instant;
 use super::admission::Admission;
 use super::lifecycle::{self, Shared};
 use super::refusal::Refusals;
+use super::workers::Workers;
 use super::App;
 
 /// After an accept error other than a failed handshake, the pause before
@@ -41,6 +43,8 @@ pub(crate) struct AcceptLoop<A> {
     pub(crate) refusals: Refusals,
     /// What the connections' tasks share.
     pub(crate) shared: Arc<Shared<A>>,
+    /// The threads the connections are served on.
+    pub(crate) workers: Workers,
     /// Tells the connections that shutdown began.
     pub(crate) stopping: watch::Sender<bool>,
     /// Longest wait for connections at shutdown.
@@ -50,7 +54,7 @@ pub(crate) struct AcceptLoop<A> {
 impl<A: App> AcceptLoop<A> {
     /// Accepts until `shutdown`, then drains within the deadline.
     pub(crate) async fn run(
-        self,
+        mut self,
         shutdown: impl Future<Output = ()>,
         on_shutdown: impl FnOnce(),
     ) -> io::Result<()> {
@@ -72,7 +76,14 @@ impl<A: App> AcceptLoop<A> {
                         let _ = tcp.set_nodelay(true);
                         match self.admission.admit(peer) {
                             Ok(ticket) => {
-                                tasks.spawn(lifecycle::serve(tcp, ticket, Arc::clone(&self.shared)));
+                                let shared = Arc::clone(&self.shared);
+                                let moved = self.workers.spawn(tcp, &mut tasks, move |tcp| {
+                                    lifecycle::serve(tcp, ticket, shared)
+                                });
+                                if let Err(err) = moved {
+                                    // Closed, its slot freed with the ticket.
+                                    tracing::warn!(%peer, error = %err, "a connection could not be handed to a worker");
+                                }
                             }
                             Err(refusal) => {
                                 tracing::debug!(%peer, status = refusal.status(), "connection refused");

@@ -23,6 +23,8 @@
 //!   scanner's verdict, the client's address for handlers).
 //! - `request_limits`: the tower layers of each request: load shedding,
 //!   requests in flight, request and body timeouts.
+//! - `workers`: the threads connections are served on, one event loop
+//!   each (`--workers`).
 //! - `slots`: counted slots with a total and a per-address cap (connections,
 //!   event streams).
 //! - [`descriptors`]: `RLIMIT_NOFILE`, raised at start.
@@ -38,6 +40,7 @@ pub(crate) mod request_limits;
 mod service;
 pub(crate) mod slots;
 mod state;
+pub(crate) mod workers;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -82,16 +85,19 @@ impl<S> App for S where
 }
 
 /// Serves `app` on `listener` with the limits of `settings` (the connection
-/// cap from `limits`), until `shutdown` resolves; then `on_shutdown` runs and
-/// the connections are drained within `--shutdown-timeout`.
+/// cap from `limits`) on `workers` threads, until `shutdown` resolves; then
+/// `on_shutdown` runs and the connections are drained within
+/// `--shutdown-timeout`.
 pub(crate) async fn serve(
     listener: TcpListener,
     app: impl App,
     settings: &ConnectionSettings,
     limits: EffectiveLimits,
+    workers: usize,
     shutdown: impl Future<Output = ()>,
     on_shutdown: impl FnOnce(),
 ) -> std::io::Result<()> {
+    let workers = workers::Workers::start(workers)?;
     let (stopping, stopping_rx) = watch::channel(false);
     let timeouts = Timeouts {
         header_read: settings.header_read_timeout,
@@ -112,6 +118,7 @@ pub(crate) async fn serve(
         ),
         refusals: Refusals::new(limits.refusals),
         shared,
+        workers,
         stopping,
         shutdown_timeout: settings.shutdown_timeout,
     }

@@ -50,13 +50,15 @@ pub(crate) struct Upstream {
 impl Upstream {
     /// A client for the API at `base` (`https://…/api/v1`), giving up after
     /// `timeout` for a whole call, trusting `ca` (or the public roots);
-    /// answers that repeat `key` or `webhook` are withheld.
+    /// answers that repeat `key` or `webhook` are withheld; one connection
+    /// pool per connection worker (`workers`), and one for the rest.
     pub(crate) fn new(
         base: &str,
         key: &ApiKey,
         webhook: Option<&WebhookSecret>,
         timeout: Duration,
         ca: Option<&UpstreamCa>,
+        workers: usize,
     ) -> Result<Self, ConfigError> {
         let unfit = || ConfigError("the API key holds characters a header cannot carry".to_owned());
         let host = transport::host_header(base)?;
@@ -64,7 +66,7 @@ impl Upstream {
         let mut body_headers = key.upstream_headers(true).ok_or_else(unfit)?;
         headers.insert(HOST, host.clone());
         body_headers.insert(HOST, host);
-        let transport = Transport::new(ca)?;
+        let transport = Transport::new(ca, workers)?;
         Ok(Self {
             transport,
             base: base.trim_end_matches('/').to_owned(),
@@ -143,6 +145,7 @@ mod tests {
             None,
             Duration::from_secs(1),
             None,
+            1,
         )
         .unwrap();
         let target = Target {
@@ -163,6 +166,7 @@ mod tests {
             None,
             Duration::from_secs(1),
             None,
+            1,
         );
         assert!(err.unwrap_err().0.contains("header"));
     }

@@ -83,12 +83,26 @@ where
     B: hyper::body::Body + Send + 'static,
     B::Data: Send,
 {
+    Ok(client_with(tls(ca)?))
+}
+
+/// The TLS configuration of every upstream client: rustls on ring, the
+/// safe default protocol versions, `ca` or the public roots.
+fn tls(ca: Option<&UpstreamCa>) -> Result<ClientConfig, ConfigError> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let tls = ClientConfig::builder_with_provider(provider)
+    Ok(ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(|err| ConfigError(format!("TLS: {err}")))?
         .with_root_certificates(trust_anchors(ca)?)
-        .with_no_client_auth();
+        .with_no_client_auth())
+}
+
+/// [`client`] with its TLS configuration given (a pool of its own).
+fn client_with<B>(tls: ClientConfig) -> Client<HttpsConnector<HttpConnector>, B>
+where
+    B: hyper::body::Body + Send + 'static,
+    B::Data: Send,
+{
     let mut tcp = HttpConnector::new();
     // Small request/answer exchanges: no Nagle delay on either side.
     tcp.set_nodelay(true);
@@ -99,25 +113,42 @@ where
         .https_or_http()
         .enable_http1()
         .wrap_connector(tcp);
-    Ok(Client::builder(TokioExecutor::new())
+    Client::builder(TokioExecutor::new())
         .timer(TokioTimer::new())
         .pool_timer(TokioTimer::new())
         .pool_idle_timeout(POOL_IDLE)
-        .build(connector))
+        .build(connector)
 }
 
-/// The upstream client, for either scheme.
+/// The upstream client, for either scheme: one pool per connection worker
+/// (`crate::connection::workers`), so that a worker's upstream connections
+/// are driven by tasks on its own thread, and one for calls made anywhere
+/// else (the main runtime's).
 #[derive(Debug, Clone)]
 pub(crate) struct Transport {
-    client: Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
+    /// Off the workers.
+    shared: Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
+    /// `[n]` on worker `n`.
+    workers: Arc<[Client<HttpsConnector<HttpConnector>, Full<Bytes>>]>,
 }
 
 impl Transport {
-    /// A client trusting `ca`'s certificates, or the public roots.
-    pub(crate) fn new(ca: Option<&UpstreamCa>) -> Result<Self, ConfigError> {
+    /// A client trusting `ca`'s certificates, or the public roots, with a
+    /// pool for each of `workers` workers and one for the rest.
+    pub(crate) fn new(ca: Option<&UpstreamCa>, workers: usize) -> Result<Self, ConfigError> {
+        let tls = tls(ca)?;
         Ok(Self {
-            client: client(ca)?,
+            shared: client_with(tls.clone()),
+            workers: (0..workers).map(|_| client_with(tls.clone())).collect(),
         })
+    }
+
+    /// This thread's pool: its worker's, or the one shared by the rest (a
+    /// worker index past the pools, another BFF's worker, takes it too).
+    fn client(&self) -> &Client<HttpsConnector<HttpConnector>, Full<Bytes>> {
+        crate::connection::workers::current()
+            .and_then(|worker| self.workers.get(worker))
+            .unwrap_or(&self.shared)
     }
 
     /// Sends one request to `url` with exactly `headers` and reads the whole
@@ -150,7 +181,7 @@ impl Transport {
         *request.method_mut() = method;
         *request.uri_mut() = uri;
         *request.headers_mut() = headers.clone();
-        let response = self.client.request(request).await.map_err(|err| {
+        let response = self.client().request(request).await.map_err(|err| {
             // The message (and its source: refused, a certificate rejected…)
             // names neither the URL's query nor the headers.
             tracing::warn!(error = %err, source = ?std::error::Error::source(&err), "upstream call failed");

@@ -23,6 +23,10 @@ async fn bff_for(upstream: String, ca: Option<&str>) -> (String, impl FnOnce()) 
     config.settings.rate = fast_rate();
     config.settings.refresh_budget = RefreshBudget::Off; // calls are counted exactly
     config.upstream_ca = ca.map(|pem| UpstreamCa::from_pem(pem.as_bytes()).unwrap());
+    // One worker, so one upstream pool: each worker keeps its own, and
+    // every `reqwest::get` below is a new connection, given to the next
+    // worker in turn (`workers_keep_their_own_upstream_connections`).
+    config.settings.connections.workers = 1;
     let (addr, stop, _task) = start_bff(config).await;
     (format!("http://{addr}{API}"), move || {
         let _ = stop.send(());
@@ -66,6 +70,34 @@ async fn reads_and_writes_travel_over_https_on_one_reused_connection() {
     assert_eq!(stats.api_calls, 7, "{stats:?}");
     assert_eq!(stats.connections, 1, "{stats:?}");
     stop();
+    sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn workers_keep_their_own_upstream_connections() {
+    let sandbox = RunningSandbox::start_tls(sandbox_config(), localhost(0))
+        .await
+        .unwrap();
+    let mut config = BffConfig::new(ApiKey::new(keys::STARTER).unwrap());
+    config.settings.upstream = sandbox.base_url();
+    config.settings.rate = fast_rate();
+    config.settings.refresh_budget = RefreshBudget::Off;
+    config.upstream_ca = sandbox
+        .ca_pem()
+        .map(|pem| UpstreamCa::from_pem(pem.as_bytes()).unwrap());
+    config.settings.connections.workers = 3;
+    let (addr, stop, _task) = start_bff(config).await;
+    let api = format!("http://{addr}{API}");
+    // Nine browser connections, one after another: three per worker, each
+    // worker's calls on its own upstream connection, reused.
+    for page in 1..=9 {
+        let reply = get(format!("{api}/chatbots?limit=3&page={page}")).await;
+        assert_eq!(reply.status, 200, "{}", reply.text);
+    }
+    let stats = sandbox.stats();
+    assert_eq!(stats.api_calls, 9, "{stats:?}");
+    assert_eq!(stats.connections, 3, "{stats:?}");
+    let _ = stop.send(());
     sandbox.shutdown().await;
 }
 

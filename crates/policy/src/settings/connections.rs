@@ -20,6 +20,9 @@ pub const MAX_HEADER_BYTES: usize = 1024 * 1024;
 /// How long a refused connection is given to send the request head it is
 /// answered on (`429`/`503`), before it is closed unanswered.
 pub const REFUSAL_READ_TIMEOUT: Duration = Duration::from_secs(2);
+/// Most threads `--workers` may ask for (each is an event loop and a
+/// thread's stack; more than this is a typo, not a machine).
+pub const MAX_WORKERS: usize = 256;
 /// Per-connection streams of a cleartext HTTP/2 connection (`--h2c`).
 pub const H2_MAX_CONCURRENT_STREAMS: u32 = 100;
 
@@ -112,6 +115,13 @@ pub mod flags {
         25 s,
         "On SIGTERM, longest wait for requests in flight before the process exits anyway"
     );
+    /// `--workers` (0: two per CPU the process may run on, as measured in
+    /// the BFF's `connection::workers`).
+    pub const WORKERS: Flag<usize> = count_flag!(
+        "workers",
+        0,
+        "Threads serving client connections, each with its own event loop and upstream connections (0: two per CPU)"
+    );
     /// `--h2c` (off by default).
     pub const H2C: Flag<bool> = Flag {
         name: "h2c",
@@ -149,6 +159,8 @@ pub struct ConnectionSettings {
     pub max_sse_streams_per_ip: usize,
     /// Longest graceful shutdown may take.
     pub shutdown_timeout: Duration,
+    /// Threads serving client connections; 0: two per CPU.
+    pub workers: usize,
     /// Whether cleartext HTTP/2 is accepted.
     pub h2c: bool,
 }
@@ -168,6 +180,7 @@ impl Default for ConnectionSettings {
             max_sse_streams: flags::MAX_SSE_STREAMS.default,
             max_sse_streams_per_ip: flags::MAX_SSE_STREAMS_PER_IP.default,
             shutdown_timeout: flags::SHUTDOWN_TIMEOUT.default,
+            workers: flags::WORKERS.default,
             h2c: flags::H2C.default,
         }
     }
@@ -213,8 +226,8 @@ impl ConnectionSettings {
         })
     }
 
-    /// Checks the bounds: counts at least 1, timeouts longer than 0, the
-    /// head size within [`MIN_HEADER_BYTES`]`..=`[`MAX_HEADER_BYTES`].
+    /// Checks the bounds: counts at least 1, timeouts longer than 0, at most
+    /// [`MAX_WORKERS`] workers, the head size within [`MIN_HEADER_BYTES`]`..=`[`MAX_HEADER_BYTES`].
     pub fn validate(&self) -> Result<(), ConfigError> {
         for (flag, value) in [
             (flags::MAX_CONNECTIONS.name, self.max_connections),
@@ -245,6 +258,13 @@ impl ConnectionSettings {
                 return Err(ConfigError(format!("--{flag} must be longer than 0")));
             }
         }
+        if self.workers > MAX_WORKERS {
+            return Err(ConfigError(format!(
+                "--{} must be at most {MAX_WORKERS}, got {}",
+                flags::WORKERS.name,
+                self.workers
+            )));
+        }
         if !(MIN_HEADER_BYTES..=MAX_HEADER_BYTES).contains(&self.max_header_bytes) {
             return Err(ConfigError(format!(
                 "--{} must be between {MIN_HEADER_BYTES} and {MAX_HEADER_BYTES}, got {}",
@@ -271,6 +291,7 @@ mod tests {
             flags::MAX_REQUESTS,
             flags::MAX_SSE_STREAMS,
             flags::MAX_SSE_STREAMS_PER_IP,
+            flags::WORKERS,
         ] {
             assert_eq!(flag.text.parse(), Ok(flag.default), "{}", flag.name);
         }
@@ -306,6 +327,20 @@ mod tests {
         let err = settings.effective(100).unwrap_err();
         assert!(err.0.contains("RLIMIT_NOFILE is 100"), "{err}");
         assert!(settings.effective(u64::MAX).is_ok());
+    }
+
+    #[test]
+    fn workers_are_bounded() {
+        let most = ConnectionSettings {
+            workers: MAX_WORKERS,
+            ..ConnectionSettings::default()
+        };
+        assert_eq!(most.validate(), Ok(()));
+        let too_many = ConnectionSettings {
+            workers: MAX_WORKERS + 1,
+            ..ConnectionSettings::default()
+        };
+        assert!(too_many.validate().unwrap_err().0.contains("--workers"));
     }
 
     #[test]
