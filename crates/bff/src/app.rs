@@ -20,6 +20,7 @@ use crate::context::AppState;
 use crate::forward::Forwarder;
 use crate::forward_auth::ForwardAuth;
 use crate::http::api_front::ApiFront;
+use crate::http::events::FrameCache;
 use crate::http::{access, events, health, hygiene, proxy, webhook};
 use crate::metrics::{self, Metrics};
 use crate::redis_state::RedisState;
@@ -104,7 +105,7 @@ impl Bff {
             sse_heartbeat: settings.sse_heartbeat,
             sse_retry: settings.sse_retry,
             closing: watch::Sender::new(false),
-            sse_frames: Arc::default(),
+            sse_frames: Arc::new(FrameCache::new(workers)),
             sse_slots: Slots::new(
                 limits.sse_streams,
                 settings.connections.max_sse_streams_per_ip,

@@ -138,6 +138,14 @@ impl Workers {
     }
 }
 
+#[cfg(test)]
+impl Workers {
+    /// Worker `index`'s runtime, for tests of per-worker state.
+    pub(crate) fn handle(&self, index: usize) -> Option<&Handle> {
+        self.handles.get(index)
+    }
+}
+
 impl Drop for Workers {
     fn drop(&mut self) {
         for stop in self.stops.drain(..) {

@@ -207,14 +207,25 @@ impl Feed {
 }
 
 /// The latest event's frame: a delivery fanned out to 10,000 streams is
-/// framed once, not 10,000 times (each stream sends the same bytes).
-#[derive(Debug, Default)]
-pub(crate) struct FrameCache(Mutex<Option<(u64, Bytes)>>);
+/// framed once per thread, not 10,000 times (each stream sends the same
+/// bytes). One slot per connection worker (and one for the rest), so that
+/// the workers' streams never wait for each other's lock.
+#[derive(Debug)]
+pub(crate) struct FrameCache(Box<[Mutex<Option<(u64, Bytes)>>]>);
 
 impl FrameCache {
-    /// `event`'s frame, rendered by the policy the first time it is asked for.
+    /// A cache for `workers` connection workers.
+    pub(crate) fn new(workers: usize) -> Self {
+        Self((0..=workers).map(|_| Mutex::new(None)).collect())
+    }
+
+    /// `event`'s frame, rendered by the policy the first time this thread
+    /// asks for it.
     fn frame(&self, event: &LiveEvent) -> Bytes {
-        let Ok(mut latest) = self.0.lock() else {
+        let slot = crate::connection::workers::current()
+            .and_then(|worker| self.0.get(worker + 1))
+            .or_else(|| self.0.first());
+        let Some(Ok(mut latest)) = slot.map(Mutex::lock) else {
             return Bytes::from(event_frame(event));
         };
         match latest.as_ref() {

@@ -5,6 +5,7 @@
 
 pub(crate) mod local;
 pub(crate) mod redis;
+mod relay;
 
 use std::time::Duration;
 
@@ -94,9 +95,10 @@ impl EventBus {
         }
     }
 
-    /// New events and resync requests, from now on.
+    /// New events and resync requests, from now on: on a connection
+    /// worker through its relay ([`relay`]), elsewhere from the bus itself.
     pub(crate) fn subscribe(&self) -> broadcast::Receiver<BusMessage> {
-        self.live.subscribe()
+        relay::subscribe(&self.live, FANOUT).unwrap_or_else(|| self.live.subscribe())
     }
 
     /// The logged events after `last` (all there are when `None`).
