@@ -211,7 +211,10 @@ impl Feed {
 /// bytes). One slot per connection worker (and one for the rest), so that
 /// the workers' streams never wait for each other's lock.
 #[derive(Debug)]
-pub(crate) struct FrameCache(Box<[Mutex<Option<(u64, Bytes)>>]>);
+pub(crate) struct FrameCache(Box<[Mutex<Option<Framed>>]>);
+
+/// An event's id and its frame.
+type Framed = (u64, Bytes);
 
 impl FrameCache {
     /// A cache for `workers` connection workers.
