@@ -79,10 +79,19 @@ fn round_trip<T: DeserializeOwned + Serialize>(data: &[u8]) -> Option<Value> {
             String::from_utf8_lossy(&written)
         )
     });
-    let (a, b) = (
-        serde_json::to_value(&first).expect("writes"),
-        serde_json::to_value(&second).expect("writes"),
-    );
+    // A kept member's text may be a number no `Value` holds (`1.5e777`):
+    // then the two writes must be the same bytes, and there is no `Value`
+    // to check further.
+    let (Ok(a), Ok(b)) = (serde_json::to_value(&first), serde_json::to_value(&second)) else {
+        let again = serde_json::to_vec(&second).expect("a decoded value writes");
+        assert_eq!(
+            again,
+            written,
+            "not a round trip (from {})",
+            String::from_utf8_lossy(data)
+        );
+        return None;
+    };
     assert!(
         json_eq(&a, &b),
         "not a round trip: {a} then {b} (from {})",

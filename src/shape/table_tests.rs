@@ -155,3 +155,27 @@ fn a_delivery_missing_a_documented_id_is_named() {
     let unknown = r#"{"event":"bot.renamed"}"#;
     assert_eq!(missing_required_field(&parse(unknown)), None);
 }
+
+/// Found by `cargo xtask fuzz` (target `wire_decode`): a number out of a
+/// `serde_json::Value`'s range in an unknown member made the check convert
+/// nothing and say nothing was missing.
+#[test]
+fn a_delivery_with_a_number_no_value_holds_is_still_checked() {
+    let parse = |raw: &str| serde_json::from_str::<WebhookDelivery>(raw).unwrap();
+    let huge = r#"{"event":"response.created","chatSessionId":"s","responseId":"r","botId":"b","timestamp":"t","meta":{"n":1.5e777}}"#;
+    let delivery = parse(huge);
+    assert!(
+        serde_json::to_value(&delivery).is_err(),
+        "no Value holds it"
+    );
+    assert_eq!(missing_required_field(&delivery), Some("visitorId"));
+    let whole = r#"{"event":"response.created","chatSessionId":"s","responseId":"r","botId":"b","visitorId":"v","timestamp":"t","meta":{"n":1.5e777}}"#;
+    assert_eq!(missing_required_field(&parse(whole)), None);
+    // An unknown member counts as text only when it is a JSON string.
+    let delivery = parse(r#"{"event":"bot.renamed","name":"x","n":1,"o":{"a":"b"}}"#);
+    assert!(delivery.has_text("name"));
+    assert!(!delivery.has_text("n"));
+    assert!(!delivery.has_text("o"));
+    assert!(!delivery.has_text("absent"));
+    assert!(delivery.has_text("event"));
+}

@@ -185,6 +185,23 @@ impl WebhookDelivery {
             .map(|(_, value)| value.get())
     }
 
+    /// Whether the member `name` is present and a JSON string: the known
+    /// ones by their slot (`event` always is), unknown ones by their text.
+    /// Read from the members themselves, never through a
+    /// `serde_json::Value`, which cannot hold every number a delivery may
+    /// carry (`1.5e777` is JSON, and out of a `Value`'s range).
+    pub fn has_text(&self, name: &str) -> bool {
+        if name == EVENT {
+            return true;
+        }
+        match OPTIONAL.iter().position(|known| *known == name) {
+            Some(index) => self.optional().get(index).is_some_and(|v| v.is_some()),
+            None => self
+                .extra_json(name)
+                .is_some_and(|text| text.starts_with('"')),
+        }
+    }
+
     /// The chatbot the event concerns, when `botId` is a valid object id:
     /// its cached reads are the ones the event changes.
     pub fn bot(&self) -> Option<ObjectId> {
