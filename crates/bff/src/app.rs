@@ -228,6 +228,10 @@ impl Bff {
 /// `config.settings.connections`; then the listener closes, event streams
 /// end, requests in flight finish, and whatever is still open after
 /// `--shutdown-timeout` is closed before this returns.
+///
+/// The accept loop runs on the caller's runtime; the connections are served
+/// on threads of their own, `config.settings.connections.workers` of them
+/// (by default two per CPU), which stop when this returns.
 pub async fn serve(
     mut config: BffConfig,
     listener: TcpListener,

@@ -29,7 +29,8 @@
 //! - [`connection`]: the connection layer in front of the router: the
 //!   connection caps (total, per address, under `RLIMIT_NOFILE`), header,
 //!   idle, body and request timeouts, load shedding, bare-LF refusal, h2c
-//!   only with `--h2c`, and shutdown with a deadline.
+//!   only with `--h2c`, and shutdown with a deadline; connections are
+//!   served on worker threads, one event loop each (`--workers`).
 //! - `config`: [`BffConfig`] (the policy's [`Settings`] plus the key, secrets,
 //!   Redis, static directories); `cli`: [`Cli`], the flags; `cli::launch`:
 //!   [`Launch`], start-up (the key, or the embedded sandbox).
