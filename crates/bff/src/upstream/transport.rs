@@ -127,10 +127,13 @@ where
 #[derive(Debug, Clone)]
 pub(crate) struct Transport {
     /// Off the workers.
-    shared: Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
+    shared: UpstreamClient,
     /// `[n]` on worker `n`.
-    workers: Arc<[Client<HttpsConnector<HttpConnector>, Full<Bytes>>]>,
+    workers: Arc<[UpstreamClient]>,
 }
+
+/// One pooled client of upstream calls.
+type UpstreamClient = Client<HttpsConnector<HttpConnector>, Full<Bytes>>;
 
 impl Transport {
     /// A client trusting `ca`'s certificates, or the public roots, with a
@@ -143,9 +146,9 @@ impl Transport {
         })
     }
 
-    /// This thread's pool: its worker's, or the one shared by the rest (a
-    /// worker index past the pools, another BFF's worker, takes it too).
-    fn client(&self) -> &Client<HttpsConnector<HttpConnector>, Full<Bytes>> {
+    /// This thread's pool: its worker's, or the one shared by the rest (so
+    /// does a worker index past the pools, which no worker of ours has).
+    fn client(&self) -> &UpstreamClient {
         crate::connection::workers::current()
             .and_then(|worker| self.workers.get(worker))
             .unwrap_or(&self.shared)
