@@ -114,7 +114,8 @@ pub fn measure(bench: &Bench) -> Result<Section> {
              URLs (`limit=10&page=N`, N drawn at random per request by a wrk Lua script), where a request finds \
              its twin in flight at most {CONNECTIONS} times in {DISTINCT_PAGES}. Server CPU per request: user + system time from `/proc/PID/stat` (nginx: master and workers) over the \
              run, divided by the requests; steadier than requests/s on a shared machine, and it excludes the \
-             sandbox. Added latency: `wrk -t1 -c1` p50 of the \
+             sandbox. Its user-space part is given apart: the proxy's own work, where the system part is the \
+             kernel's, mostly its sockets. Added latency: `wrk -t1 -c1` p50 of the \
              uncached BFF minus the sandbox called directly (over HTTPS: wrk's own TLS to the sandbox). All processes share the machine's cores. \
              Targets: ≥ {UNCACHED_TARGET:.1}× nginx's requests/s uncached, ≥ {CACHED_TARGET:.1}× cached; ≤ {ADDED_P50_MS} ms added at p50.",
             settings.wrk_rounds
@@ -212,10 +213,12 @@ fn throughput(
     ] {
         let label = format!("{} upstream, {shape_label}", proxies.scheme);
         let load = |(addr, pid): (SocketAddr, u32)| {
-            let before = servers::cpu_seconds(pid)?;
+            let before = servers::cpu_time(pid)?;
             let mut run = wrk::run(wrk, &url(addr, PROXY_PATH), shape)?;
-            let spent = servers::cpu_seconds(pid)? - before;
-            run.server_cpu_us = (run.requests > 0).then(|| spent * 1e6 / run.requests as f64);
+            let spent = servers::cpu_time(pid)? - before;
+            let per_request = |seconds: f64| seconds * 1e6 / run.requests as f64;
+            run.server_cpu_us = (run.requests > 0).then(|| per_request(spent.total()));
+            run.server_user_us = (run.requests > 0).then(|| per_request(spent.user));
             Ok(run)
         };
         let (ours, peer) = alternate(
@@ -259,14 +262,22 @@ fn throughput(
             )),
             ratio(ours_p50, peer_p50),
         ));
-        let cpu = |runs: &[WrkRun]| median_of(runs, |r| r.server_cpu_us.unwrap_or(f64::NAN));
-        let (ours_cpu, peer_cpu) = (cpu(&ours), cpu(&peer));
-        section.rows.push(Row::report(
-            format!("{label} GET, server CPU per request (user + system)"),
-            us(ours_cpu),
-            peer_text(us(peer_cpu)),
-            ratio(ours_cpu, peer_cpu),
-        ));
+        let cpu_rows: [(&str, CpuFigure); 2] = [
+            ("server CPU per request (user + system)", |r| {
+                r.server_cpu_us
+            }),
+            ("of which user space", |r| r.server_user_us),
+        ];
+        for (measure, figure) in cpu_rows {
+            let cpu = |runs: &[WrkRun]| median_of(runs, |r| figure(r).unwrap_or(f64::NAN));
+            let (ours_cpu, peer_cpu) = (cpu(&ours), cpu(&peer));
+            section.rows.push(Row::report(
+                format!("{label} GET, {measure}"),
+                us(ours_cpu),
+                peer_text(us(peer_cpu)),
+                ratio(ours_cpu, peer_cpu),
+            ));
+        }
         raw.insert(
             label,
             json!({"bff": runs_json(&ours), "nginx": runs_json(&peer)}),
@@ -277,6 +288,9 @@ fn throughput(
     }
     Ok(())
 }
+
+/// One of a run's CPU figures per request (all of it, or its user-space part).
+type CpuFigure = fn(&WrkRun) -> Option<f64>;
 
 /// p50 at one connection: the uncached BFF versus the sandbox called directly.
 fn added_latency(

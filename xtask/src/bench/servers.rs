@@ -169,12 +169,46 @@ impl Drop for Server {
     }
 }
 
+/// CPU seconds spent so far by a process and its live children, split as
+/// `/proc/PID/stat` splits them.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct CpuTime {
+    /// In user space: the server's own work.
+    pub user: f64,
+    /// In the kernel on its behalf: mostly its sockets.
+    pub system: f64,
+}
+
+impl CpuTime {
+    /// User and system together.
+    pub fn total(self) -> f64 {
+        self.user + self.system
+    }
+}
+
+impl std::ops::Sub for CpuTime {
+    type Output = CpuTime;
+
+    fn sub(self, earlier: CpuTime) -> CpuTime {
+        CpuTime {
+            user: self.user - earlier.user,
+            system: self.system - earlier.system,
+        }
+    }
+}
+
 /// CPU seconds (user + system) spent so far by `pid` and its live children.
 pub fn cpu_seconds(pid: u32) -> Result<f64> {
+    cpu_time(pid).map(CpuTime::total)
+}
+
+/// CPU time spent so far by `pid` and its live children, user and system
+/// apart.
+pub fn cpu_time(pid: u32) -> Result<CpuTime> {
     let ticks_per_second: f64 = output(Command::new("getconf").arg("CLK_TCK"))
         .and_then(|t| t.trim().parse().ok())
         .unwrap_or(100.0);
-    let ticks = |pid: u32| -> Result<u64> {
+    let ticks = |pid: u32| -> Result<(u64, u64)> {
         let stat = fs::read_to_string(format!("/proc/{pid}/stat"))
             .with_context(|| format!("reading /proc/{pid}/stat"))?;
         // After "pid (comm)": state is field 3, utime 14 and stime 15.
@@ -186,13 +220,18 @@ pub fn cpu_seconds(pid: u32) -> Result<f64> {
                 .and_then(|f| f.parse::<u64>().ok())
                 .unwrap_or(0)
         };
-        Ok(field(14) + field(15))
+        Ok((field(14), field(15)))
     };
-    let mut total = ticks(pid)?;
+    let (mut user, mut system) = ticks(pid)?;
     for child in children(pid) {
-        total += ticks(child).unwrap_or(0);
+        let (u, s) = ticks(child).unwrap_or((0, 0));
+        user += u;
+        system += s;
     }
-    Ok(total as f64 / ticks_per_second)
+    Ok(CpuTime {
+        user: user as f64 / ticks_per_second,
+        system: system as f64 / ticks_per_second,
+    })
 }
 
 /// Processes whose parent is `pid` (nginx's workers).
@@ -400,4 +439,30 @@ fn describe(cmd: &Command) -> String {
     let mut parts = vec![cmd.get_program().to_string_lossy().into_owned()];
     parts.extend(cmd.get_args().map(|a| a.to_string_lossy().into_owned()));
     parts.join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Work done in user space shows as user time, and the two parts add up
+    /// to what `cpu_seconds` reads.
+    #[test]
+    fn cpu_time_splits_user_from_system() {
+        let me = std::process::id();
+        let before = cpu_time(me).unwrap();
+        let started = Instant::now();
+        let mut x: u64 = 1;
+        while started.elapsed() < Duration::from_millis(300) {
+            for _ in 0..10_000 {
+                x = std::hint::black_box(x.wrapping_mul(6364136223846793005).wrapping_add(1));
+            }
+        }
+        let spent = cpu_time(me).unwrap() - before;
+        assert!(spent.user >= 0.1, "300 ms of arithmetic read as {spent:?}");
+        assert!(spent.system >= 0.0);
+        let total = cpu_seconds(me).unwrap();
+        let now = cpu_time(me).unwrap().total();
+        assert!((now - total).abs() < 0.1, "{now} against {total}");
+    }
 }

@@ -31,13 +31,17 @@ pub struct WrkRun {
     /// CPU time (user + system) the server under load spent per request, in
     /// µs, when the caller measured it: steadier than requests/s on a shared machine.
     pub server_cpu_us: Option<f64>,
+    /// The user-space part of [`WrkRun::server_cpu_us`], when the caller
+    /// measured it: the server's own work, apart from the kernel's sockets.
+    pub server_user_us: Option<f64>,
 }
 
 impl WrkRun {
     /// The figures as JSON.
     pub fn to_json(self) -> Value {
         json!({"rps": self.rps, "p50_ms": self.p50_ms, "p99_ms": self.p99_ms, "requests": self.requests,
-               "non_2xx": self.non_2xx, "socket_errors": self.socket_errors, "server_cpu_us": self.server_cpu_us})
+               "non_2xx": self.non_2xx, "socket_errors": self.socket_errors, "server_cpu_us": self.server_cpu_us,
+               "server_user_us": self.server_user_us})
     }
 }
 
