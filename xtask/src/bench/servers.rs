@@ -171,7 +171,7 @@ impl Drop for Server {
 
 /// CPU seconds spent so far by a process and its live children, split as
 /// `/proc/PID/stat` splits them.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[derive(Debug, Clone, Copy)]
 pub struct CpuTime {
     /// In user space: the server's own work.
     pub user: f64,
@@ -460,7 +460,6 @@ mod tests {
         }
         let spent = cpu_time(me).unwrap() - before;
         assert!(spent.user >= 0.1, "300 ms of arithmetic read as {spent:?}");
-        assert!(spent.system >= 0.0);
         let total = cpu_seconds(me).unwrap();
         let now = cpu_time(me).unwrap().total();
         assert!((now - total).abs() < 0.1, "{now} against {total}");
